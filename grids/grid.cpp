@@ -1,0 +1,15 @@
+#include "grids/grid.hpp"
+
+#include <stdexcept>
+
+namespace wgflow {
+
+std::string to_string(Boundary b) { return b == Boundary::periodic ? "periodic" : "no-flux"; }
+
+Boundary parse_boundary(const std::string& text) {
+  if (text == "no-flux") return Boundary::no_flux;
+  if (text == "periodic") return Boundary::periodic;
+  throw std::invalid_argument("--bc: unknown boundary '" + text + "' (allowed: no-flux, periodic)");
+}
+
+}  // namespace wgflow

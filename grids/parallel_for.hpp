@@ -1,0 +1,98 @@
+#pragma once
+/// The one place that holds OpenMP pragmas for cell loops.
+/// The interior is cut into fixed "rows": contiguous runs along x (a whole x-line in 2D/3D, blocks
+/// of at most row_block cells in 1D). The cut depends on the grid only, never on the thread count,
+/// so per-row partial sums summed in row order are bitwise identical for any number of threads.
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "grids/field.hpp"
+
+namespace wgflow {
+
+inline constexpr int row_block = 1024;
+
+/// Grids smaller than this run their loops on one thread: waking a team costs more than the work.
+/// Rows are cut the same way either way, so results do not depend on it.
+inline constexpr std::size_t parallel_min_cells = 16384;
+
+template <int Dim>
+std::size_t num_rows(const FieldLayout<Dim>& L) {
+  if constexpr (Dim == 1) return static_cast<std::size_t>((L.shape[0] + row_block - 1) / row_block);
+  std::size_t rows = 1;
+  for (int k = 1; k < Dim; ++k) rows *= static_cast<std::size_t>(L.shape[k]);
+  return rows;
+}
+
+/// First linear index and length of row r.
+template <int Dim>
+void row_extent(const FieldLayout<Dim>& L, std::size_t r, std::ptrdiff_t& begin, int& count) {
+  if constexpr (Dim == 1) {
+    const int i0 = static_cast<int>(r) * row_block;
+    begin = L.offset + i0;
+    count = std::min(row_block, L.shape[0] - i0);
+  } else if constexpr (Dim == 2) {
+    begin = L.offset + static_cast<std::ptrdiff_t>(r) * L.stride[1];
+    count = L.shape[0];
+  } else {
+    const auto j = static_cast<std::ptrdiff_t>(r % static_cast<std::size_t>(L.shape[1]));
+    const auto k = static_cast<std::ptrdiff_t>(r / static_cast<std::size_t>(L.shape[1]));
+    begin = L.offset + j * L.stride[1] + k * L.stride[2];
+    count = L.shape[0];
+  }
+}
+
+/// Calls body(row, begin, count) for every row, rows spread over threads with a static schedule.
+template <int Dim, class Body>
+void parallel_for_rows(const FieldLayout<Dim>& L, Body&& body) {
+  const auto rows = static_cast<std::ptrdiff_t>(num_rows(L));
+  const bool parallel = L.num_cells() >= parallel_min_cells;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    std::ptrdiff_t begin;
+    int count;
+    row_extent(L, static_cast<std::size_t>(r), begin, count);
+    body(static_cast<std::size_t>(r), begin, count);
+  }
+}
+
+/// Maximum over rows of row_max(begin, count); max is exact, so any thread order gives the same value.
+template <int Dim, class RowMax>
+double parallel_max_rows(const FieldLayout<Dim>& L, RowMax&& row_max) {
+  const auto rows = static_cast<std::ptrdiff_t>(num_rows(L));
+  double result = 0.0;
+  const bool parallel = L.num_cells() >= parallel_min_cells;
+#pragma omp parallel for schedule(static) reduction(max : result) if (parallel)
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    std::ptrdiff_t begin;
+    int count;
+    row_extent(L, static_cast<std::size_t>(r), begin, count);
+    result = std::max(result, row_max(begin, count));
+  }
+  return result;
+}
+
+/// Deterministic sums: one partial per row into a buffer kept between calls, then summed in row order.
+template <int Dim>
+class RowSum {
+ public:
+  explicit RowSum(const FieldLayout<Dim>& L) : m_layout(L), m_partial(num_rows(L)) {}
+
+  /// Sum over rows of row_sum(begin, count).
+  template <class RowSumFn>
+  double operator()(RowSumFn&& row_sum) {
+    parallel_for_rows(m_layout, [&](std::size_t r, std::ptrdiff_t begin, int count) {
+      m_partial[r] = row_sum(begin, count);
+    });
+    double s = 0.0;
+    for (double p : m_partial) s += p;
+    return s;
+  }
+
+ private:
+  FieldLayout<Dim> m_layout;
+  std::vector<double> m_partial;
+};
+
+}  // namespace wgflow

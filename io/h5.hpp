@@ -1,0 +1,122 @@
+#pragma once
+/// Thin RAII layer over the HDF5 C API: move-only handles that close themselves, and helpers for the
+/// few shapes of data wgflow stores (scalar/vector attributes, float64 arrays, growing 1-D columns).
+/// Every failing HDF5 call becomes a std::runtime_error naming the object and HDF5's own reason.
+#include <hdf5.h>
+
+#include <string>
+#include <vector>
+
+namespace wgflow::h5 {
+
+/// Turns off HDF5's automatic error-stack printing (errors become exceptions instead); idempotent.
+void init();
+
+/// Owner of one HDF5 identifier, released with `Close` when destroyed; move-only.
+template <herr_t (*Close)(hid_t)>
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(hid_t id) : m_id(id) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& other) noexcept : m_id(other.m_id) { other.m_id = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      m_id = other.m_id;
+      other.m_id = H5I_INVALID_HID;
+    }
+    return *this;
+  }
+  ~Handle() { reset(); }
+
+  hid_t id() const { return m_id; }
+  bool valid() const { return m_id >= 0; }
+  /// Closes the identifier now (errors on close are ignored: destructors must not throw).
+  void reset() {
+    if (m_id >= 0) Close(m_id);
+    m_id = H5I_INVALID_HID;
+  }
+
+ private:
+  hid_t m_id = H5I_INVALID_HID;
+};
+
+using File = Handle<H5Fclose>;
+using Group = Handle<H5Gclose>;
+using Dataset = Handle<H5Dclose>;
+using Dataspace = Handle<H5Sclose>;
+using Attribute = Handle<H5Aclose>;
+using PropList = Handle<H5Pclose>;
+using Datatype = Handle<H5Tclose>;
+
+/// Throws std::runtime_error("HDF5: <what>: <innermost HDF5 error>") and clears the error stack.
+[[noreturn]] void fail(const std::string& what);
+/// Returns `id` if it is valid, else fail(what).
+hid_t check(hid_t id, const std::string& what);
+/// fail(what) if `status` is negative.
+void check_status(herr_t status, const std::string& what);
+
+// ---- files, groups, links ----------------------------------------------------------------------
+
+/// Creates (truncating) an HDF5 file; the handle closes the file completely (H5F_CLOSE_STRONG).
+File create_file(const std::string& path);
+/// Opens an existing HDF5 file read-only or read-write.
+File open_file(const std::string& path, bool writable);
+/// True if `path` is a readable HDF5 file (false for missing or non-HDF5 files; never throws).
+bool is_hdf5_file(const std::string& path);
+/// Flushes all buffers of the file containing `obj` to the operating system.
+void flush(hid_t obj);
+
+Group create_group(hid_t loc, const std::string& name);
+Group open_group(hid_t loc, const std::string& name);
+Dataset open_dataset(hid_t loc, const std::string& name);
+/// True if every component of the relative or absolute `path` exists below `loc`.
+bool link_exists(hid_t loc, const std::string& path);
+/// True if `path` exists below `loc` and is a dataset.
+bool is_dataset(hid_t loc, const std::string& path);
+/// Names of the direct children of the group `loc`, in HDF5's name order.
+std::vector<std::string> child_names(hid_t loc);
+/// Human-readable "'/object/path' in 'file.h5'" for messages (never throws).
+std::string describe(hid_t loc, const std::string& name = "");
+
+// ---- attributes (created or replaced) -----------------------------------------------------------
+
+void write_attribute(hid_t obj, const std::string& name, const std::string& value);
+void write_attribute(hid_t obj, const std::string& name, const char* value);
+void write_attribute(hid_t obj, const std::string& name, double value);
+void write_attribute(hid_t obj, const std::string& name, long value);
+void write_attribute(hid_t obj, const std::string& name, int value);
+void write_attribute(hid_t obj, const std::string& name, const std::vector<double>& values);
+void write_attribute(hid_t obj, const std::string& name, const std::vector<long>& values);
+
+bool has_attribute(hid_t obj, const std::string& name);
+/// Reads a fixed- or variable-length string attribute.
+std::string read_string_attribute(hid_t obj, const std::string& name);
+/// Reads a one-element numeric attribute (scalar or shape (1,)), converted to double.
+double read_double_attribute(hid_t obj, const std::string& name);
+/// Reads a one-element integer attribute.
+long read_long_attribute(hid_t obj, const std::string& name);
+std::vector<double> read_double_vector_attribute(hid_t obj, const std::string& name);
+std::vector<long> read_long_vector_attribute(hid_t obj, const std::string& name);
+
+// ---- datasets -----------------------------------------------------------------------------------
+
+/// Creates a contiguous float64 dataset of shape `dims` (row-major, last index fastest) holding `data`.
+Dataset write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                   const double* data);
+/// Current shape of a dataset.
+std::vector<hsize_t> dataset_dims(hid_t dataset);
+/// HDF5 type class (H5T_FLOAT, H5T_INTEGER, ...) of a dataset's element type.
+H5T_class_t dataset_type_class(hid_t dataset);
+/// Reads a whole numeric dataset, converted to double, in row-major order.
+std::vector<double> read_dataset(hid_t dataset);
+std::vector<double> read_dataset(hid_t loc, const std::string& name);
+
+/// Creates an empty, unlimited, chunked 1-D float64 dataset.
+void create_extendible_1d(hid_t loc, const std::string& name, hsize_t chunk_rows = 1024);
+/// Appends `values` to the end of an extendible 1-D float64 dataset.
+void append_1d(hid_t loc, const std::string& name, const std::vector<double>& values);
+
+}  // namespace wgflow::h5

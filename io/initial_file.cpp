@@ -1,0 +1,181 @@
+#include "io/initial_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "io/h5.hpp"
+
+namespace wgflow {
+
+namespace {
+
+/// A message already carrying its "PATH: " prefix; passes through the prefixing catch unchanged.
+struct PrefixedError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// "(4, 8)", the way h5py and numpy print shapes.
+std::string shape_text(const std::vector<long>& shape) {
+  std::string s = "(";
+  for (std::size_t k = 0; k < shape.size(); ++k) s += (k > 0 ? ", " : "") + std::to_string(shape[k]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+/// Multi-index (row-major, last fastest) of flat index `flat` in an array of `shape`.
+std::string index_text(std::size_t flat, const std::vector<long>& shape) {
+  std::vector<long> idx(shape.size());
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    idx[k] = static_cast<long>(flat % static_cast<std::size_t>(shape[k]));
+    flat /= static_cast<std::size_t>(shape[k]);
+  }
+  return shape_text(idx);
+}
+
+/// Snapshot group names under /steps in numeric order (all-digit names only).
+std::vector<std::string> snapshot_groups(hid_t file) {
+  if (!h5::link_exists(file, "/steps")) return {};
+  h5::Group steps = h5::open_group(file, "/steps");
+  std::vector<std::string> names = h5::child_names(steps.id());
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [](const std::string& n) {
+                               return n.empty() || n.find_first_not_of("0123456789") != std::string::npos;
+                             }),
+              names.end());
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
+  return names;
+}
+
+std::string density_path(const std::string& group) { return "/steps/" + group + "/density"; }
+
+/// Opens an existing HDF5 file read-only; errors are prefixed with `prefix`.
+h5::File open_existing(const std::string& path, const std::string& prefix) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw PrefixedError(prefix + "no such file");
+  if (std::filesystem::is_directory(path, ec)) throw PrefixedError(prefix + "is a directory");
+  if (!h5::is_hdf5_file(path)) throw PrefixedError(prefix + "not an HDF5 file");
+  return h5::open_file(path, false);
+}
+
+/// Runs `body`, turning any std::runtime_error without the prefix into a prefixed one-liner.
+template <class Body>
+auto with_prefix(const std::string& prefix, Body body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const PrefixedError& e) {
+    throw std::runtime_error(e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(prefix + e.what());
+  }
+}
+
+}  // namespace
+
+std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx) {
+  const std::string prefix = "--initial file:" + path + ": ";
+  return with_prefix(prefix, [&] {
+    h5::File file = open_existing(path, prefix);
+    std::string name;
+    if (h5::is_dataset(file.id(), "/density")) {
+      name = "/density";
+    } else {
+      std::vector<std::string> groups = snapshot_groups(file.id());
+      for (auto it = groups.rbegin(); it != groups.rend() && name.empty(); ++it)
+        if (h5::is_dataset(file.id(), density_path(*it))) name = density_path(*it);
+    }
+    if (name.empty())
+      throw PrefixedError(prefix + "no density dataset (looked for /density and /steps/NNNNNN/density)");
+
+    h5::Dataset dset = h5::open_dataset(file.id(), name);
+    H5T_class_t cls = h5::dataset_type_class(dset.id());
+    if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+      throw PrefixedError(prefix + name + " is not a numeric dataset");
+    std::vector<long> found;
+    for (hsize_t d : h5::dataset_dims(dset.id())) found.push_back(static_cast<long>(d));
+    if (found != shape_zyx)
+      throw PrefixedError(prefix + name + " has shape " + shape_text(found) + ", expected " +
+                          shape_text(shape_zyx) + " (dataset order z,y,x, x fastest)");
+
+    std::vector<double> values = h5::read_dataset(dset.id());
+    std::size_t non_finite = 0, negative = 0, first_non_finite = 0, first_negative = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) {
+        if (non_finite++ == 0) first_non_finite = i;
+      } else if (values[i] < 0.0) {
+        if (negative++ == 0) first_negative = i;
+      }
+    }
+    std::string problems;
+    if (non_finite > 0)
+      problems += std::to_string(non_finite) + " non-finite value" + (non_finite > 1 ? "s" : "") +
+                  " (first at index " + index_text(first_non_finite, found) + ")";
+    if (negative > 0)
+      problems += (problems.empty() ? "" : " and ") + std::to_string(negative) + " negative value" +
+                  (negative > 1 ? "s" : "") + " (first at index " + index_text(first_negative, found) + ")";
+    if (!problems.empty())
+      throw PrefixedError(prefix + name + " has " + problems + "; a density must be finite and >= 0");
+    return values;
+  });
+}
+
+OutputSummary read_output_summary(const std::string& path) {
+  const std::string prefix = path + ": ";
+  return with_prefix(prefix, [&] {
+    h5::File file = open_existing(path, prefix);
+    const hid_t root = file.id();
+    if (!h5::has_attribute(root, "format") || h5::read_string_attribute(root, "format") != "wgflow")
+      throw PrefixedError(prefix + "not a wgflow output (no root attribute format=\"wgflow\")");
+
+    OutputSummary s;
+    s.format_version = static_cast<int>(h5::read_long_attribute(root, "format_version"));
+    s.case_name = h5::read_string_attribute(root, "case");
+    s.config_text = h5::read_string_attribute(root, "config");
+    s.version = h5::read_string_attribute(root, "version");
+
+    h5::Group grid = h5::open_group(root, "grid");
+    s.dim = static_cast<int>(h5::read_long_attribute(grid.id(), "dim"));
+    s.shape_zyx = h5::read_long_vector_attribute(grid.id(), "shape");
+    s.lower_zyx = h5::read_double_vector_attribute(grid.id(), "lower");
+    s.upper_zyx = h5::read_double_vector_attribute(grid.id(), "upper");
+    s.axes = h5::read_string_attribute(grid.id(), "axes");
+    s.boundary = h5::read_string_attribute(grid.id(), "boundary");
+
+    for (const std::string& g : snapshot_groups(root)) {
+      h5::Dataset dset = h5::open_dataset(root, density_path(g));
+      s.snapshot_times.push_back(h5::read_double_attribute(dset.id(), "time"));
+      s.snapshot_steps.push_back(h5::read_long_attribute(dset.id(), "step"));
+    }
+
+    const char* names[] = {"time", "dt", "mass", "energy", "dissipation", "min", "max"};
+    std::vector<std::vector<double>> columns;
+    for (const char* n : names) {
+      columns.push_back(h5::read_dataset(root, std::string("/diagnostics/") + n));
+      if (columns.back().size() != columns.front().size())
+        throw PrefixedError(prefix + "/diagnostics/" + n + " has " + std::to_string(columns.back().size()) +
+                            " rows but /diagnostics/time has " + std::to_string(columns.front().size()));
+    }
+    for (std::size_t i = 0; i < columns.front().size(); ++i)
+      s.diagnostics.push_back({columns[0][i], columns[1][i], columns[2][i], columns[3][i], columns[4][i],
+                               columns[5][i], columns[6][i]});
+    return s;
+  });
+}
+
+std::vector<double> read_snapshot(const std::string& path, int index) {
+  const std::string prefix = path + ": ";
+  return with_prefix(prefix, [&] {
+    h5::File file = open_existing(path, prefix);
+    std::vector<std::string> groups = snapshot_groups(file.id());
+    const long n = static_cast<long>(groups.size());
+    const long i = index < 0 ? n + index : index;
+    if (i < 0 || i >= n)
+      throw PrefixedError(prefix + "snapshot index " + std::to_string(index) + " out of range (" +
+                          std::to_string(n) + " snapshots)");
+    return h5::read_dataset(file.id(), density_path(groups[static_cast<std::size_t>(i)]));
+  });
+}
+
+}  // namespace wgflow

@@ -1,0 +1,39 @@
+#pragma once
+/// Reading HDF5 files back: an initial density for `--initial file:PATH`, and summaries/snapshots of
+/// a wgflow output (for `wgflow info`, restarts and tests).
+#include <string>
+#include <vector>
+
+#include "solver/diagnostics_history.hpp"
+
+namespace wgflow {
+
+/// Reads an initial density for a grid of `shape_zyx` (dataset order, x fastest): the dataset
+/// "/density" if present, else the last /steps/NNNNNN/density of a wgflow output. Throws
+/// std::runtime_error with a one-line message starting "--initial file:PATH: " for a missing file,
+/// a non-HDF5 file, no density dataset, a wrong rank/shape, or negative/non-finite values.
+std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx);
+
+/// What a wgflow output holds, without the density arrays.
+struct OutputSummary {
+  int dim = 0;
+  std::vector<long> shape_zyx;
+  std::vector<double> lower_zyx, upper_zyx;
+  std::string case_name, config_text;
+  std::vector<double> snapshot_times;
+  std::vector<long> snapshot_steps;
+  DiagnosticsHistory diagnostics;
+  int format_version = 0;
+  std::string version;   ///< wgflow version that wrote the file
+  std::string axes;      ///< e.g. "z,y,x"
+  std::string boundary;  ///< one kind per axis in z,y,x order, comma-separated
+};
+
+/// Reads the metadata, snapshot times/steps and diagnostics of a wgflow output; throws
+/// std::runtime_error("PATH: ...") if the file is missing or is not a wgflow output.
+OutputSummary read_output_summary(const std::string& path);
+
+/// Density of snapshot `index` in dataset order (negative counts from the end: -1 = last).
+std::vector<double> read_snapshot(const std::string& path, int index);
+
+}  // namespace wgflow

@@ -1,0 +1,117 @@
+#include "io/options.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+
+namespace po = boost::program_options;
+
+namespace wgflow {
+
+namespace {
+
+/// Splits "a,b,c" into its comma-separated parts.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream s(text);
+  std::string item;
+  while (std::getline(s, item, ',')) parts.push_back(item);
+  if (!text.empty() && text.back() == ',') parts.emplace_back();
+  return parts;
+}
+
+std::vector<double> parse_numbers(const std::string& option, const std::string& text) {
+  std::vector<double> values;
+  for (const std::string& part : split_list(text)) {
+    std::size_t used = 0;
+    double v = 0.0;
+    try {
+      v = std::stod(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != part.size())
+      throw ConfigError("--" + option + ": '" + text + "' is not a comma-separated list of numbers");
+    values.push_back(v);
+  }
+  return values;
+}
+
+po::options_description run_options_description(RunConfig& c, std::string& domain, std::string& bc,
+                                                std::string& potential_center, std::string& gaussian_center,
+                                                std::string& config_file) {
+  po::options_description d("wgflow run options (each also accepted as `name = value` in a --config INI file)");
+  // clang-format off
+  d.add_options()
+    ("help", "print this help and exit")
+    ("config", po::value(&config_file), "INI file with any of these options; the command line wins")
+    ("case", po::value(&c.case_name)->default_value(c.case_name), "heat | fokker-planck | porous-medium")
+    ("dim", po::value(&c.dim)->default_value(c.dim), "dimension: 1 | 2 | 3")
+    ("n", po::value(&c.n)->default_value(c.n), "cells per axis, >= 2")
+    ("domain", po::value(&domain)->default_value("-5,5"), "A,B: the box [A,B]^dim (write --domain=-5,5)")
+    ("bc", po::value(&bc)->default_value("no-flux"), "no-flux | periodic, or one per axis: periodic,no-flux")
+    ("diffusion", po::value(&c.diffusion)->default_value(c.diffusion), "D > 0: U = D q log q, or D q^m/(m-1)")
+    ("m", po::value(&c.m)->default_value(c.m), "porous-medium exponent m in (1, 10]")
+    ("potential", po::value(&c.potential)->default_value(c.potential),
+        "auto | none | quadratic | double-well (auto: quadratic for fokker-planck, else none)")
+    ("gamma", po::value(&c.gamma)->default_value(c.gamma), "quadratic potential gamma|x-c|^2/2, gamma > 0")
+    ("potential-center", po::value(&potential_center), "c of the quadratic potential, one value or one per axis (default 0)")
+    ("initial", po::value(&c.initial)->default_value(c.initial),
+        "auto | gaussian | barenblatt | uniform | file:PATH.h5 (auto: barenblatt for porous-medium, else gaussian)")
+    ("mass", po::value(&c.mass)->default_value(c.mass), "rescale the initial density to this mass (0: 1 for the built-in profiles, a file's own mass for file:)")
+    ("gaussian-center", po::value(&gaussian_center), "centre of the gaussian initial density (default: the domain's midpoint)")
+    ("gaussian-width", po::value(&c.gaussian_width)->default_value(c.gaussian_width), "its standard deviation (0: (B-A)/20)")
+    ("t-end", po::value(&c.t_end)->default_value(c.t_end), "final time > 0")
+    ("stepper", po::value(&c.stepper)->default_value(c.stepper), "euler | ssp-rk2 | ssp-rk3")
+    ("order", po::value(&c.order)->default_value(c.order), "upwind reconstruction order: 1 | 2 (the SG flux is always second order)")
+    ("cfl", po::value(&c.cfl)->default_value(c.cfl), "fraction of the positivity/parabolic step limit, in (0, 1]")
+    ("snapshots", po::value(&c.snapshots)->default_value(c.snapshots), "K: write K+1 snapshots, at t = 0 and t_end k/K")
+    ("threads", po::value(&c.threads)->default_value(c.threads), "OpenMP threads (0: OMP_NUM_THREADS or all cores)")
+    ("out", po::value(&c.out)->default_value(c.out), "output HDF5 file (an XDMF sidecar goes next to it)")
+    ("overwrite", po::bool_switch(&c.overwrite), "replace an existing output file")
+    ("quiet", po::bool_switch(&c.quiet), "print nothing but errors");
+  // clang-format on
+  return d;
+}
+
+}  // namespace
+
+ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
+  ParsedRunOptions parsed;
+  RunConfig& c = parsed.config;
+  std::string domain, bc, potential_center, gaussian_center, config_file;
+  const po::options_description desc =
+      run_options_description(c, domain, bc, potential_center, gaussian_center, config_file);
+  po::variables_map vm;
+  try {
+    // No short options: values such as --domain -5,5 must not be read as flags.
+    const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_short;
+    po::store(po::command_line_parser(args).options(desc).style(style).run(), vm);
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream file(path);
+      if (!file) throw ConfigError("--config: cannot read '" + path + "'");
+      po::store(po::parse_config_file(file, desc), vm);  // values already set on the command line win
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(e.what());
+  }
+  if (vm.count("help")) {
+    std::ostringstream s;
+    s << "usage: wgflow run [options]\n\n" << desc;
+    parsed.help = true;
+    parsed.help_text = s.str();
+    return parsed;
+  }
+  const std::vector<double> ab = parse_numbers("domain", domain);
+  if (ab.size() != 2) throw ConfigError("--domain: must be A,B (got '" + domain + "')");
+  c.domain = {ab[0], ab[1]};
+  c.bc = split_list(bc);
+  if (!potential_center.empty()) c.potential_center = parse_numbers("potential-center", potential_center);
+  if (!gaussian_center.empty()) c.gaussian_center = parse_numbers("gaussian-center", gaussian_center);
+  c.validate();
+  return parsed;
+}
+
+}  // namespace wgflow

@@ -1,0 +1,21 @@
+#pragma once
+/// `wgflow run` options: Boost.Program_options on the command line and in an INI file given with
+/// --config FILE (the same long names, `name = value`); the command line wins.
+#include <string>
+#include <vector>
+
+#include "io/run_config.hpp"
+
+namespace wgflow {
+
+struct ParsedRunOptions {
+  RunConfig config;
+  bool help = false;       ///< --help was given: print help_text and do nothing else
+  std::string help_text;
+};
+
+/// Parses the arguments after `wgflow run`; throws ConfigError with a one-line message on bad input
+/// (unknown option, unparsable value, unreadable --config file) and validates the result.
+ParsedRunOptions parse_run_options(const std::vector<std::string>& args);
+
+}  // namespace wgflow

@@ -1,0 +1,137 @@
+#include "io/run_config.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <sstream>
+
+namespace wgflow {
+
+namespace {
+
+template <class T>
+std::string show(const T& value) {
+  std::ostringstream s;
+  s << value;
+  return s.str();
+}
+
+[[noreturn]] void fail(const std::string& option, const std::string& allowed, const std::string& got) {
+  throw ConfigError("--" + option + ": " + allowed + " (got " + got + ")");
+}
+
+bool one_of(const std::string& v, std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed)
+    if (v == a) return true;
+  return false;
+}
+
+double machine_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<double>(pages) * static_cast<double>(page_size) : 0.0;
+}
+
+}  // namespace
+
+std::string RunConfig::resolved_potential() const {
+  if (potential != "auto") return potential;
+  return case_name == "fokker-planck" ? "quadratic" : "none";
+}
+
+std::string RunConfig::resolved_initial() const {
+  if (initial != "auto") return initial;
+  return case_name == "porous-medium" ? "barenblatt" : "gaussian";
+}
+
+std::vector<std::string> RunConfig::boundary_per_axis() const {
+  if (bc.size() == 1) return std::vector<std::string>(static_cast<std::size_t>(dim), bc.front());
+  return bc;
+}
+
+double estimated_memory_bytes(const RunConfig& c) {
+  const double padded = std::pow(static_cast<double>(c.n) + 4.0, c.dim);
+  const double arrays = 5.0 + 2.0 * c.dim;  // q, two stage buffers, ξ, V, and SG's two coefficients per axis
+  return padded * arrays * 8.0;
+}
+
+void RunConfig::validate() const {
+  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium"}))
+    fail("case", "must be one of heat, fokker-planck, porous-medium", "'" + case_name + "'");
+  if (dim < 1 || dim > 3) fail("dim", "must be 1, 2 or 3", show(dim));
+  if (n < 2 || n > 1000000) fail("n", "cells per axis must be in [2, 1000000]", show(n));
+  const double need = estimated_memory_bytes(*this);
+  const double have = machine_memory_bytes();
+  if (have > 0.0 && need > 0.8 * have) {
+    std::ostringstream s;
+    s.precision(3);
+    s << "--n: " << n << "^" << dim << " cells need about " << need / (1 << 30) << " GiB, more than 80% of this machine's "
+      << have / (1 << 30) << " GiB";
+    throw ConfigError(s.str());
+  }
+  if (!std::isfinite(domain[0]) || !std::isfinite(domain[1]) || !(domain[0] < domain[1]))
+    fail("domain", "must be A,B with finite A < B", show(domain[0]) + "," + show(domain[1]));
+  if (bc.size() != 1 && bc.size() != static_cast<std::size_t>(dim))
+    fail("bc", "takes one value or one per axis (" + show(dim) + ")", show(bc.size()) + " values");
+  for (const std::string& b : bc)
+    if (!one_of(b, {"no-flux", "periodic"})) fail("bc", "must be no-flux or periodic", "'" + b + "'");
+  if (!(diffusion > 0.0) || !std::isfinite(diffusion)) fail("diffusion", "D must be a finite number > 0", show(diffusion));
+  if (case_name == "porous-medium" && (!(m > 1.0) || !(m <= 10.0)))
+    fail("m", "the porous-medium exponent must be in (1, 10]", show(m));
+  if (!one_of(resolved_potential(), {"none", "quadratic", "double-well"}))
+    fail("potential", "must be one of auto, none, quadratic, double-well", "'" + potential + "'");
+  if (!(gamma > 0.0) || !std::isfinite(gamma)) fail("gamma", "must be a finite number > 0", show(gamma));
+  if (!potential_center.empty() && potential_center.size() != 1 && potential_center.size() != static_cast<std::size_t>(dim))
+    fail("potential-center", "takes one value or one per axis", show(potential_center.size()) + " values");
+  const std::string init = resolved_initial();
+  if (!one_of(init, {"gaussian", "barenblatt", "uniform"}) && init.rfind("file:", 0) != 0)
+    fail("initial", "must be one of auto, gaussian, barenblatt, uniform, file:PATH.h5", "'" + initial + "'");
+  if (init == "file:") fail("initial", "file: needs a path, as in file:start.h5", "'" + initial + "'");
+  if (init == "barenblatt" && case_name != "porous-medium")
+    fail("initial", "barenblatt needs --case porous-medium", "'" + initial + "' with --case " + case_name);
+  if (mass < 0.0 || !std::isfinite(mass)) fail("mass", "must be >= 0 (0: 1 for the built-in profiles, a file's own mass)", show(mass));
+  if (!gaussian_center.empty() && gaussian_center.size() != 1 && gaussian_center.size() != static_cast<std::size_t>(dim))
+    fail("gaussian-center", "takes one value or one per axis", show(gaussian_center.size()) + " values");
+  if (gaussian_width < 0.0 || !std::isfinite(gaussian_width)) fail("gaussian-width", "must be > 0 (0: (B-A)/20)", show(gaussian_width));
+  if (!(t_end > 0.0) || !std::isfinite(t_end)) fail("t-end", "must be a finite time > 0", show(t_end));
+  if (!one_of(stepper, {"euler", "ssp-rk2", "ssp-rk3"}))
+    fail("stepper", "must be one of euler, ssp-rk2, ssp-rk3", "'" + stepper + "'");
+  if (order != 1 && order != 2) fail("order", "must be 1 or 2", show(order));
+  if (!(cfl > 0.0) || !(cfl <= 1.0)) fail("cfl", "must be in (0, 1]", show(cfl));
+  if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));
+  if (threads < 0 || threads > 4096) fail("threads", "must be in [0, 4096] (0: OpenMP's default)", show(threads));
+  if (out.empty()) fail("out", "needs a file name", "''");
+}
+
+std::string RunConfig::to_ini() const {
+  std::ostringstream s;
+  s.precision(17);
+  auto list = [](const auto& v) {
+    std::ostringstream l;
+    l.precision(17);
+    for (std::size_t i = 0; i < v.size(); ++i) l << (i ? "," : "") << v[i];
+    return l.str();
+  };
+  s << "case = " << case_name << "\n"
+    << "dim = " << dim << "\n"
+    << "n = " << n << "\n"
+    << "domain = " << domain[0] << "," << domain[1] << "\n"
+    << "bc = " << list(bc) << "\n"
+    << "diffusion = " << diffusion << "\n"
+    << "m = " << m << "\n"
+    << "potential = " << resolved_potential() << "\n"
+    << "gamma = " << gamma << "\n";
+  if (!potential_center.empty()) s << "potential-center = " << list(potential_center) << "\n";
+  s << "initial = " << resolved_initial() << "\n";
+  if (mass > 0.0) s << "mass = " << mass << "\n";
+  if (!gaussian_center.empty()) s << "gaussian-center = " << list(gaussian_center) << "\n";
+  if (gaussian_width > 0.0) s << "gaussian-width = " << gaussian_width << "\n";
+  s << "t-end = " << t_end << "\n"
+    << "stepper = " << stepper << "\n"
+    << "order = " << order << "\n"
+    << "cfl = " << cfl << "\n"
+    << "snapshots = " << snapshots << "\n";
+  return s.str();
+}
+
+}  // namespace wgflow

@@ -1,0 +1,55 @@
+#pragma once
+/// Everything a run needs, as the user gave it (CLI flags or INI file), validated in one place.
+#include <array>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace wgflow {
+
+/// A bad input: the message is one line naming the option and what is allowed.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunConfig {
+  std::string case_name = "heat";          ///< heat | fokker-planck | porous-medium
+  int dim = 1;
+  long n = 128;                            ///< cells per axis
+  std::array<double, 2> domain{-5.0, 5.0}; ///< [A, B] on every axis
+  std::vector<std::string> bc{"no-flux"};  ///< one value, or one per axis (x, y, z)
+  double diffusion = 1.0;                  ///< D
+  double m = 2.0;                          ///< porous-medium exponent
+  std::string potential = "auto";          ///< auto | none | quadratic | double-well
+  double gamma = 1.0;                      ///< quadratic potential strength
+  std::vector<double> potential_center{};  ///< quadratic potential centre (default 0)
+  std::string initial = "auto";            ///< auto | gaussian | barenblatt | uniform | file:PATH.h5
+  double mass = 0.0;                       ///< > 0: rescale the initial density to this mass
+  std::vector<double> gaussian_center{};   ///< default: the domain's midpoint
+  double gaussian_width = 0.0;             ///< default: (B − A)/20
+  double t_end = 1.0;
+  std::string stepper = "ssp-rk3";
+  int order = 2;
+  double cfl = 0.5;
+  int snapshots = 10;
+  int threads = 0;                         ///< 0: OpenMP's default
+  std::string out = "wgflow.h5";
+  bool overwrite = false;
+  bool quiet = false;
+
+  /// Throws ConfigError for the first bad field, e.g. "--cfl: must be in (0, 1] (got 1.5)".
+  void validate() const;
+  /// The potential and initial data after "auto" is resolved for the case.
+  std::string resolved_potential() const;
+  std::string resolved_initial() const;
+  /// The boundary of each axis (x, y, z), expanding a single value to every axis.
+  std::vector<std::string> boundary_per_axis() const;
+  /// The fully resolved configuration as INI text: stored in every output file.
+  std::string to_ini() const;
+};
+
+/// Bytes a run of this size needs (state, stage buffers, ξ, V and flux coefficients, with ghosts).
+double estimated_memory_bytes(const RunConfig& config);
+
+}  // namespace wgflow

@@ -1,0 +1,46 @@
+#pragma once
+/// XDMF 3 sidecar for a wgflow HDF5 output, shaped for ParaView 5.11's XDMF3 reader: a Temporal
+/// collection of uniform 3DCoRectMesh grids (1D and 2D become one-cell-thick slabs), one HDF5
+/// dataset per snapshot, all coordinates listed in z, y, x order.
+#include <array>
+#include <string>
+#include <vector>
+
+#include "grids/grid.hpp"
+
+namespace wgflow {
+
+/// The grid as XDMF sees it: always three axes in z, y, x order; missing axes have 1 cell,
+/// origin 0 and spacing 1.
+struct XdmfGeometry {
+  std::array<long, 3> cells_zyx{1, 1, 1};
+  std::array<double, 3> origin_zyx{0.0, 0.0, 0.0};
+  std::array<double, 3> spacing_zyx{1.0, 1.0, 1.0};
+};
+
+/// One time level: where its density lives in the HDF5 file and its grid-wide scalars.
+struct XdmfSnapshot {
+  std::string dataset;  ///< absolute path inside the .h5, e.g. "/steps/000003/density"
+  double time = 0.0;
+  double mass = 0.0;
+  double energy = 0.0;
+};
+
+template <int Dim>
+XdmfGeometry xdmf_geometry(const UniformGrid<Dim>& grid);
+
+/// Sidecar path of an output: "run.h5" -> "run.xmf", anything else gets ".xmf" appended.
+std::string xdmf_path_for(const std::string& h5_path);
+
+/// The XDMF document; `h5_name` is the data file as the sidecar should reference it (its basename).
+std::string xdmf_text(const std::string& h5_name, const XdmfGeometry& geometry,
+                      const std::vector<XdmfSnapshot>& snapshots);
+
+/// Writes xdmf_text(...) to `xmf_path` atomically: write `xmf_path`.tmp, then rename over it.
+void write_xdmf(const std::string& xmf_path, const std::string& h5_name, const XdmfGeometry& geometry,
+                const std::vector<XdmfSnapshot>& snapshots);
+
+/// Shortest decimal text that reads back as exactly `value` (C locale).
+std::string format_double(double value);
+
+}  // namespace wgflow

@@ -1,0 +1,77 @@
+#include "solver/diagnostics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "grids/cell_loop.hpp"
+#include "grids/parallel_for.hpp"
+
+namespace wgflow {
+
+template <int Dim>
+Diagnostics<Dim>::Diagnostics(const FreeEnergy<Dim>& energy)
+    : m_energy(energy), m_rows(num_rows(FieldLayout<Dim>(energy.grid().shape))) {}
+
+template <int Dim>
+DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double dt, const DiagnosticsRow* previous) {
+  const double* qp = q.data();
+  const double* V = m_energy.V().data();
+  with_internal_energy(m_energy.internal(), [&](auto U) {
+    parallel_for_rows(q.layout(), [&](std::size_t r, std::ptrdiff_t begin, int count) {
+      RowTotals row{0.0, 0.0, qp[begin], qp[begin]};
+      for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
+        row.mass += qp[c];
+        row.energy += U.U(qp[c]) + V[c] * qp[c];  // E_D density, CCH 2015 eq. (2.11)
+        row.min = std::min(row.min, qp[c]);
+        row.max = std::max(row.max, qp[c]);
+      }
+      m_rows[r] = row;
+    });
+    return 0;
+  });
+  const double volume = m_energy.grid().cell_volume();
+  DiagnosticsRow out;
+  out.time = t;
+  out.dt = dt;
+  out.min = m_rows.front().min;
+  out.max = m_rows.front().max;
+  for (const RowTotals& row : m_rows) {  // row order: identical for any thread count
+    out.mass += row.mass;
+    out.energy += row.energy;
+    out.min = std::min(out.min, row.min);
+    out.max = std::max(out.max, row.max);
+    if (std::isnan(row.mass)) out.min = out.max = out.mass = row.mass;  // min/max would hide a NaN
+  }
+  out.mass *= volume;
+  out.energy *= volume;
+  out.dissipation = previous != nullptr && dt > 0.0 ? (previous->energy - out.energy) / dt : 0.0;
+  return out;
+}
+
+template <int Dim>
+double Diagnostics<Dim>::energy(const Field<Dim>& q) {
+  return measure(q, 0.0, 0.0, nullptr).energy;
+}
+
+template <int Dim>
+std::string Diagnostics<Dim>::locate_bad_value(const Field<Dim>& q) const {
+  std::string where;
+  for_each_cell(m_energy.grid(), [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>& x) {
+    if (!where.empty() || (std::isfinite(q[idx]) && q[idx] >= 0.0)) return;
+    std::ostringstream s;
+    s << "q = " << q[idx] << " in cell (";
+    for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << cell[k];
+    s << ") at x = (";
+    for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << x[k];
+    s << ")";
+    where = s.str();
+  });
+  return where;
+}
+
+template class Diagnostics<1>;
+template class Diagnostics<2>;
+template class Diagnostics<3>;
+
+}  // namespace wgflow

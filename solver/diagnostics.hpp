@@ -1,0 +1,36 @@
+#pragma once
+/// Per-step diagnostics of a state: mass Δx^d Σ q, discrete free energy E_D, min and max of q, in one
+/// parallel pass whose sums are bitwise independent of the thread count (fixed rows, ordered sum).
+#include <array>
+#include <string>
+#include <vector>
+
+#include "solver/diagnostics_history.hpp"
+#include "solver/energy/free_energy.hpp"
+
+namespace wgflow {
+
+template <int Dim>
+class Diagnostics {
+ public:
+  explicit Diagnostics(const FreeEnergy<Dim>& energy);
+
+  /// The row for state q at time t reached by a step dt from the state of `previous`
+  /// (nullptr for the initial state: dt and dissipation are then 0).
+  DiagnosticsRow measure(const Field<Dim>& q, double t, double dt, const DiagnosticsRow* previous);
+
+  /// Discrete free energy alone.
+  double energy(const Field<Dim>& q);
+
+  /// "cell (i, j, k) at x = (…)" of the first non-finite or negative value, or "" if there is none.
+  std::string locate_bad_value(const Field<Dim>& q) const;
+
+ private:
+  struct RowTotals {
+    double mass, energy, min, max;
+  };
+  const FreeEnergy<Dim>& m_energy;
+  std::vector<RowTotals> m_rows;
+};
+
+}  // namespace wgflow

@@ -1,0 +1,26 @@
+#pragma once
+/// One row per accepted step (row 0 is the initial state): what /diagnostics in the output holds.
+#include <cstddef>
+#include <vector>
+
+namespace wgflow {
+
+struct DiagnosticsRow {
+  double time = 0.0;
+  double dt = 0.0;           ///< step that led to this state (0 for the initial row)
+  double mass = 0.0;         ///< Δx^d Σ q_i
+  double energy = 0.0;       ///< discrete free energy E_D
+  double dissipation = 0.0;  ///< realised rate (E_{n-1} − E_n)/dt_n, 0 for the initial row
+  double min = 0.0;
+  double max = 0.0;
+};
+
+struct DiagnosticsHistory {
+  std::vector<DiagnosticsRow> rows;
+  void reserve(std::size_t n) { rows.reserve(n); }
+  void push_back(const DiagnosticsRow& r) { rows.push_back(r); }
+  std::size_t size() const { return rows.size(); }
+  const DiagnosticsRow& back() const { return rows.back(); }
+};
+
+}  // namespace wgflow

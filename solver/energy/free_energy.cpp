@@ -1,0 +1,33 @@
+#include "solver/energy/free_energy.hpp"
+
+#include <algorithm>
+
+#include "grids/boundary.hpp"
+#include "grids/parallel_for.hpp"
+
+namespace wgflow {
+
+template <int Dim>
+double FreeEnergy<Dim>::variation(const Field<Dim>& q, Field<Dim>& xi) const {
+  const double* qp = q.data();
+  const double* V = m_V.data();
+  double* x = xi.data();
+  const double max_diffusivity = with_internal_energy(m_internal, [&](auto U) {
+    return parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
+      double row_max = 0.0;
+      for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
+        x[c] = U.dU(qp[c]) + V[c];  // ξ = U'(q) + V
+        row_max = std::max(row_max, U.P_prime(qp[c]));
+      }
+      return row_max;
+    });
+  });
+  fill_ghosts(xi, m_grid);
+  return max_diffusivity;
+}
+
+template class FreeEnergy<1>;
+template class FreeEnergy<2>;
+template class FreeEnergy<3>;
+
+}  // namespace wgflow

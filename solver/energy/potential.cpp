@@ -1,0 +1,61 @@
+#include "solver/energy/potential.hpp"
+
+#include <stdexcept>
+
+#include "grids/boundary.hpp"
+#include "grids/cell_loop.hpp"
+
+namespace wgflow {
+
+PotentialSpec::Kind parse_potential_kind(const std::string& text) {
+  if (text == "none") return PotentialSpec::Kind::none;
+  if (text == "quadratic") return PotentialSpec::Kind::quadratic;
+  if (text == "double-well") return PotentialSpec::Kind::double_well;
+  throw std::invalid_argument("--potential: unknown potential '" + text +
+                              "' (allowed: none, quadratic, double-well)");
+}
+
+std::string to_string(PotentialSpec::Kind kind) {
+  switch (kind) {
+    case PotentialSpec::Kind::quadratic: return "quadratic";
+    case PotentialSpec::Kind::double_well: return "double-well";
+    case PotentialSpec::Kind::none: break;
+  }
+  return "none";
+}
+
+double potential_value(const PotentialSpec& spec, const double* x, int dim) {
+  double v = 0.0;
+  for (int k = 0; k < dim; ++k) {
+    switch (spec.kind) {
+      case PotentialSpec::Kind::none: break;
+      case PotentialSpec::Kind::quadratic: {
+        const double d = x[k] - spec.centre[static_cast<std::size_t>(k)];
+        v += 0.5 * spec.gamma * d * d;
+        break;
+      }
+      case PotentialSpec::Kind::double_well: {
+        const double w = x[k] * x[k] - 1.0;
+        v += 0.25 * w * w;
+        break;
+      }
+    }
+  }
+  return v;
+}
+
+template <int Dim>
+Field<Dim> sample_potential(const PotentialSpec& spec, const UniformGrid<Dim>& grid) {
+  Field<Dim> V(FieldLayout<Dim>(grid.shape));
+  for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
+    V[idx] = potential_value(spec, x.data(), Dim);
+  });
+  fill_ghosts(V, grid);
+  return V;
+}
+
+template Field<1> sample_potential(const PotentialSpec&, const UniformGrid<1>&);
+template Field<2> sample_potential(const PotentialSpec&, const UniformGrid<2>&);
+template Field<3> sample_potential(const PotentialSpec&, const UniformGrid<3>&);
+
+}  // namespace wgflow

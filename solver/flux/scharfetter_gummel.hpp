@@ -1,0 +1,23 @@
+#pragma once
+/// Scharfetter–Gummel flux for linear diffusion with drift, q_t = ∇·(D∇q + q∇V)
+/// (Scharfetter & Gummel 1969; numerics.md "Two fluxes"):
+///   J_{i+½} = (D/Δx) [ B(Pe) q_i − B(−Pe) q_{i+1} ],   Pe = (V_{i+1} − V_i)/D,   B(z) = z/(eᶻ − 1).
+/// The coefficients depend on V only and are precomputed per face as c⁺ = D B(Pe)/Δx² and
+/// c⁻ = D B(−Pe)/Δx², so that a face contributes J/Δx = c⁺ q_i − c⁻ q_{i+1} to the divergence.
+#include <cmath>
+
+namespace wgflow {
+
+/// Bernoulli function B(z) = z/(eᶻ − 1), B(0) = 1; a series near 0 where expm1 loses digits.
+inline double bernoulli(double z) {
+  if (std::abs(z) < 1e-3) return 1.0 - z / 2.0 + z * z / 12.0;  // next term −z⁴/720 < 2e-15
+  if (z > 700.0) return z * std::exp(-z);                         // eᶻ − 1 overflows, B → z e^{−z}
+  return z / std::expm1(z);
+}
+
+/// J_{L→R}/Δx across one face, from the precomputed coefficients of that face.
+inline double sg_face_rate(double c_plus, double c_minus, double qL, double qR) {
+  return c_plus * qL - c_minus * qR;
+}
+
+}  // namespace wgflow

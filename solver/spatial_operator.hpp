@@ -1,0 +1,42 @@
+#pragma once
+/// The semi-discrete right-hand side L(q) = −div J(q) of q_t = ∇·(q∇ξ), behind one virtual call per
+/// stage. Explicit steppers use it as a fused forward-Euler stage, so L(q) is never stored:
+///   out = a·base + b·(in + Δt·L(in))     (one SSP-RK stage, Shu–Osher form)
+#include <memory>
+#include <string>
+
+#include "grids/field.hpp"
+#include "solver/energy/free_energy.hpp"
+
+namespace wgflow {
+
+enum class FluxKind { scharfetter_gummel, upwind };
+
+struct FluxSpec {
+  FluxKind kind = FluxKind::upwind;
+  int order = 2;        ///< upwind only: 1 (cell averages) or 2 (minmod reconstruction)
+  double theta = 2.0;   ///< minmod parameter θ ∈ [1, 2]; 2 keeps point values ≥ 0
+};
+
+template <int Dim>
+class SpatialOperator {
+ public:
+  virtual ~SpatialOperator() = default;
+  virtual std::string name() const = 0;
+
+  /// Readies the state `in` for a stage (ghosts, ξ) and returns the largest forward-Euler step that
+  /// keeps it non-negative: the positivity bound and, where there is diffusion, the parabolic bound.
+  virtual double prepare(Field<Dim>& in) = 0;
+
+  /// out = a·base + b·(in + dt·L(in)) on the interior; `in` must have been prepared.
+  virtual void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a,
+                           const Field<Dim>& base, double b) const = 0;
+};
+
+/// SG for linear diffusion (+ drift); upwind for everything else (numerics.md "Two fluxes").
+FluxKind default_flux_for(const InternalEnergySpec& internal);
+
+template <int Dim>
+std::unique_ptr<SpatialOperator<Dim>> make_spatial_operator(const FreeEnergy<Dim>& energy, const FluxSpec& flux);
+
+}  // namespace wgflow

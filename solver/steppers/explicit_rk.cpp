@@ -1,0 +1,108 @@
+#include "solver/steppers/explicit_rk.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace wgflow {
+
+ExplicitScheme parse_explicit_scheme(const std::string& text) {
+  if (text == "euler") return ExplicitScheme::euler;
+  if (text == "ssp-rk2") return ExplicitScheme::ssp_rk2;
+  if (text == "ssp-rk3") return ExplicitScheme::ssp_rk3;
+  throw std::invalid_argument("--stepper: unknown stepper '" + text + "' (allowed: euler, ssp-rk2, ssp-rk3)");
+}
+
+std::string to_string(ExplicitScheme scheme) {
+  switch (scheme) {
+    case ExplicitScheme::euler: return "euler";
+    case ExplicitScheme::ssp_rk2: return "ssp-rk2";
+    case ExplicitScheme::ssp_rk3: return "ssp-rk3";
+  }
+  return "?";
+}
+
+template <int Dim>
+ExplicitRk<Dim>::ExplicitRk(SpatialOperator<Dim>& op, ExplicitScheme scheme, double cfl, const FieldLayout<Dim>& layout)
+    : m_op(op), m_scheme(scheme), m_cfl(cfl), m_buffer{Field<Dim>(layout), Field<Dim>(layout)} {
+  switch (scheme) {  // Shu–Osher coefficients
+    case ExplicitScheme::euler:
+      m_num_stages = 1;
+      m_stages = {{{0.0, 1.0}}};
+      break;
+    case ExplicitScheme::ssp_rk2:
+      m_num_stages = 2;
+      m_stages = {{{0.0, 1.0}, {0.5, 0.5}}};
+      break;
+    case ExplicitScheme::ssp_rk3:
+      m_num_stages = 3;
+      m_stages = {{{0.0, 1.0}, {0.75, 0.25}, {1.0 / 3.0, 2.0 / 3.0}}};
+      break;
+  }
+}
+
+template <int Dim>
+bool ExplicitRk<Dim>::run_stages(Field<Dim>& q, double dt, bool check_limits, double& violated_limit) {
+  for (int j = 0; j < m_num_stages; ++j) {
+    Field<Dim>& in = j == 0 ? q : m_buffer[static_cast<std::size_t>((j - 1) % 2)];
+    if (j > 0) {
+      const double limit = m_op.prepare(in);
+      if (check_limits && dt > limit) {
+        violated_limit = limit;
+        return false;
+      }
+    }
+    m_op.euler_stage(m_buffer[static_cast<std::size_t>(j % 2)], in, dt, m_stages[static_cast<std::size_t>(j)].a, q,
+                     m_stages[static_cast<std::size_t>(j)].b);
+  }
+  return true;
+}
+
+template <int Dim>
+StepReport ExplicitRk<Dim>::step(Field<Dim>& q, double t, double t_stop) {
+  constexpr int max_rejections = 60;
+  const double remaining = t_stop - t;
+  StepReport report;
+  double dt = m_cfl * m_op.prepare(q);
+  if (!(dt >= remaining)) {
+    // Land on t_stop in two balanced steps rather than a full step and a sliver.
+    if (dt > 0.5 * remaining) dt = 0.5 * remaining;
+  } else {
+    dt = remaining;
+    report.reached_stop = true;
+  }
+  for (;;) {
+    if (!(dt > 0.0) || !std::isfinite(dt)) {
+      std::ostringstream msg;
+      msg << "time step collapsed to " << dt << " at t = " << t << " (state not finite or too stiff)";
+      throw std::runtime_error(msg.str());
+    }
+    double violated = 0.0;
+    if (run_stages(q, dt, true, violated)) break;
+    if (++report.rejected > max_rejections) {
+      std::ostringstream msg;
+      msg << "explicit step rejected " << max_rejections << " times at t = " << t << "; last stage limit " << violated;
+      throw std::runtime_error(msg.str());
+    }
+    dt = m_cfl * violated;
+    report.reached_stop = false;
+    m_op.prepare(q);  // ξ now belongs to a stage state; restore qⁿ's
+  }
+  q.swap(m_buffer[static_cast<std::size_t>((m_num_stages - 1) % 2)]);
+  report.dt = dt;
+  return report;
+}
+
+template <int Dim>
+void ExplicitRk<Dim>::step_fixed(Field<Dim>& q, double dt) {
+  double unused = 0.0;
+  m_op.prepare(q);
+  run_stages(q, dt, false, unused);
+  q.swap(m_buffer[static_cast<std::size_t>((m_num_stages - 1) % 2)]);
+}
+
+template class ExplicitRk<1>;
+template class ExplicitRk<2>;
+template class ExplicitRk<3>;
+
+}  // namespace wgflow

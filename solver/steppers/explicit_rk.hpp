@@ -1,0 +1,51 @@
+#pragma once
+/// Explicit strong-stability-preserving Runge–Kutta steppers (forward Euler, SSP-RK2, SSP-RK3 of
+/// Shu & Osher 1988) written as convex combinations of forward-Euler stages. Each stage is positive
+/// only if Δt respects the limit of *that stage's* state, so every stage is checked; a violated stage
+/// rejects the step, which is retried from the old state with Δt = cfl × the stage's limit.
+#include <array>
+#include <string>
+
+#include "solver/spatial_operator.hpp"
+#include "solver/steppers/time_stepper.hpp"
+
+namespace wgflow {
+
+enum class ExplicitScheme { euler, ssp_rk2, ssp_rk3 };
+
+/// Parses "euler", "ssp-rk2" or "ssp-rk3"; throws naming --stepper and the allowed values.
+ExplicitScheme parse_explicit_scheme(const std::string& text);
+std::string to_string(ExplicitScheme scheme);
+
+template <int Dim>
+class ExplicitRk final : public TimeStepper<Dim> {
+ public:
+  ExplicitRk(SpatialOperator<Dim>& op, ExplicitScheme scheme, double cfl, const FieldLayout<Dim>& layout);
+
+  /// Advances q by one accepted step no longer than t_stop − t. Δt depends only on q and t_stop − t,
+  /// so a run restarted from a saved state repeats the same steps.
+  StepReport step(Field<Dim>& q, double t, double t_stop) override;
+  std::string name() const override { return to_string(m_scheme); }
+
+  /// Advances q by exactly dt without step control (tests that compare runs step by step).
+  void step_fixed(Field<Dim>& q, double dt);
+
+  int stages() const { return m_num_stages; }
+
+ private:
+  /// Runs all stages from q (already prepared); returns false, with the violated stage's limit, if a
+  /// stage state needs a smaller step. On success the new state is in m_buffer[(stages − 1) % 2].
+  bool run_stages(Field<Dim>& q, double dt, bool check_limits, double& violated_limit);
+
+  struct Stage {
+    double a, b;  ///< out = a·qⁿ + b·(in + Δt L(in))
+  };
+  SpatialOperator<Dim>& m_op;
+  ExplicitScheme m_scheme;
+  double m_cfl;
+  int m_num_stages;
+  std::array<Stage, 3> m_stages{};
+  std::array<Field<Dim>, 2> m_buffer;
+};
+
+}  // namespace wgflow

@@ -1,0 +1,24 @@
+#pragma once
+/// What the simulation loop needs of a time stepper: advance by one accepted step, up to t_stop.
+#include <string>
+
+#include "grids/field.hpp"
+
+namespace wgflow {
+
+struct StepReport {
+  double dt = 0.0;
+  bool reached_stop = false;  ///< the step landed exactly on t_stop
+  int rejected = 0;           ///< attempts rejected before this step was accepted
+};
+
+template <int Dim>
+class TimeStepper {
+ public:
+  virtual ~TimeStepper() = default;
+  virtual std::string name() const = 0;
+  /// Advances q by one accepted step no longer than t_stop − t.
+  virtual StepReport step(Field<Dim>& q, double t, double t_stop) = 0;
+};
+
+}  // namespace wgflow

@@ -1,0 +1,195 @@
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "io/h5.hpp"
+#include "io/initial_file.hpp"
+#include "io/snapshot_writer.hpp"
+#include "tests/io/io_test_util.hpp"
+
+using namespace wgflow;
+using wgflow::test::error_of;
+using wgflow::test::same_bits;
+using wgflow::test::TempDir;
+
+namespace {
+
+/// A density with values that are not round in binary, different for each snapshot.
+std::vector<double> make_density(std::size_t n, int snapshot) {
+  std::vector<double> q(n);
+  for (std::size_t i = 0; i < n; ++i) q[i] = 1.0 + std::sin(0.37 * double(i) + snapshot) / 3.0;
+  return q;
+}
+
+DiagnosticsRow make_row(int k) {
+  const double t = 0.1 * k;
+  return {t, k == 0 ? 0.0 : 0.1, 1.0 + 1e-15 * k, -std::log1p(t), 0.5 / (1 + k), 0.01 * k, 2.0 - t};
+}
+
+/// True if this process holds an open file descriptor on `path`.
+bool process_has_open(const std::string& path) {
+  const auto target = std::filesystem::canonical(path);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto link = std::filesystem::read_symlink(entry.path(), ec);
+    if (!ec && link == target) return true;
+  }
+  return false;
+}
+
+/// Writes 3 snapshots (two accepted steps between them) plus one trailing row, then reads it back.
+template <int Dim>
+void check_round_trip(const UniformGrid<Dim>& grid, const std::vector<long>& shape_zyx,
+                      const std::string& axes, const std::string& boundary) {
+  TempDir dir;
+  const std::string path = dir.file("run.h5");
+  const RunMetadata meta{"porous-medium", "[run]\ncase = porous-medium\nt_end = 0.4\n"};
+  std::vector<std::vector<double>> written;
+  DiagnosticsHistory history;
+  {
+    SnapshotWriter<Dim> writer(path, grid, meta, false);
+    CHECK(writer.snapshots_written() == 0);
+    for (int s = 0; s < 3; ++s) {
+      for (int k = 0; k < (s == 0 ? 1 : 2); ++k) history.push_back(make_row(int(history.size())));
+      written.push_back(make_density(grid.num_cells(), s));
+      writer.write_snapshot(written.back(), history.back().time, long(history.size()) - 1, history);
+      CHECK(writer.snapshots_written() == s + 1);
+      CHECK_FALSE(process_has_open(path));
+    }
+    history.push_back(make_row(int(history.size())));
+    writer.flush_diagnostics(history);
+    CHECK_FALSE(process_has_open(path));
+  }
+
+  const OutputSummary s = read_output_summary(path);
+  CHECK(s.dim == Dim);
+  CHECK(s.shape_zyx == shape_zyx);
+  CHECK(s.axes == axes);
+  CHECK(s.boundary == boundary);
+  CHECK(s.case_name == meta.case_name);
+  CHECK(s.config_text == meta.config_text);
+  CHECK(s.format_version == 1);
+  CHECK(s.version == WGFLOW_VERSION);
+  for (int k = 0; k < Dim; ++k) {
+    CHECK(same_bits(s.lower_zyx[Dim - 1 - k], grid.lower[k]));
+    CHECK(same_bits(s.upper_zyx[Dim - 1 - k], grid.upper[k]));
+  }
+  REQUIRE(s.snapshot_times.size() == 3);
+  CHECK(same_bits(s.snapshot_times, std::vector<double>{0.0, 0.2, 0.4}));
+  CHECK(s.snapshot_steps == std::vector<long>{0, 2, 4});
+  REQUIRE(s.diagnostics.size() == history.size());
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    const DiagnosticsRow& a = s.diagnostics.rows[i];
+    const DiagnosticsRow& b = history.rows[i];
+    CHECK(same_bits({a.time, a.dt, a.mass, a.energy, a.dissipation, a.min, a.max},
+                    {b.time, b.dt, b.mass, b.energy, b.dissipation, b.min, b.max}));
+  }
+  for (int i = 0; i < 3; ++i) CHECK(same_bits(read_snapshot(path, i), written[i]));
+  CHECK(same_bits(read_snapshot(path, -1), written[2]));
+  CHECK(error_of([&] { read_snapshot(path, 3); }).find("out of range (3 snapshots)") != std::string::npos);
+
+  // Raw layout: dataset shape, per-snapshot attributes, grid spacing.
+  h5::File file = h5::open_file(path, false);
+  h5::Dataset dset = h5::open_dataset(file.id(), "/steps/000001/density");
+  CHECK(h5::dataset_dims(dset.id()) == std::vector<hsize_t>(shape_zyx.begin(), shape_zyx.end()));
+  CHECK(h5::read_long_attribute(dset.id(), "step") == 2);
+  h5::Group step = h5::open_group(file.id(), "/steps/000001");
+  CHECK(same_bits(h5::read_double_attribute(step.id(), "mass"), history.rows[2].mass));
+  CHECK(same_bits(h5::read_double_attribute(step.id(), "energy"), history.rows[2].energy));
+  h5::Group g = h5::open_group(file.id(), "grid");
+  const std::vector<double> spacing = h5::read_double_vector_attribute(g.id(), "spacing");
+  for (int k = 0; k < Dim; ++k) CHECK(same_bits(spacing[Dim - 1 - k], grid.dx(k)));
+  CHECK(h5::read_string_attribute(file.id(), "format") == "wgflow");
+
+  // Sidecar: three grids pointing at the three datasets, no temporary left behind.
+  const std::string xmf = wgflow::test::read_text(dir.file("run.xmf"));
+  CHECK(xmf.find("run.h5:/steps/000002/density") != std::string::npos);
+  CHECK(xmf.find("snapshot_000003") == std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("run.xmf.tmp")));
+  if (std::system("python3 -c 'import xml.dom.minidom' > /dev/null 2>&1") == 0) {
+    const std::string cmd = "python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' '" +
+                            dir.file("run.xmf") + "'";
+    CHECK_MESSAGE(std::system(cmd.c_str()) == 0, "run.xmf is not well-formed XML");
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("io") {
+  TEST_CASE("snapshot writer: 2D run with 3 snapshots reads back bitwise") {
+    UniformGrid<2> g;
+    g.shape = {8, 4};
+    g.lower = {-1.0, 0.0};
+    g.upper = {1.0, 0.3};
+    g.boundary = {Boundary::periodic, Boundary::no_flux};
+    check_round_trip(g, {4, 8}, "y,x", "no-flux,periodic");
+  }
+
+  TEST_CASE("snapshot writer: 3D run with 3 snapshots reads back bitwise") {
+    UniformGrid<3> g;
+    g.shape = {5, 4, 3};
+    g.lower = {0.0, -0.5, 0.1};
+    g.upper = {1.0, 0.5, 0.7};
+    g.boundary = {Boundary::no_flux, Boundary::no_flux, Boundary::periodic};
+    check_round_trip(g, {3, 4, 5}, "z,y,x", "periodic,no-flux,no-flux");
+  }
+
+  TEST_CASE("snapshot writer: 1D run reads back bitwise") {
+    check_round_trip(make_cube_grid<1>(7, 0.0, 1.0, Boundary::no_flux), {7}, "x", "no-flux");
+  }
+
+  TEST_CASE("snapshot writer refuses to replace an output unless told to") {
+    TempDir dir;
+    const std::string path = dir.file("run.h5");
+    const auto grid = make_cube_grid<2>(4, 0.0, 1.0, Boundary::periodic);
+    DiagnosticsHistory history;
+    history.push_back(make_row(0));
+    {
+      SnapshotWriter<2> writer(path, grid, {"a", ""}, false);
+      writer.write_snapshot(make_density(16, 0), 0.0, 0, history);
+    }
+    REQUIRE(std::filesystem::exists(dir.file("run.xmf")));
+    const std::string msg = error_of([&] { SnapshotWriter<2>(path, grid, {"b", ""}, false); });
+    CHECK(msg == "output " + path + " exists; pass --overwrite to replace it");
+    CHECK(read_output_summary(path).case_name == "a");
+
+    SnapshotWriter<2> writer(path, grid, {"b", ""}, true);
+    const OutputSummary s = read_output_summary(path);
+    CHECK(s.case_name == "b");
+    CHECK(s.snapshot_times.empty());
+    CHECK(s.diagnostics.size() == 0);
+    CHECK_FALSE(std::filesystem::exists(dir.file("run.xmf")));  // stale sidecar removed
+  }
+
+  TEST_CASE("snapshot writer never writes a NaN or Inf density") {
+    TempDir dir;
+    const std::string path = dir.file("nan");  // no .h5 suffix: sidecar is nan.xmf
+    SnapshotWriter<1> writer(path, make_cube_grid<1>(5, 0.0, 1.0, Boundary::no_flux), {"c", ""}, false);
+    CHECK(writer.xdmf_path() == path + ".xmf");
+    DiagnosticsHistory history;
+    history.push_back(make_row(0));
+    std::vector<double> q = make_density(5, 0);
+    q[3] = std::numeric_limits<double>::quiet_NaN();
+    q[4] = std::numeric_limits<double>::infinity();
+    const std::string msg = error_of([&] { writer.write_snapshot(q, 0.0, 0, history); });
+    CHECK(msg.find("refusing to write snapshot at step 0") == 0);
+    CHECK(msg.find("2 non-finite values, first at flat index 3") != std::string::npos);
+    CHECK(writer.snapshots_written() == 0);
+    CHECK(read_output_summary(path).snapshot_times.empty());
+    CHECK_FALSE(std::filesystem::exists(path + ".xmf"));
+
+    CHECK_THROWS_AS(writer.write_snapshot(std::vector<double>(4, 1.0), 0.0, 0, history),
+                    std::invalid_argument);
+    CHECK_THROWS_AS(writer.write_snapshot(make_density(5, 0), 0.0, 0, DiagnosticsHistory{}),
+                    std::logic_error);
+
+    writer.write_snapshot(make_density(5, 0), 0.0, 0, history);  // the writer is still usable
+    CHECK(writer.snapshots_written() == 1);
+    CHECK(same_bits(read_snapshot(path, 0), make_density(5, 0)));
+    CHECK(std::filesystem::exists(path + ".xmf"));
+  }
+}
