@@ -1,0 +1,106 @@
+#pragma once
+/// Shared helpers for the test suites: a problem assembled from specs, a run loop, error norms.
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "grids/quadrature.hpp"
+#include "solver/diagnostics.hpp"
+#include "solver/energy/free_energy.hpp"
+#include "solver/spatial_operator.hpp"
+#include "solver/steppers/explicit_rk.hpp"
+
+namespace wgflow::test {
+
+inline InternalEnergySpec entropy(double D) { return {InternalEnergySpec::Kind::entropy, D, 2.0}; }
+inline InternalEnergySpec porous(double m, double D = 1.0) { return {InternalEnergySpec::Kind::porous_medium, D, m}; }
+inline PotentialSpec no_potential() { return {}; }
+inline PotentialSpec quadratic(double gamma) {
+  PotentialSpec p;
+  p.kind = PotentialSpec::Kind::quadratic;
+  p.gamma = gamma;
+  return p;
+}
+inline PotentialSpec double_well() {
+  PotentialSpec p;
+  p.kind = PotentialSpec::Kind::double_well;
+  return p;
+}
+/// SG for entropy, upwind of the given order otherwise (what the CLI picks).
+inline FluxSpec flux_for(const InternalEnergySpec& internal, int order = 2) {
+  FluxSpec f;
+  f.kind = default_flux_for(internal);
+  f.order = order;
+  return f;
+}
+
+/// Grid + energy + operator + stepper + diagnostics, built in place (the operator refers to the energy).
+template <int Dim>
+struct Problem {
+  Problem(const UniformGrid<Dim>& g, const InternalEnergySpec& internal, const PotentialSpec& potential,
+          const FluxSpec& flux, ExplicitScheme scheme = ExplicitScheme::ssp_rk3, double cfl = 0.5)
+      : grid(g),
+        energy(g, internal, potential),
+        op(make_spatial_operator(energy, flux)),
+        stepper(*op, scheme, cfl, FieldLayout<Dim>(g.shape)),
+        diagnostics(energy) {}
+  Problem(const Problem&) = delete;
+  Problem& operator=(const Problem&) = delete;
+
+  /// Steps q from t0 to exactly t_end; on_step(q, row, previous_row) after every accepted step.
+  /// Returns the number of steps.
+  template <class OnStep>
+  long advance(Field<Dim>& q, double t0, double t_end, OnStep&& on_step) {
+    double t = t0;
+    long steps = 0;
+    DiagnosticsRow previous = diagnostics.measure(q, t, 0.0, nullptr);
+    while (t < t_end) {
+      const StepReport r = stepper.step(q, t, t_end);
+      t = r.reached_stop ? t_end : t + r.dt;
+      ++steps;
+      const DiagnosticsRow row = diagnostics.measure(q, t, r.dt, &previous);
+      on_step(q, row, previous);
+      previous = row;
+    }
+    return steps;
+  }
+  long advance(Field<Dim>& q, double t0, double t_end) {
+    return advance(q, t0, t_end, [](const Field<Dim>&, const DiagnosticsRow&, const DiagnosticsRow&) {});
+  }
+
+  UniformGrid<Dim> grid;
+  FreeEnergy<Dim> energy;
+  std::unique_ptr<SpatialOperator<Dim>> op;
+  ExplicitRk<Dim> stepper;
+  Diagnostics<Dim> diagnostics;
+};
+
+/// L1 distance Δx^d Σ |a − b| over the interior.
+template <int Dim>
+double l1_distance(const Field<Dim>& a, const Field<Dim>& b, const UniformGrid<Dim>& grid) {
+  double sum = 0.0;
+  for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
+    sum += std::abs(a[idx] - b[idx]);
+  });
+  return sum * grid.cell_volume();
+}
+
+/// Max over the interior of |a − b| / max|b|.
+template <int Dim>
+double max_relative_deviation(const Field<Dim>& a, const Field<Dim>& b, const UniformGrid<Dim>& grid) {
+  double diff = 0.0, scale = 0.0;
+  for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
+    diff = std::max(diff, std::abs(a[idx] - b[idx]));
+    scale = std::max(scale, std::abs(b[idx]));
+  });
+  return diff / scale;
+}
+
+/// Observed orders log2(e_k / e_{k+1}) for errors on grids refined by 2.
+inline std::vector<double> observed_orders(const std::vector<double>& errors) {
+  std::vector<double> orders;
+  for (std::size_t k = 0; k + 1 < errors.size(); ++k) orders.push_back(std::log2(errors[k] / errors[k + 1]));
+  return orders;
+}
+
+}  // namespace wgflow::test
