@@ -13,14 +13,15 @@ double FreeEnergy<Dim>::variation(const Field<Dim>& q, Field<Dim>& xi) const {
   const double* V = m_V.data();
   double* x = xi.data();
   const double max_diffusivity = with_internal_energy(m_internal, [&](auto U) {
-    return parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
+    const double q_max = parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
       double row_max = 0.0;
       for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
         x[c] = U.dU(qp[c]) + V[c];  // ξ = U'(q) + V
-        row_max = std::max(row_max, U.P_prime(qp[c]));
+        row_max = std::max(row_max, qp[c]);
       }
       return row_max;
     });
+    return U.P_prime(q_max);  // P' is non-decreasing in q
   });
   fill_ghosts(xi, m_grid);
   return max_diffusivity;

@@ -3,7 +3,8 @@
 /// inlined into the cell loops; the solver picks the type once per run (see with_internal_energy).
 ///   U       the energy density          (E_D = Δx^d Σ U(q_i) + ...)
 ///   dU      U'(q), its part of ξ = δF/δq
-///   P'      q U''(q), the diffusivity of q_t = ∇·(P'(q)∇q); sets the parabolic step limit
+///   P'      q U''(q), the diffusivity of q_t = ∇·(P'(q)∇q); sets the parabolic step limit.
+///           Non-decreasing in q for every energy here, so max P' over a grid is P'(max q).
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -18,13 +19,20 @@ struct Entropy {
   double P_prime(double /*q*/) const { return D; }
 };
 
+/// q^e with multiplication for the common integer exponents (the branch is the same for every cell).
+inline double power(double q, double e) {
+  if (e == 1.0) return q;
+  if (e == 2.0) return q * q;
+  return std::pow(q, e);
+}
+
 /// U = D q^m/(m−1), m > 1: porous medium q_t = D Δq^m (ξ = D m/(m−1) q^{m−1}).
 struct PorousMedium {
   double D = 1.0;
   double m = 2.0;
-  double U(double q) const { return D * std::pow(q, m) / (m - 1.0); }
-  double dU(double q) const { return D * m / (m - 1.0) * std::pow(q, m - 1.0); }
-  double P_prime(double q) const { return D * m * std::pow(q, m - 1.0); }
+  double U(double q) const { return D * q * power(q, m - 1.0) / (m - 1.0); }
+  double dU(double q) const { return D * m / (m - 1.0) * power(q, m - 1.0); }
+  double P_prime(double q) const { return D * m * power(q, m - 1.0); }
 };
 
 /// U = 0: pure transport in the potential (and, later, interaction) field.
