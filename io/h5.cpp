@@ -133,6 +133,13 @@ bool is_hdf5_file(const std::string& path) {
   return r > 0;
 }
 
+bool is_not_hdf5_file(const std::string& path) {
+  init();
+  htri_t r = H5Fis_hdf5(path.c_str());
+  H5Eclear2(H5E_DEFAULT);
+  return r == 0;
+}
+
 void flush(hid_t obj) { check_status(H5Fflush(obj, H5F_SCOPE_GLOBAL), "cannot flush " + describe(obj)); }
 
 Group create_group(hid_t loc, const std::string& name) {

@@ -66,6 +66,8 @@ File create_file(const std::string& path);
 File open_file(const std::string& path, bool writable);
 /// True if `path` is a readable HDF5 file (false for missing or non-HDF5 files; never throws).
 bool is_hdf5_file(const std::string& path);
+/// True only if `path` could be read and definitely has no HDF5 signature (never throws).
+bool is_not_hdf5_file(const std::string& path);
 /// Flushes all buffers of the file containing `obj` to the operating system.
 void flush(hid_t obj);
 

@@ -56,7 +56,8 @@ h5::File open_existing(const std::string& path, const std::string& prefix) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw PrefixedError(prefix + "no such file");
   if (std::filesystem::is_directory(path, ec)) throw PrefixedError(prefix + "is a directory");
-  if (!h5::is_hdf5_file(path)) throw PrefixedError(prefix + "not an HDF5 file");
+  // A file that cannot be probed (unreadable, locked) falls through to H5Fopen's own reason.
+  if (h5::is_not_hdf5_file(path)) throw PrefixedError(prefix + "not an HDF5 file");
   return h5::open_file(path, false);
 }
 

@@ -22,8 +22,10 @@ h5::File reopen_for_writing(const std::string& path) {
   for (int attempt = 0;; ++attempt) {
     try {
       return h5::open_file(path, true);
-    } catch (const std::runtime_error&) {
-      if (attempt >= 20) throw;
+    } catch (const std::runtime_error& e) {
+      if (attempt >= 20)
+        throw std::runtime_error(std::string(e.what()) +
+                                 " (waited 2 s; is another program holding the file open?)");
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace wgflow::test {
+namespace wgflow::io_test {
 
 /// A fresh directory under $TMPDIR, removed with its contents on destruction.
 class TempDir {
@@ -57,4 +57,4 @@ std::string error_of(F&& f) {
   return "";
 }
 
-}  // namespace wgflow::test
+}  // namespace wgflow::io_test

@@ -1,15 +1,16 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 
 #include "io/h5.hpp"
 #include "tests/io/io_test_util.hpp"
 
 using namespace wgflow;
-using wgflow::test::error_of;
-using wgflow::test::same_bits;
-using wgflow::test::TempDir;
+using wgflow::io_test::error_of;
+using wgflow::io_test::same_bits;
+using wgflow::io_test::TempDir;
 
 TEST_SUITE("io") {
   TEST_CASE("h5 attributes of every supported type round-trip bitwise") {
@@ -98,6 +99,11 @@ TEST_SUITE("io") {
     std::string msg = error_of([&] { h5::open_file(missing, false); });
     CHECK(msg.find("HDF5: cannot open file '" + missing + "'") == 0);
     CHECK_FALSE(h5::is_hdf5_file(missing));
+    CHECK_FALSE(h5::is_not_hdf5_file(missing));  // cannot tell: no file
+    const std::string text = dir.file("text.h5");
+    std::ofstream(text) << "not hdf5\n";
+    CHECK(h5::is_not_hdf5_file(text));
+    CHECK_FALSE(h5::is_hdf5_file(text));
 
     const std::string path = dir.file("x.h5");
     h5::File file = h5::create_file(path);

@@ -10,10 +10,10 @@
 #include "tests/io/io_test_util.hpp"
 
 using namespace wgflow;
-using wgflow::test::error_of;
-using wgflow::test::same_bits;
-using wgflow::test::starts_with;
-using wgflow::test::TempDir;
+using wgflow::io_test::error_of;
+using wgflow::io_test::same_bits;
+using wgflow::io_test::starts_with;
+using wgflow::io_test::TempDir;
 
 namespace {
 

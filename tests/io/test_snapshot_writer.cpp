@@ -12,9 +12,9 @@
 #include "tests/io/io_test_util.hpp"
 
 using namespace wgflow;
-using wgflow::test::error_of;
-using wgflow::test::same_bits;
-using wgflow::test::TempDir;
+using wgflow::io_test::error_of;
+using wgflow::io_test::same_bits;
+using wgflow::io_test::TempDir;
 
 namespace {
 
@@ -106,7 +106,7 @@ void check_round_trip(const UniformGrid<Dim>& grid, const std::vector<long>& sha
   CHECK(h5::read_string_attribute(file.id(), "format") == "wgflow");
 
   // Sidecar: three grids pointing at the three datasets, no temporary left behind.
-  const std::string xmf = wgflow::test::read_text(dir.file("run.xmf"));
+  const std::string xmf = wgflow::io_test::read_text(dir.file("run.xmf"));
   CHECK(xmf.find("run.h5:/steps/000002/density") != std::string::npos);
   CHECK(xmf.find("snapshot_000003") == std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir.file("run.xmf.tmp")));

@@ -42,7 +42,7 @@ TEST_SUITE("io") {
     CHECK(contains(text, ">1 1 0.125</DataItem>"));
   }
 
-  TEST_CASE("xdmf: 3D grid lists points, origin and spacing in z,y,x order") {
+  TEST_CASE("xdmf: 3D grid lists points and origin and spacing in zyx order") {
     UniformGrid<3> g;
     g.shape = {3, 4, 5};
     g.lower = {0.0, 0.0, 10.0};
@@ -70,10 +70,10 @@ TEST_SUITE("io") {
     CHECK(xdmf_path_for("out/run.h5") == "out/run.xmf");
     CHECK(xdmf_path_for("run.hdf5") == "run.hdf5.xmf");
     CHECK(xdmf_path_for(".h5") == ".h5.xmf");
-    wgflow::test::TempDir dir;
+    wgflow::io_test::TempDir dir;
     const std::string path = dir.file("run.xmf");
     write_xdmf(path, "run.h5", XdmfGeometry{}, two_snapshots());
-    CHECK(wgflow::test::read_text(path) == xdmf_text("run.h5", XdmfGeometry{}, two_snapshots()));
+    CHECK(wgflow::io_test::read_text(path) == xdmf_text("run.h5", XdmfGeometry{}, two_snapshots()));
     CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
   }
 
