@@ -1,103 +1,149 @@
 #include "cli/run_command.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <memory>
 
+#include "cli/problem_setup.hpp"
+#include "cli/signals.hpp"
 #include "cli/trackers.hpp"
 #include "io/initial_file.hpp"
 #include "io/options.hpp"
-#include "solver/initial_data.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 
 namespace wgflow {
 
 namespace {
 
-/// Expands "one value or one per axis" into a value per axis.
-double per_axis(const std::vector<double>& values, int axis, double fallback) {
-  if (values.empty()) return fallback;
-  return values.size() == 1 ? values.front() : values[static_cast<std::size_t>(axis)];
+/// The state a run starts from: a fresh initial density, or the newest restart point of an output.
+template <int Dim>
+struct StartingPoint {
+  Field<Dim> q;
+  RunState state;
+  DiagnosticsHistory history;  ///< rows of the steps already taken (empty for a fresh run)
+  std::unique_ptr<SnapshotWriter<Dim>> writer;
+};
+
+/// Refuses an output path that cannot be written, before any work is done.
+void check_output_path(const std::string& out, bool overwrite) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path path(out);
+  if (fs::is_directory(path, ec)) throw ConfigError("--out: '" + out + "' is a directory, not a file name");
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec))
+    throw ConfigError("--out: cannot create '" + out + "': directory '" + dir.string() + "' does not exist");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw ConfigError("--out: cannot create '" + out + "': no write permission in '" + dir.string() + "'");
+  if (fs::exists(path, ec) && !overwrite)
+    throw ConfigError("--out: '" + out + "' exists; pass --overwrite to replace it");
 }
 
-InternalEnergySpec internal_energy_of(const RunConfig& c) {
-  InternalEnergySpec s;
-  s.kind = c.case_name == "porous-medium" ? InternalEnergySpec::Kind::porous_medium : InternalEnergySpec::Kind::entropy;
-  s.D = c.diffusion;
-  s.m = c.m;
+template <int Dim>
+StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid) {
+  check_output_path(c.out, c.overwrite);
+  StartingPoint<Dim> s;
+  s.q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
+  s.writer = std::make_unique<SnapshotWriter<Dim>>(c.out, grid, RunMetadata{c.case_name, c.to_ini()}, c.overwrite);
   return s;
 }
 
 template <int Dim>
-UniformGrid<Dim> grid_of(const RunConfig& c) {
-  UniformGrid<Dim> g = make_cube_grid<Dim>(static_cast<int>(c.n), c.domain[0], c.domain[1], Boundary::no_flux);
-  const std::vector<std::string> bc = c.boundary_per_axis();
-  for (int k = 0; k < Dim; ++k) g.boundary[k] = parse_boundary(bc[static_cast<std::size_t>(k)]);
-  return g;
-}
-
-template <int Dim>
-InitialSpec initial_of(const RunConfig& c, const UniformGrid<Dim>& grid) {
-  InitialSpec s;
-  const std::string init = c.resolved_initial();
-  const double midpoint = 0.5 * (c.domain[0] + c.domain[1]);
-  for (int k = 0; k < Dim; ++k) s.centre[static_cast<std::size_t>(k)] = per_axis(c.gaussian_center, k, midpoint);
-  s.width = c.gaussian_width > 0.0 ? c.gaussian_width : (c.domain[1] - c.domain[0]) / 20.0;
-  s.mass = c.mass > 0.0 ? c.mass : 1.0;
-  if (init == "gaussian") s.kind = InitialSpec::Kind::gaussian;
-  if (init == "uniform") s.kind = InitialSpec::Kind::uniform;
-  if (init == "barenblatt") {
-    s.kind = InitialSpec::Kind::barenblatt;
-    s.centre.fill(midpoint);
+StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>& grid) {
+  const OutputSummary summary = read_output_summary(path);
+  if (summary.snapshot_times.empty()) {  // killed before its first snapshot: start it again
+    RunConfig c = parse_config_text(summary.config_text);
+    c.out = path;
+    c.overwrite = true;
+    return fresh_start(c, grid);
   }
-  if (init.rfind("file:", 0) == 0) {
-    std::vector<long> shape_zyx;
-    for (int k = Dim - 1; k >= 0; --k) shape_zyx.push_back(grid.shape[k]);
-    s.kind = InitialSpec::Kind::values;
-    s.values = read_initial_density(init.substr(5), shape_zyx);
-    s.mass = c.mass;  // 0 keeps the file's own mass
-  }
+  StartingPoint<Dim> s;
+  const Checkpoint checkpoint = read_restart_point(path);
+  const auto rows = static_cast<std::size_t>(checkpoint.step) + 1;  // row 0 and one per step
+  if (summary.diagnostics.size() < rows)
+    throw std::runtime_error("--restart " + path + ": the file has " + std::to_string(summary.diagnostics.size()) +
+                             " diagnostics rows, fewer than the " + std::to_string(rows) + " its checkpoint needs");
+  s.history.rows.assign(summary.diagnostics.rows.begin(), summary.diagnostics.rows.begin() + static_cast<long>(rows));
+  s.q = Field<Dim>(FieldLayout<Dim>(grid.shape));
+  set_interior_values(s.q, checkpoint.density);
+  s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
+  s.writer = std::make_unique<SnapshotWriter<Dim>>(
+      path, grid, typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows});
   return s;
 }
 
 template <int Dim>
-int run_problem(const RunConfig& c) {
+int run_problem(const RunConfig& c, const std::string& restart_path) {
   const UniformGrid<Dim> grid = grid_of<Dim>(c);
-  const InternalEnergySpec internal = internal_energy_of(c);
-  PotentialSpec potential;
-  potential.kind = parse_potential_kind(c.resolved_potential());
-  potential.gamma = c.gamma;
-  for (int k = 0; k < Dim; ++k) potential.centre[static_cast<std::size_t>(k)] = per_axis(c.potential_center, k, 0.0);
-
-  const FreeEnergy<Dim> energy(grid, internal, potential);
-  Field<Dim> q = make_initial_density(initial_of(c, grid), grid, internal);
+  const FreeEnergy<Dim> energy(grid, internal_energy_of(c), potential_of<Dim>(c));
   FluxSpec flux;
-  flux.kind = default_flux_for(internal);
+  flux.kind = default_flux_for(energy.internal());
   flux.order = c.order;
   const auto op = make_spatial_operator(energy, flux);
-  ExplicitRk<Dim> stepper(*op, parse_explicit_scheme(c.stepper), c.cfl, q.layout());
+  StartingPoint<Dim> start;
+  try {
+    start = restart_path.empty() ? fresh_start(c, grid) : restart_from(restart_path, grid);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ConfigError(e.what());  // unusable input files are bad input too: exit code 2
+  }
+  ExplicitRk<Dim> stepper(*op, parse_explicit_scheme(c.stepper), c.cfl, start.q.layout());
 
-  SnapshotWriter<Dim> writer(c.out, grid, RunMetadata{c.case_name, c.to_ini()}, c.overwrite);
-  SnapshotTracker<Dim> snapshots(writer);
   Simulation<Dim> simulation(energy, stepper);
+  simulation.set_history(std::move(start.history));
+  OutputTracker<Dim> output(*start.writer);
+  ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
+  std::vector<Tracker<Dim>*> trackers{&output};
+  if (!c.quiet) trackers.push_back(&progress);
+
+  const StopOnSignal stop_on_signal;
+  simulation.set_stop_flag(StopOnSignal::flag());
   RunSummary summary;
   try {
-    summary = simulation.run(q, c.t_end, c.snapshots, {&snapshots});
+    summary = simulation.run(start.q, c.t_end, c.snapshots, start.state, trackers);
   } catch (const NonFiniteState&) {
-    writer.flush_diagnostics(simulation.history());  // keep the diagnostics of every good step
+    start.writer->flush_diagnostics(simulation.history());  // keep the diagnostics of every good step
     throw;
   }
-  writer.flush_diagnostics(simulation.history());
-
+  start.writer->flush_diagnostics(simulation.history());
+  const std::string& out = start.writer->path();
+  if (summary.interrupted) {
+    const int signal_number = *StopOnSignal::flag();
+    std::fprintf(stderr, "wgflow: stopped by signal %d at step %ld, t = %.6g; checkpoint written to %s; continue with: wgflow run --restart %s\n",
+                 signal_number, start.state.step, start.state.t, out.c_str(), out.c_str());
+    return 128 + signal_number;
+  }
   if (!c.quiet)
     std::printf(
         "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s; "
         "mass drift %.2e, final energy %.10g, min q %.3g; wrote %s\n",
         Dim, c.case_name.c_str(), c.n, Dim, stepper.name().c_str(), op->name().c_str(), summary.steps,
         summary.rejected, summary.final_time, summary.wall_seconds, summary.relative_mass_drift,
-        summary.final_energy, summary.min_q, c.out.c_str());
+        summary.final_energy, summary.min_q, out.c_str());
   return 0;
+}
+
+/// The configuration of a run to continue: the one stored in the file, with --threads and --quiet.
+RunConfig restart_config(const ParsedRunOptions& parsed) {
+  OutputSummary summary;
+  try {
+    summary = read_output_summary(parsed.restart);
+  } catch (const std::exception& e) {
+    throw ConfigError("--restart " + parsed.restart + ": " + e.what());
+  }
+  RunConfig c = parse_config_text(summary.config_text);
+  c.threads = parsed.config.threads;
+  c.quiet = parsed.config.quiet;
+  c.out = parsed.restart;
+  const std::vector<long> expected(static_cast<std::size_t>(c.dim), c.n);
+  if (summary.case_name != c.case_name || summary.dim != c.dim || summary.shape_zyx != expected)
+    throw ConfigError("--restart " + parsed.restart + ": the file's case or grid does not match its stored configuration");
+  return c;
 }
 
 }  // namespace
@@ -108,12 +154,12 @@ int run_command(const std::vector<std::string>& args) {
     std::cout << parsed.help_text;
     return 0;
   }
-  const RunConfig& c = parsed.config;
+  const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
   if (c.threads > 0) omp_set_num_threads(c.threads);
   switch (c.dim) {
-    case 1: return run_problem<1>(c);
-    case 2: return run_problem<2>(c);
-    default: return run_problem<3>(c);
+    case 1: return run_problem<1>(c, parsed.restart);
+    case 2: return run_problem<2>(c, parsed.restart);
+    default: return run_problem<3>(c, parsed.restart);
   }
 }
 

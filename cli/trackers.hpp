@@ -1,22 +1,69 @@
 #pragma once
-/// Trackers the command line hangs off the run loop: HDF5 snapshots.
+/// Trackers the command line hangs off the run loop: HDF5 snapshots, checkpoints, progress.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
 #include "grids/field.hpp"
+#include "io/checkpoint.hpp"
 #include "io/snapshot_writer.hpp"
 #include "solver/simulation.hpp"
 
 namespace wgflow {
 
-/// Writes every snapshot (and the diagnostics rows so far) to the output file.
+/// Writes every snapshot (and the diagnostics rows so far) to the output file, and a checkpoint when
+/// the run is interrupted.
 template <int Dim>
-class SnapshotTracker final : public Tracker<Dim> {
+class OutputTracker final : public Tracker<Dim> {
  public:
-  explicit SnapshotTracker(SnapshotWriter<Dim>& writer) : m_writer(writer) {}
+  explicit OutputTracker(SnapshotWriter<Dim>& writer) : m_writer(writer) {}
   void on_snapshot(const Field<Dim>& q, const DiagnosticsHistory& history, long step, int) override {
     m_writer.write_snapshot(interior_values(q), history.back().time, step, history);
+  }
+  void on_interrupt(const Field<Dim>& q, const DiagnosticsHistory& history, long step, int next_snapshot) override {
+    m_writer.flush_diagnostics(history);
+    write_checkpoint(m_writer.path(), Checkpoint{interior_values(q), history.back().time, step, next_snapshot});
   }
 
  private:
   SnapshotWriter<Dim>& m_writer;
+};
+
+/// Progress on stderr: a line rewritten in place on a terminal (5 times a second at most), plain log
+/// lines every 10 s otherwise. Percent of t_end, steps, dt, elapsed time, ETA and mass drift.
+template <int Dim>
+class ProgressTracker final : public Tracker<Dim> {
+ public:
+  ProgressTracker(double t_start, double t_end, bool terminal)
+      : m_t_start(t_start), m_t_end(t_end), m_terminal(terminal), m_interval(terminal ? 0.2 : 10.0) {}
+  ~ProgressTracker() override {
+    if (m_terminal && m_printed) std::fputc('\n', stderr);
+  }
+  void on_step(const Field<Dim>&, const DiagnosticsHistory& history, long step) override {
+    const double elapsed = seconds_since(m_start);
+    if (elapsed - m_last < m_interval) return;
+    m_last = elapsed;
+    const DiagnosticsRow& row = history.back();
+    const double done = (row.time - m_t_start) / (m_t_end - m_t_start);  // of this call, for the ETA
+    const double eta = done > 0.0 ? elapsed * (1.0 - done) / done : 0.0;
+    const double drift = std::abs(row.mass - history.rows.front().mass) / history.rows.front().mass;
+    std::fprintf(stderr, "%s[%5.1f%%] t = %-10.4g step %-8ld dt %-9.3g elapsed %-8.1fs ETA %-8.1fs mass drift %.1e%s",
+                 m_terminal ? "\r" : "", 100.0 * (row.time / m_t_end), row.time, step, row.dt, elapsed, eta, drift,
+                 m_terminal ? "" : "\n");
+    std::fflush(stderr);
+    m_printed = true;
+  }
+
+ private:
+  static double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+  double m_t_start, m_t_end;
+  bool m_terminal;
+  double m_interval;
+  double m_last = 0.0;
+  bool m_printed = false;
 };
 
 }  // namespace wgflow

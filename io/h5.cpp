@@ -369,4 +369,18 @@ void append_1d(hid_t loc, const std::string& name, const std::vector<double>& va
                "cannot append to dataset " + describe(loc, name));
 }
 
+void delete_link(hid_t loc, const std::string& name) {
+  check_status(H5Ldelete(loc, name.c_str(), H5P_DEFAULT), "cannot delete " + describe(loc, name));
+}
+
+void truncate_1d(hid_t loc, const std::string& name, hsize_t rows) {
+  Dataset dset = open_dataset(loc, name);
+  const std::vector<hsize_t> dims = dataset_dims(dset.id());
+  if (dims.size() != 1) throw std::runtime_error("HDF5: dataset " + describe(loc, name) + " is not 1-D");
+  if (dims[0] < rows)
+    throw std::runtime_error("HDF5: dataset " + describe(loc, name) + " has " + std::to_string(dims[0]) +
+                             " rows, fewer than the " + std::to_string(rows) + " to keep");
+  check_status(H5Dset_extent(dset.id(), &rows), "cannot shrink dataset " + describe(loc, name));
+}
+
 }  // namespace wgflow::h5

@@ -74,6 +74,8 @@ void flush(hid_t obj);
 Group create_group(hid_t loc, const std::string& name);
 Group open_group(hid_t loc, const std::string& name);
 Dataset open_dataset(hid_t loc, const std::string& name);
+/// Removes the link `name` below `loc` (the object goes when nothing else links to it).
+void delete_link(hid_t loc, const std::string& name);
 /// True if every component of the relative or absolute `path` exists below `loc`.
 bool link_exists(hid_t loc, const std::string& path);
 /// True if `path` exists below `loc` and is a dataset.
@@ -120,5 +122,8 @@ std::vector<double> read_dataset(hid_t loc, const std::string& name);
 void create_extendible_1d(hid_t loc, const std::string& name, hsize_t chunk_rows = 1024);
 /// Appends `values` to the end of an extendible 1-D float64 dataset.
 void append_1d(hid_t loc, const std::string& name, const std::vector<double>& values);
+
+/// Shrinks an extendible 1-D dataset to its first `rows` rows (a restart drops rows past its checkpoint).
+void truncate_1d(hid_t loc, const std::string& name, hsize_t rows);
 
 }  // namespace wgflow::h5

@@ -45,6 +45,8 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
   d.add_options()
     ("help", "print this help and exit")
     ("config", po::value(&config_file), "INI file with any of these options; the command line wins")
+    ("restart", po::value<std::string>(), "PATH.h5: continue an interrupted run to its t-end, appending to PATH.h5 "
+        "(its stored configuration is used; only --threads and --quiet may be added)")
     ("case", po::value(&c.case_name)->default_value(c.case_name), "heat | fokker-planck | porous-medium")
     ("dim", po::value(&c.dim)->default_value(c.dim), "dimension: 1 | 2 | 3")
     ("n", po::value(&c.n)->default_value(c.n), "cells per axis, >= 2")
@@ -76,6 +78,22 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
 
 }  // namespace
 
+namespace {
+
+/// Turns the parsed strings (lists, A,B pairs) into the config's fields and validates it.
+void finish(RunConfig& c, const std::string& domain, const std::string& bc, const std::string& potential_center,
+            const std::string& gaussian_center) {
+  const std::vector<double> ab = parse_numbers("domain", domain);
+  if (ab.size() != 2) throw ConfigError("--domain: must be A,B (got '" + domain + "')");
+  c.domain = {ab[0], ab[1]};
+  c.bc = split_list(bc);
+  if (!potential_center.empty()) c.potential_center = parse_numbers("potential-center", potential_center);
+  if (!gaussian_center.empty()) c.gaussian_center = parse_numbers("gaussian-center", gaussian_center);
+  c.validate();
+}
+
+}  // namespace
+
 ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
   ParsedRunOptions parsed;
   RunConfig& c = parsed.config;
@@ -86,7 +104,16 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
   try {
     // No short options: values such as --domain -5,5 must not be read as flags.
     const int style = po::command_line_style::unix_style & ~po::command_line_style::allow_short;
-    po::store(po::command_line_parser(args).options(desc).style(style).run(), vm);
+    // Stray words are collected (not silently dropped, Boost's default) and refused below by name.
+    po::options_description all(desc);
+    all.add_options()("stray-argument", po::value<std::vector<std::string>>());
+    po::positional_options_description stray;
+    stray.add("stray-argument", -1);
+    po::store(po::command_line_parser(args).options(all).positional(stray).style(style).run(), vm);
+    if (vm.count("stray-argument")) {
+      const std::string word = vm["stray-argument"].as<std::vector<std::string>>().front();
+      throw ConfigError("unexpected argument '" + word + "' (options start with --; an INI file goes after --config)");
+    }
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream file(path);
@@ -104,14 +131,33 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
     parsed.help_text = s.str();
     return parsed;
   }
-  const std::vector<double> ab = parse_numbers("domain", domain);
-  if (ab.size() != 2) throw ConfigError("--domain: must be A,B (got '" + domain + "')");
-  c.domain = {ab[0], ab[1]};
-  c.bc = split_list(bc);
-  if (!potential_center.empty()) c.potential_center = parse_numbers("potential-center", potential_center);
-  if (!gaussian_center.empty()) c.gaussian_center = parse_numbers("gaussian-center", gaussian_center);
-  c.validate();
+  if (vm.count("restart")) {
+    parsed.restart = vm["restart"].as<std::string>();
+    for (const auto& [name, value] : vm)
+      if (!value.defaulted() && name != "restart" && name != "threads" && name != "quiet")
+        throw ConfigError("--restart: cannot be combined with --" + name +
+                          " (the run continues with the configuration stored in " + parsed.restart + ")");
+    return parsed;
+  }
+  finish(c, domain, bc, potential_center, gaussian_center);
   return parsed;
+}
+
+RunConfig parse_config_text(const std::string& ini_text) {
+  RunConfig c;
+  std::string domain, bc, potential_center, gaussian_center, config_file;
+  const po::options_description desc =
+      run_options_description(c, domain, bc, potential_center, gaussian_center, config_file);
+  po::variables_map vm;
+  try {
+    std::istringstream text(ini_text);
+    po::store(po::parse_config_file(text, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string("stored configuration: ") + e.what());
+  }
+  finish(c, domain, bc, potential_center, gaussian_center);
+  return c;
 }
 
 }  // namespace wgflow

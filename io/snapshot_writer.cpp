@@ -72,7 +72,11 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
   // A sidecar left from an earlier run would point at snapshots this run has not written yet.
   std::filesystem::remove(m_xdmf_path, ec);
 
-  h5::File file = h5::create_file(path);
+  // Built under a temporary name and renamed into place, so that a run killed while creating its
+  // output never leaves a half-written file under the real name.
+  const std::string temporary = path + ".creating";
+  {
+  h5::File file = h5::create_file(temporary);
   h5::write_attribute(file.id(), "format", "wgflow");
   h5::write_attribute(file.id(), "format_version", 1);
   h5::write_attribute(file.id(), "case", meta.case_name);
@@ -114,6 +118,32 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
   h5::Group diagnostics = h5::create_group(file.id(), "diagnostics");
   for (const char* column : k_diagnostics_columns) h5::create_extendible_1d(diagnostics.id(), column);
   h5::flush(file.id());
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+template <int Dim>
+SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume)
+    : m_path(path), m_xdmf_path(xdmf_path_for(path)), m_grid(grid), m_diagnostics_written(resume.keep_rows) {
+  {
+    h5::File file = reopen_for_writing(path);
+    h5::Group steps = h5::open_group(file.id(), "steps");
+    for (const std::string& name : h5::child_names(steps.id())) {
+      if (std::stoi(name) >= resume.keep_snapshots) {
+        h5::delete_link(steps.id(), name);
+        continue;
+      }
+      h5::Group group = h5::open_group(steps.id(), name);
+      h5::Dataset density = h5::open_dataset(group.id(), "density");
+      m_snapshots.push_back({"/steps/" + name + "/density", h5::read_double_attribute(density.id(), "time"),
+                             h5::read_double_attribute(group.id(), "mass"),
+                             h5::read_double_attribute(group.id(), "energy")});
+    }
+    h5::Group diagnostics = h5::open_group(file.id(), "diagnostics");
+    for (const char* column : k_diagnostics_columns) h5::truncate_1d(diagnostics.id(), column, resume.keep_rows);
+    h5::flush(file.id());
+  }
+  write_xdmf(m_xdmf_path, std::filesystem::path(m_path).filename().string(), xdmf_geometry(m_grid), m_snapshots);
 }
 
 template <int Dim>

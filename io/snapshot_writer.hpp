@@ -32,6 +32,14 @@ class SnapshotWriter {
   /// Writes /steps/NNNNNN/density (dataset order, x fastest) with attributes time, step, mass and
   /// energy (the last two from history.back()), appends unwritten diagnostics rows, closes the file
   /// and rewrites the .xmf. Throws on NaN/Inf in `density`, a size mismatch or an empty history.
+  /// Reopens an existing output to continue it after a restart: keeps its first `keep_snapshots`
+  /// snapshots and `keep_rows` diagnostics rows and drops anything a killed run left after them.
+  struct Resume {
+    int keep_snapshots;
+    std::size_t keep_rows;
+  };
+  SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume);
+
   void write_snapshot(const std::vector<double>& density, double time, long step,
                       const DiagnosticsHistory& history);
   /// Appends the diagnostics rows not yet written (history.rows[written..]).

@@ -12,41 +12,50 @@ Simulation<Dim>::Simulation(const FreeEnergy<Dim>& energy, TimeStepper<Dim>& ste
     : m_stepper(stepper), m_diagnostics(energy) {}
 
 template <int Dim>
-RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, const std::vector<Tracker<Dim>*>& trackers) {
+RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunState& state,
+                                const std::vector<Tracker<Dim>*>& trackers) {
   const auto start = std::chrono::steady_clock::now();
   RunSummary summary;
-  double t = 0.0;
-  long step = 0;
-  m_history.push_back(m_diagnostics.measure(q, t, 0.0, nullptr));
-  const double mass0 = m_history.back().mass;
+  if (state.next_snapshot == 0) {
+    m_history.push_back(m_diagnostics.measure(q, state.t, 0.0, nullptr));
+    for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, state.step, 0);
+    state.next_snapshot = 1;
+  }
+  const double mass0 = m_history.rows.front().mass;
   summary.min_q = m_history.back().min;
-  for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, step, 0);
 
-  for (int k = 1; k <= snapshots; ++k) {
+  for (int& k = state.next_snapshot; k <= snapshots; ++k) {
     const double t_next = t_end * k / snapshots;
-    while (t < t_next) {
-      const StepReport report = m_stepper.step(q, t, t_next);
-      const double t_new = report.reached_stop ? t_next : t + report.dt;
-      if (!(t_new > t)) throw std::runtime_error("time step underflow at t = " + std::to_string(t));
-      t = t_new;
-      ++step;
+    while (state.t < t_next) {
+      if (m_stop_flag != nullptr && *m_stop_flag != 0) {
+        for (Tracker<Dim>* tr : trackers) tr->on_interrupt(q, m_history, state.step, k);
+        summary.interrupted = true;
+        break;
+      }
+      const StepReport report = m_stepper.step(q, state.t, t_next);
+      const double t_new = report.reached_stop ? t_next : state.t + report.dt;
+      if (!(t_new > state.t)) throw std::runtime_error("time step underflow at t = " + std::to_string(state.t));
+      state.t = t_new;
+      ++state.step;
+      ++summary.steps;
       summary.rejected += report.rejected;
-      const DiagnosticsRow row = m_diagnostics.measure(q, t, report.dt, &m_history.back());
+      const DiagnosticsRow row = m_diagnostics.measure(q, state.t, report.dt, &m_history.back());
       if (!std::isfinite(row.mass) || !std::isfinite(row.energy) || !std::isfinite(row.max)) {
         std::ostringstream msg;
-        msg << "the density became non-finite at step " << step << ", t = " << t << ": "
+        msg << "the density became non-finite at step " << state.step << ", t = " << state.t << ": "
             << m_diagnostics.locate_bad_value(q) << "; stopping (the last good snapshot is kept)";
         throw NonFiniteState(msg.str());
       }
       m_history.push_back(row);
       summary.min_q = std::min(summary.min_q, row.min);
-      summary.relative_mass_drift = std::max(summary.relative_mass_drift, std::abs(row.mass - mass0) / (mass0 > 0.0 ? mass0 : 1.0));
-      for (Tracker<Dim>* tr : trackers) tr->on_step(q, m_history, step);
+      summary.relative_mass_drift =
+          std::max(summary.relative_mass_drift, std::abs(row.mass - mass0) / (mass0 > 0.0 ? mass0 : 1.0));
+      for (Tracker<Dim>* tr : trackers) tr->on_step(q, m_history, state.step);
     }
-    for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, step, k);
+    if (summary.interrupted) break;
+    for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, state.step, k);
   }
-  summary.steps = step;
-  summary.final_time = t;
+  summary.final_time = state.t;
   summary.final_energy = m_history.back().energy;
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

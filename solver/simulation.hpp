@@ -1,6 +1,7 @@
 #pragma once
 /// The run loop: step up to the next output time, measure, tell the trackers. Output, progress and
 /// checks hang off the loop as trackers, so the loop itself stays a dozen lines.
+#include <csignal>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -20,6 +21,16 @@ class Tracker {
   /// At each output time, including t = 0 (index 0) and t_end (index snapshots).
   virtual void on_snapshot(const Field<Dim>& /*q*/, const DiagnosticsHistory& /*history*/, long /*step*/,
                            int /*index*/) {}
+  /// When the run stops early on request; `next_snapshot` is the index of the first snapshot not written.
+  virtual void on_interrupt(const Field<Dim>& /*q*/, const DiagnosticsHistory& /*history*/, long /*step*/,
+                            int /*next_snapshot*/) {}
+};
+
+/// Where a run stands: a fresh run starts at the default; a restarted one where its checkpoint was.
+struct RunState {
+  double t = 0.0;
+  long step = 0;
+  int next_snapshot = 0;  ///< 0: the initial state has not been measured or written yet
 };
 
 /// Thrown when the state stops being finite; the message names step, time and cell.
@@ -29,7 +40,8 @@ class NonFiniteState : public std::runtime_error {
 };
 
 struct RunSummary {
-  long steps = 0;
+  bool interrupted = false;  ///< stopped early because the stop flag was raised
+  long steps = 0;            ///< steps taken by this call
   long rejected = 0;
   double wall_seconds = 0.0;
   double relative_mass_drift = 0.0;  ///< max over the run of |M(t) − M(0)|/M(0)
@@ -43,15 +55,23 @@ class Simulation {
  public:
   Simulation(const FreeEnergy<Dim>& energy, TimeStepper<Dim>& stepper);
 
-  /// Advances q from t = 0 to t_end, with snapshots at t_end·k/snapshots, k = 0..snapshots.
-  RunSummary run(Field<Dim>& q, double t_end, int snapshots, const std::vector<Tracker<Dim>*>& trackers);
+  /// Advances q from `state` to t_end, with snapshots at t_end·k/snapshots, k = 0..snapshots.
+  /// A restarted run passes the state and the history (rows up to state.step) of its checkpoint.
+  RunSummary run(Field<Dim>& q, double t_end, int snapshots, RunState& state,
+                 const std::vector<Tracker<Dim>*>& trackers);
 
+  /// The rows of the steps already taken (a restart continues them).
+  void set_history(DiagnosticsHistory history) { m_history = std::move(history); }
   const DiagnosticsHistory& history() const { return m_history; }
+
+  /// A flag (set by a signal handler) checked after every step; when raised, the run stops cleanly.
+  void set_stop_flag(const volatile std::sig_atomic_t* flag) { m_stop_flag = flag; }
 
  private:
   TimeStepper<Dim>& m_stepper;
   Diagnostics<Dim> m_diagnostics;
   DiagnosticsHistory m_history;
+  const volatile std::sig_atomic_t* m_stop_flag = nullptr;
 };
 
 }  // namespace wgflow

@@ -7,7 +7,7 @@
 using namespace wgflow;
 
 TEST_SUITE("unit") {
-  TEST_CASE("layout: strides, offset and ghost indices") {
+  TEST_CASE("layout: strides and offset and ghost indices") {
     const FieldLayout<3> L({4, 3, 2});
     CHECK(L.stride[0] == 1);
     CHECK(L.stride[1] == 8);        // 4 + 2·2 ghosts
@@ -19,7 +19,7 @@ TEST_SUITE("unit") {
     CHECK(L.num_cells() == 24u);
   }
 
-  TEST_CASE("ghosts: no-flux mirrors, periodic wraps, per axis") {
+  TEST_CASE("ghosts: no-flux mirrors and periodic wraps per axis") {
     UniformGrid<2> g = make_cube_grid<2>(4, 0.0, 1.0, Boundary::no_flux);
     g.shape[1] = 3;
     g.boundary[1] = Boundary::periodic;

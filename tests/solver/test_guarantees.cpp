@@ -57,7 +57,7 @@ void check_guarantees(const InternalEnergySpec& internal, const PotentialSpec& p
 TEST_SUITE("physics") {
   // Mass, positivity and energy over 1000 steps, for every stepper, dimension and boundary kind,
   // through both fluxes: SG (Fokker–Planck, double well) and upwind (porous medium in a potential).
-  TEST_CASE("guarantees: SG Fokker-Planck, every stepper, 1D/2D/3D, both boundary kinds") {
+  TEST_CASE("guarantees: SG Fokker-Planck for every stepper in 1D/2D/3D with both boundary kinds") {
     for (ExplicitScheme scheme : all_schemes)
       for (Boundary bc : all_boundaries) {
         check_guarantees<1>(entropy(0.5), double_well(), 2, 64, scheme, bc, 1000);
@@ -66,7 +66,7 @@ TEST_SUITE("physics") {
       }
   }
 
-  TEST_CASE("guarantees: upwind porous medium in a potential, every stepper and order, 1D/2D/3D") {
+  TEST_CASE("guarantees: upwind porous medium in a potential for every stepper and order in 1D/2D/3D") {
     for (ExplicitScheme scheme : all_schemes)
       for (Boundary bc : all_boundaries)
         for (int order : {1, 2}) {

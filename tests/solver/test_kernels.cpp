@@ -10,7 +10,7 @@ using namespace wgflow;
 using namespace wgflow::test;
 
 TEST_SUITE("unit") {
-  TEST_CASE("Bernoulli function: values, symmetry B(-z) = B(z) + z, and no jump at the series switch") {
+  TEST_CASE("Bernoulli function: values and symmetry B(-z) = B(z) + z and no jump at the series switch") {
     CHECK(bernoulli(0.0) == 1.0);
     CHECK(bernoulli(1.0) == doctest::Approx(1.0 / (std::exp(1.0) - 1.0)).epsilon(1e-15));
     for (double z : {1e-8, 9.99e-4, 1e-3, 0.3, 5.0, 40.0}) {

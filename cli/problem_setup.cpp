@@ -1,0 +1,100 @@
+#include "cli/problem_setup.hpp"
+
+#include "io/initial_file.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace wgflow {
+
+namespace {
+
+/// Expands "one value or one per axis" into a value per axis.
+double per_axis(const std::vector<double>& values, int axis, double fallback) {
+  if (values.empty()) return fallback;
+  return values.size() == 1 ? values.front() : values[static_cast<std::size_t>(axis)];
+}
+
+/// A wgflow output records its box; a density from another box would change its mass and meaning.
+template <int Dim>
+void check_same_box(const std::string& path, const UniformGrid<Dim>& grid) {
+  OutputSummary file;
+  try {
+    file = read_output_summary(path);
+  } catch (const std::exception&) {
+    return;  // a plain /density file: only its shape is known
+  }
+  for (int k = 0; k < Dim; ++k) {
+    const auto zyx = static_cast<std::size_t>(Dim - 1 - k);
+    const double tol = 1e-12 * (grid.upper[k] - grid.lower[k]);
+    if (std::abs(file.lower_zyx[zyx] - grid.lower[k]) > tol || std::abs(file.upper_zyx[zyx] - grid.upper[k]) > tol)
+      throw std::runtime_error("--initial file:" + path + ": the file's grid spans [" + std::to_string(file.lower_zyx[zyx]) +
+                               ", " + std::to_string(file.upper_zyx[zyx]) + "] on axis " + std::to_string(k) +
+                               ", this run's --domain is [" + std::to_string(grid.lower[k]) + ", " +
+                               std::to_string(grid.upper[k]) + "]");
+  }
+}
+
+}  // namespace
+
+InternalEnergySpec internal_energy_of(const RunConfig& c) {
+  InternalEnergySpec s;
+  s.kind = c.case_name == "porous-medium" ? InternalEnergySpec::Kind::porous_medium : InternalEnergySpec::Kind::entropy;
+  s.D = c.diffusion;
+  s.m = c.m;
+  return s;
+}
+
+template <int Dim>
+UniformGrid<Dim> grid_of(const RunConfig& c) {
+  UniformGrid<Dim> g = make_cube_grid<Dim>(static_cast<int>(c.n), c.domain[0], c.domain[1], Boundary::no_flux);
+  const std::vector<std::string> bc = c.boundary_per_axis();
+  for (int k = 0; k < Dim; ++k) g.boundary[k] = parse_boundary(bc[static_cast<std::size_t>(k)]);
+  return g;
+}
+
+template <int Dim>
+PotentialSpec potential_of(const RunConfig& c) {
+  PotentialSpec p;
+  p.kind = parse_potential_kind(c.resolved_potential());
+  p.gamma = c.gamma;
+  for (int k = 0; k < Dim; ++k) p.centre[static_cast<std::size_t>(k)] = per_axis(c.potential_center, k, 0.0);
+  return p;
+}
+
+template <int Dim>
+InitialSpec initial_of(const RunConfig& c, const UniformGrid<Dim>& grid) {
+  InitialSpec s;
+  const std::string init = c.resolved_initial();
+  const double midpoint = 0.5 * (c.domain[0] + c.domain[1]);
+  for (int k = 0; k < Dim; ++k) s.centre[static_cast<std::size_t>(k)] = per_axis(c.gaussian_center, k, midpoint);
+  s.width = c.gaussian_width > 0.0 ? c.gaussian_width : (c.domain[1] - c.domain[0]) / 20.0;
+  s.mass = c.mass > 0.0 ? c.mass : 1.0;
+  if (init == "gaussian") s.kind = InitialSpec::Kind::gaussian;
+  if (init == "uniform") s.kind = InitialSpec::Kind::uniform;
+  if (init == "barenblatt") {
+    s.kind = InitialSpec::Kind::barenblatt;
+    s.centre.fill(midpoint);
+  }
+  if (init.rfind("file:", 0) == 0) {
+    std::vector<long> shape_zyx;
+    for (int k = Dim - 1; k >= 0; --k) shape_zyx.push_back(grid.shape[k]);
+    s.kind = InitialSpec::Kind::values;
+    const std::string path = init.substr(5);
+    s.values = read_initial_density(path, shape_zyx);
+    check_same_box(path, grid);
+    s.mass = c.mass;  // 0 keeps the file's own mass
+  }
+  return s;
+}
+
+#define WGFLOW_INSTANTIATE(D)                                         \
+  template UniformGrid<D> grid_of<D>(const RunConfig&);               \
+  template PotentialSpec potential_of<D>(const RunConfig&);           \
+  template InitialSpec initial_of<D>(const RunConfig&, const UniformGrid<D>&);
+WGFLOW_INSTANTIATE(1)
+WGFLOW_INSTANTIATE(2)
+WGFLOW_INSTANTIATE(3)
+#undef WGFLOW_INSTANTIATE
+
+}  // namespace wgflow

@@ -1,0 +1,25 @@
+#pragma once
+/// Restart points of an output file. A run stopped by SIGINT/SIGTERM writes /checkpoint (the state
+/// between snapshots); a run killed outright restarts from its last snapshot, which holds the same
+/// information. Either way the continued run repeats the uninterrupted one bit for bit, because the
+/// step sizes depend only on the state, the time and the next output time.
+#include <string>
+#include <vector>
+
+namespace wgflow {
+
+struct Checkpoint {
+  std::vector<double> density;  ///< interior values in dataset order (x fastest)
+  double time = 0.0;
+  long step = 0;
+  int next_snapshot = 0;        ///< index of the first snapshot not yet written
+};
+
+/// Writes (or replaces) /checkpoint in the output file `path`.
+void write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+
+/// The newest restart point of `path`: /checkpoint if it is newer than the last snapshot, else the
+/// last snapshot. Throws std::runtime_error naming --restart if the file has neither.
+Checkpoint read_restart_point(const std::string& path);
+
+}  // namespace wgflow
