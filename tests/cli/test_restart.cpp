@@ -1,0 +1,141 @@
+/// Crash safety and restart: a run stopped by SIGINT, or killed outright with SIGKILL at a random
+/// moment, leaves a readable output; `wgflow run --restart` continues it to a result that is bit for
+/// bit the uninterrupted run's (every snapshot and every diagnostics row).
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "io/initial_file.hpp"
+#include "tests/cli/cli_support.hpp"
+
+extern char** environ;
+
+using namespace wgflow;
+using namespace wgflow::cli_test;
+
+namespace {
+
+/// A 2D porous-medium run long enough (~1 s) to be interrupted at any point.
+std::vector<std::string> long_run(const std::string& out) {
+  return {"run",     "--case", "porous-medium", "--dim",  "2",  "--n",     "64",  "--domain=-4,4", "--t-end",
+          "3",       "--snapshots", "12",       "--out",  out,  "--quiet", "--threads", "1"};
+}
+
+/// Starts wgflow with `args` in dir.work() without waiting; returns its pid.
+pid_t spawn_wgflow(const CliDir& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv_strings{WGFLOW_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir.work());
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, WGFLOW_BINARY, nullptr, nullptr, argv.data(), environ);
+  fs::current_path(previous);
+  REQUIRE(rc == 0);
+  return pid;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// Every snapshot and every diagnostics row of two outputs are bitwise equal.
+void check_identical_outputs(const std::string& expected, const std::string& actual) {
+  const OutputSummary a = read_output_summary(expected);
+  const OutputSummary b = read_output_summary(actual);
+  REQUIRE(a.snapshot_times.size() == b.snapshot_times.size());
+  CHECK(a.snapshot_times == b.snapshot_times);
+  CHECK(a.snapshot_steps == b.snapshot_steps);
+  for (int k = 0; k < static_cast<int>(a.snapshot_times.size()); ++k)
+    CHECK(read_snapshot(expected, k) == read_snapshot(actual, k));
+  REQUIRE(a.diagnostics.size() == b.diagnostics.size());
+  for (std::size_t r = 0; r < a.diagnostics.size(); ++r) {
+    const DiagnosticsRow &x = a.diagnostics.rows[r], &y = b.diagnostics.rows[r];
+    const bool same = x.time == y.time && x.dt == y.dt && x.mass == y.mass && x.energy == y.energy &&
+                      x.dissipation == y.dissipation && x.min == y.min && x.max == y.max;
+    if (!same) {
+      FAIL_CHECK("diagnostics row " << r << " differs");
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("cli") {
+  TEST_CASE("SIGINT finishes the step and writes a checkpoint and --restart continues bit for bit") {
+    CliDir dir;
+    const Result reference = run_wgflow(dir, long_run("reference.h5"));
+    REQUIRE(reference.code == 0);
+
+    const pid_t pid = spawn_wgflow(dir, long_run("stopped.h5"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    kill(pid, SIGINT);
+    const int code = wait_exit_code(pid);
+    if (code == 0) {
+      MESSAGE("the run finished before the signal; nothing to restart");
+      return;
+    }
+    CHECK(code == 128 + SIGINT);
+    const OutputSummary stopped = read_output_summary(dir.file("stopped.h5"));
+    CHECK(stopped.snapshot_times.size() < 13);
+
+    const Result restarted = run_wgflow(dir, {"run", "--restart", "stopped.h5", "--quiet"});
+    INFO("stderr: " << restarted.err);
+    REQUIRE(restarted.code == 0);
+    check_identical_outputs(dir.file("reference.h5"), dir.file("stopped.h5"));
+  }
+
+  TEST_CASE("SIGKILL at random moments leaves a readable file that --restart completes bit for bit") {
+    CliDir dir;
+    REQUIRE(run_wgflow(dir, long_run("reference.h5")).code == 0);
+    std::mt19937 random(20261123);
+    std::uniform_int_distribution<int> delay_ms(20, 900);
+    int restarted = 0;
+    for (int attempt = 0; attempt < 6; ++attempt) {
+      const std::string name = "killed" + std::to_string(attempt) + ".h5";
+      const pid_t pid = spawn_wgflow(dir, long_run(name));
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+      kill(pid, SIGKILL);
+      wait_exit_code(pid);
+      if (!fs::exists(dir.file(name))) continue;  // killed before the output was created
+      INFO("attempt " << attempt);
+      CHECK_NOTHROW(read_output_summary(dir.file(name)));  // readable, whatever the moment of death
+      const Result r = run_wgflow(dir, {"run", "--restart", name, "--quiet"});
+      INFO("stderr: " << r.err);
+      REQUIRE(r.code == 0);
+      check_identical_outputs(dir.file("reference.h5"), dir.file(name));
+      ++restarted;
+    }
+    MESSAGE(restarted, " of 6 killed runs restarted and matched the uninterrupted run");
+    CHECK(restarted >= 3);
+  }
+
+  TEST_CASE("--restart takes no options that change the problem and refuses files it cannot continue") {
+    CliDir dir;
+    REQUIRE(run_wgflow(dir, {"run", "--n", "16", "--t-end", "0.01", "--out", "a.h5", "--quiet"}).code == 0);
+    const Result extra = run_wgflow(dir, {"run", "--restart", "a.h5", "--n", "32"});
+    CHECK(extra.code == 2);
+    CHECK(extra.err.find("--restart: cannot be combined with --n") != std::string::npos);
+    write_text(dir.work() / "text.h5", "not hdf5\n");
+    const Result not_hdf5 = run_wgflow(dir, {"run", "--restart", "text.h5"});
+    CHECK(not_hdf5.code == 2);
+    CHECK(starts_with(not_hdf5.err, "wgflow: error: --restart text.h5: "));
+    const Result missing = run_wgflow(dir, {"run", "--restart", "missing.h5"});
+    CHECK(missing.code == 2);
+    // A finished run has nothing left to do: restarting it changes nothing.
+    const std::vector<double> before = read_snapshot(dir.file("a.h5"), -1);
+    CHECK(run_wgflow(dir, {"run", "--restart", "a.h5", "--quiet"}).code == 0);
+    CHECK(read_snapshot(dir.file("a.h5"), -1) == before);
+    CHECK(read_output_summary(dir.file("a.h5")).snapshot_times.size() == 11);
+  }
+}
