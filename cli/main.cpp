@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/info_command.hpp"
 #include "cli/run_command.hpp"
 #include "io/run_config.hpp"
 
@@ -14,6 +15,8 @@ const char* const usage =
     "\n"
     "commands:\n"
     "  run      solve a problem and write PATH.h5 (+ PATH.xmf); `wgflow run --help` lists every option\n"
+    "  cases    list the built-in cases with their equations, defaults and example commands\n"
+    "  info     summarise an output file: wgflow info PATH.h5\n"
     "\n"
     "  wgflow --version   prints the version\n";
 
@@ -32,7 +35,9 @@ int main(int argc, char** argv) {
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "run") return wgflow::run_command(rest);
-    std::fprintf(stderr, "wgflow: error: unknown command '%s' (allowed: run)\n", args[0].c_str());
+    if (args[0] == "info") return wgflow::info_command(rest);
+    if (args[0] == "cases") return wgflow::cases_command(rest);
+    std::fprintf(stderr, "wgflow: error: unknown command '%s' (allowed: run, cases, info)\n", args[0].c_str());
     return 2;
   } catch (const wgflow::ConfigError& e) {
     std::fprintf(stderr, "wgflow: error: %s\n", e.what());

@@ -1,9 +1,13 @@
 #include "cli/problem_setup.hpp"
 
+#include "io/expression.hpp"
 #include "io/initial_file.hpp"
 
 #include <cmath>
+#include <memory>
 #include <stdexcept>
+
+#include "grids/cell_loop.hpp"
 
 namespace wgflow {
 
@@ -35,6 +39,24 @@ void check_same_box(const std::string& path, const UniformGrid<Dim>& grid) {
   }
 }
 
+/// A formula's values at the cell centres, in dataset order; refuses negative or non-finite values.
+template <int Dim>
+std::vector<double> formula_values(const Expression& formula, const UniformGrid<Dim>& grid) {
+  std::vector<double> values;
+  values.reserve(grid.num_cells());
+  for_each_cell(grid, [&](std::ptrdiff_t, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
+    const double q = formula(x.data(), Dim);
+    if (!std::isfinite(q) || q < 0.0) {
+      std::string where;
+      for (int k = 0; k < Dim; ++k) where += (k ? ", " : "") + std::to_string(x[k]);
+      throw ConfigError("--initial: the formula gives q = " + std::to_string(q) + " at x = (" + where +
+                        "); a density must be finite and >= 0");
+    }
+    values.push_back(q);  // for_each_cell visits x fastest: dataset order
+  });
+  return values;
+}
+
 }  // namespace
 
 InternalEnergySpec internal_energy_of(const RunConfig& c) {
@@ -56,7 +78,14 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
 template <int Dim>
 PotentialSpec potential_of(const RunConfig& c) {
   PotentialSpec p;
-  p.kind = parse_potential_kind(c.resolved_potential());
+  const std::string name = c.resolved_potential();
+  if (name != "none" && name != "quadratic" && name != "double-well") {
+    auto formula = std::make_shared<Expression>(name, "potential");
+    p.kind = PotentialSpec::Kind::function;
+    p.function = [formula](const double* x) { return (*formula)(x, Dim); };
+    return p;
+  }
+  p.kind = parse_potential_kind(name);
   p.gamma = c.gamma;
   for (int k = 0; k < Dim; ++k) p.centre[static_cast<std::size_t>(k)] = per_axis(c.potential_center, k, 0.0);
   return p;
@@ -75,6 +104,11 @@ InitialSpec initial_of(const RunConfig& c, const UniformGrid<Dim>& grid) {
   if (init == "barenblatt") {
     s.kind = InitialSpec::Kind::barenblatt;
     s.centre.fill(midpoint);
+  }
+  if (init != "gaussian" && init != "uniform" && init != "barenblatt" && init.rfind("file:", 0) != 0) {
+    s.kind = InitialSpec::Kind::values;
+    s.values = formula_values(Expression(init, "initial"), grid);
+    s.mass = c.mass;  // 0 keeps the formula's own mass
   }
   if (init.rfind("file:", 0) == 0) {
     std::vector<long> shape_zyx;

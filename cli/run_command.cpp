@@ -28,6 +28,18 @@ struct StartingPoint {
   std::unique_ptr<SnapshotWriter<Dim>> writer;
 };
 
+/// Runs a set-up step; whatever it throws is bad input (a file, a formula, a path): exit code 2.
+template <class SetUp>
+auto as_input_error(SetUp&& set_up) {
+  try {
+    return set_up();
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ConfigError(e.what());
+  }
+}
+
 /// Refuses an output path that cannot be written, before any work is done.
 void check_output_path(const std::string& out, bool overwrite) {
   namespace fs = std::filesystem;
@@ -79,19 +91,14 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
 template <int Dim>
 int run_problem(const RunConfig& c, const std::string& restart_path) {
   const UniformGrid<Dim> grid = grid_of<Dim>(c);
-  const FreeEnergy<Dim> energy(grid, internal_energy_of(c), potential_of<Dim>(c));
+  const FreeEnergy<Dim> energy =
+      as_input_error([&] { return FreeEnergy<Dim>(grid, internal_energy_of(c), potential_of<Dim>(c)); });
   FluxSpec flux;
   flux.kind = default_flux_for(energy.internal());
   flux.order = c.order;
   const auto op = make_spatial_operator(energy, flux);
-  StartingPoint<Dim> start;
-  try {
-    start = restart_path.empty() ? fresh_start(c, grid) : restart_from(restart_path, grid);
-  } catch (const ConfigError&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw ConfigError(e.what());  // unusable input files are bad input too: exit code 2
-  }
+  StartingPoint<Dim> start =
+      as_input_error([&] { return restart_path.empty() ? fresh_start(c, grid) : restart_from(restart_path, grid); });
   ExplicitRk<Dim> stepper(*op, parse_explicit_scheme(c.stepper), c.cfl, start.q.layout());
 
   Simulation<Dim> simulation(energy, stepper);

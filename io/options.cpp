@@ -55,12 +55,14 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("diffusion", po::value(&c.diffusion)->default_value(c.diffusion), "D > 0: U = D q log q, or D q^m/(m-1)")
     ("m", po::value(&c.m)->default_value(c.m), "porous-medium exponent m in (1, 10]")
     ("potential", po::value(&c.potential)->default_value(c.potential),
-        "auto | none | quadratic | double-well (auto: quadratic for fokker-planck, else none)")
+        "auto | none | quadratic | double-well | a formula in x, y, z such as \"(x^2-1)^2/4 + y^2/2\" "
+        "(auto: quadratic for fokker-planck, else none)")
     ("gamma", po::value(&c.gamma)->default_value(c.gamma), "quadratic potential gamma|x-c|^2/2, gamma > 0")
     ("potential-center", po::value(&potential_center), "c of the quadratic potential, one value or one per axis (default 0)")
     ("initial", po::value(&c.initial)->default_value(c.initial),
-        "auto | gaussian | barenblatt | uniform | file:PATH.h5 (auto: barenblatt for porous-medium, else gaussian)")
-    ("mass", po::value(&c.mass)->default_value(c.mass), "rescale the initial density to this mass (0: 1 for the built-in profiles, a file's own mass for file:)")
+        "auto | gaussian | barenblatt | uniform | file:PATH.h5 | a formula in x, y, z such as \"exp(-x^2)\" "
+        "(auto: barenblatt for porous-medium, else gaussian)")
+    ("mass", po::value(&c.mass)->default_value(c.mass), "rescale the initial density to this mass (0: 1 for the built-in profiles, the own mass of a file or formula)")
     ("gaussian-center", po::value(&gaussian_center), "centre of the gaussian initial density (default: the domain's midpoint)")
     ("gaussian-width", po::value(&c.gaussian_width)->default_value(c.gaussian_width), "its standard deviation (0: (B-A)/20)")
     ("t-end", po::value(&c.t_end)->default_value(c.t_end), "final time > 0")

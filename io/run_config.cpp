@@ -1,5 +1,7 @@
 #include "io/run_config.hpp"
 
+#include "io/expression.hpp"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -78,18 +80,17 @@ void RunConfig::validate() const {
   if (!(diffusion > 0.0) || !std::isfinite(diffusion)) fail("diffusion", "D must be a finite number > 0", show(diffusion));
   if (case_name == "porous-medium" && (!(m > 1.0) || !(m <= 10.0)))
     fail("m", "the porous-medium exponent must be in (1, 10]", show(m));
-  if (!one_of(resolved_potential(), {"none", "quadratic", "double-well"}))
-    fail("potential", "must be one of auto, none, quadratic, double-well", "'" + potential + "'");
+  if (!one_of(resolved_potential(), {"none", "quadratic", "double-well"})) Expression(potential, "potential");
   if (!(gamma > 0.0) || !std::isfinite(gamma)) fail("gamma", "must be a finite number > 0", show(gamma));
   if (!potential_center.empty() && potential_center.size() != 1 && potential_center.size() != static_cast<std::size_t>(dim))
     fail("potential-center", "takes one value or one per axis", show(potential_center.size()) + " values");
   const std::string init = resolved_initial();
-  if (!one_of(init, {"gaussian", "barenblatt", "uniform"}) && init.rfind("file:", 0) != 0)
-    fail("initial", "must be one of auto, gaussian, barenblatt, uniform, file:PATH.h5", "'" + initial + "'");
+  if (!one_of(init, {"gaussian", "barenblatt", "uniform"}) && init.rfind("file:", 0) != 0) Expression(initial, "initial");
   if (init == "file:") fail("initial", "file: needs a path, as in file:start.h5", "'" + initial + "'");
   if (init == "barenblatt" && case_name != "porous-medium")
     fail("initial", "barenblatt needs --case porous-medium", "'" + initial + "' with --case " + case_name);
-  if (mass < 0.0 || !std::isfinite(mass)) fail("mass", "must be >= 0 (0: 1 for the built-in profiles, a file's own mass)", show(mass));
+  if (mass < 0.0 || !std::isfinite(mass))
+    fail("mass", "must be >= 0 (0: 1 for the built-in profiles, the own mass of a file or formula)", show(mass));
   if (!gaussian_center.empty() && gaussian_center.size() != 1 && gaussian_center.size() != static_cast<std::size_t>(dim))
     fail("gaussian-center", "takes one value or one per axis", show(gaussian_center.size()) + " values");
   if (gaussian_width < 0.0 || !std::isfinite(gaussian_width)) fail("gaussian-width", "must be > 0 (0: (B-A)/20)", show(gaussian_width));

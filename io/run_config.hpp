@@ -21,10 +21,10 @@ struct RunConfig {
   std::vector<std::string> bc{"no-flux"};  ///< one value, or one per axis (x, y, z)
   double diffusion = 1.0;                  ///< D
   double m = 2.0;                          ///< porous-medium exponent
-  std::string potential = "auto";          ///< auto | none | quadratic | double-well
+  std::string potential = "auto";          ///< auto | none | quadratic | double-well | formula in x, y, z
   double gamma = 1.0;                      ///< quadratic potential strength
   std::vector<double> potential_center{};  ///< quadratic potential centre (default 0)
-  std::string initial = "auto";            ///< auto | gaussian | barenblatt | uniform | file:PATH.h5
+  std::string initial = "auto";            ///< auto | gaussian | barenblatt | uniform | file:PATH.h5 | formula
   double mass = 0.0;                       ///< > 0: rescale the initial density to this mass
   std::vector<double> gaussian_center{};   ///< default: the domain's midpoint
   double gaussian_width = 0.0;             ///< default: (B − A)/20

@@ -34,7 +34,15 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
       }
       const StepReport report = m_stepper.step(q, state.t, t_next);
       const double t_new = report.reached_stop ? t_next : state.t + report.dt;
-      if (!(t_new > state.t)) throw std::runtime_error("time step underflow at t = " + std::to_string(state.t));
+      // A step this small would need more steps than any run can take: stop instead of crawling.
+      constexpr double max_remaining_steps = 1e10;
+      if (!(t_new > state.t) || (!report.reached_stop && (t_end - state.t) > max_remaining_steps * report.dt)) {
+        std::ostringstream msg;
+        msg << "the time step fell to " << report.dt << " at step " << state.step + 1 << ", t = " << state.t
+            << ": reaching t-end = " << t_end << " would take more than 1e10 steps; the explicit step limit "
+            << "(positivity/parabolic bound) is too strict for this problem: check the potential and the data";
+        throw std::runtime_error(msg.str());
+      }
       state.t = t_new;
       ++state.step;
       ++summary.steps;

@@ -1,5 +1,6 @@
 #include "solver/energy/potential.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 #include "grids/boundary.hpp"
@@ -19,16 +20,19 @@ std::string to_string(PotentialSpec::Kind kind) {
   switch (kind) {
     case PotentialSpec::Kind::quadratic: return "quadratic";
     case PotentialSpec::Kind::double_well: return "double-well";
+    case PotentialSpec::Kind::function: return "function";
     case PotentialSpec::Kind::none: break;
   }
   return "none";
 }
 
 double potential_value(const PotentialSpec& spec, const double* x, int dim) {
+  if (spec.kind == PotentialSpec::Kind::function) return spec.function(x);
   double v = 0.0;
   for (int k = 0; k < dim; ++k) {
     switch (spec.kind) {
-      case PotentialSpec::Kind::none: break;
+      case PotentialSpec::Kind::none:
+      case PotentialSpec::Kind::function: break;
       case PotentialSpec::Kind::quadratic: {
         const double d = x[k] - spec.centre[static_cast<std::size_t>(k)];
         v += 0.5 * spec.gamma * d * d;
@@ -49,6 +53,12 @@ Field<Dim> sample_potential(const PotentialSpec& spec, const UniformGrid<Dim>& g
   Field<Dim> V(FieldLayout<Dim>(grid.shape));
   for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
     V[idx] = potential_value(spec, x.data(), Dim);
+    if (!std::isfinite(V[idx])) {
+      std::string where;
+      for (int k = 0; k < Dim; ++k) where += (k ? ", " : "") + std::to_string(x[k]);
+      throw std::invalid_argument("--potential: V = " + std::to_string(V[idx]) + " at x = (" + where +
+                                  "); a potential must be finite on the grid");
+    }
   });
   fill_ghosts(V, grid);
   return V;

@@ -1,0 +1,78 @@
+/// The run loop: snapshots at the right times, and a state that turns non-finite stops the run at
+/// once with step, time and cell, after the last good snapshot and before any bad one.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "solver/simulation.hpp"
+#include "tests/support.hpp"
+
+using namespace wgflow;
+using namespace wgflow::test;
+
+namespace {
+
+/// Steps of fixed size; poisons one cell at a given step.
+class PoisoningStepper final : public TimeStepper<1> {
+ public:
+  explicit PoisoningStepper(long poison_at) : m_poison_at(poison_at) {}
+  std::string name() const override { return "poisoning"; }
+  StepReport step(Field<1>& q, double t, double t_stop) override {
+    if (++m_steps == m_poison_at) q.at({3}) = std::numeric_limits<double>::quiet_NaN();
+    StepReport r;
+    r.dt = std::min(0.01, t_stop - t);
+    r.reached_stop = r.dt == t_stop - t;
+    return r;
+  }
+
+ private:
+  long m_poison_at;
+  long m_steps = 0;
+};
+
+struct RecordingTracker final : Tracker<1> {
+  std::vector<double> snapshot_times;
+  void on_snapshot(const Field<1>&, const DiagnosticsHistory& h, long, int) override {
+    snapshot_times.push_back(h.back().time);
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("physics") {
+  TEST_CASE("run loop: snapshots land on t_end k/K and a non-finite state stops the run with its location") {
+    const UniformGrid<1> grid = make_cube_grid<1>(8, 0.0, 1.0, Boundary::no_flux);
+    const FreeEnergy<1> energy(grid, entropy(1.0), no_potential());
+    Field<1> q(FieldLayout<1>(grid.shape), 1.0);
+
+    PoisoningStepper healthy(-1);
+    Simulation<1> ok(energy, healthy);
+    RecordingTracker seen;
+    RunState state;
+    ok.run(q, 0.1, 4, state, {&seen});
+    std::vector<double> expected;  // exactly t_end·k/K, as the loop computes them
+    for (int k = 0; k <= 4; ++k) expected.push_back(0.1 * k / 4);
+    CHECK(seen.snapshot_times == expected);
+    CHECK(state.t == 0.1);
+
+    // Steps end at 0.01, 0.02, 0.025 (landing), 0.035, 0.045, 0.05 (landing), 0.06: step 7 is poisoned.
+    PoisoningStepper poisoning(7);
+    Simulation<1> bad(energy, poisoning);
+    RecordingTracker written;
+    RunState fresh;
+    Field<1> q2(FieldLayout<1>(grid.shape), 1.0);
+    std::string message;
+    try {
+      bad.run(q2, 0.1, 4, fresh, {&written});
+    } catch (const NonFiniteState& e) {
+      message = e.what();
+    }
+    INFO(message);
+    CHECK(message.find("step 7") != std::string::npos);
+    CHECK(message.find("t = 0.06") != std::string::npos);
+    CHECK(message.find("cell (3)") != std::string::npos);
+    CHECK(written.snapshot_times == std::vector<double>(expected.begin(), expected.begin() + 3));
+    CHECK(bad.history().size() == 7u);  // rows of the 6 good steps and the initial state
+  }
+}
