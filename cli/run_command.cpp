@@ -14,6 +14,7 @@
 #include "io/initial_file.hpp"
 #include "io/options.hpp"
 #include "solver/steppers/explicit_rk.hpp"
+#include "solver/steppers/implicit_euler.hpp"
 
 namespace wgflow {
 
@@ -25,6 +26,7 @@ struct StartingPoint {
   Field<Dim> q;
   RunState state;
   DiagnosticsHistory history;  ///< rows of the steps already taken (empty for a fresh run)
+  std::vector<double> stepper_state;  ///< carried step control of a restarted run
   std::unique_ptr<SnapshotWriter<Dim>> writer;
 };
 
@@ -83,6 +85,7 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
   s.q = Field<Dim>(FieldLayout<Dim>(grid.shape));
   set_interior_values(s.q, checkpoint.density);
   s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
+  s.stepper_state = checkpoint.stepper_state;
   s.writer = std::make_unique<SnapshotWriter<Dim>>(
       path, grid, typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows});
   return s;
@@ -99,11 +102,23 @@ int run_problem(const RunConfig& c, const std::string& restart_path) {
   const auto op = make_spatial_operator(energy, flux);
   StartingPoint<Dim> start =
       as_input_error([&] { return restart_path.empty() ? fresh_start(c, grid) : restart_from(restart_path, grid); });
-  ExplicitRk<Dim> stepper(*op, parse_explicit_scheme(c.stepper), c.cfl, start.q.layout());
+  std::unique_ptr<TimeStepper<Dim>> stepper;
+  std::string scheme = op->name();
+  if (c.stepper == "implicit-euler") {
+    ImplicitOptions options;
+    options.dt = c.dt;
+    options.adaptive = !(c.dt > 0.0);
+    auto implicit = std::make_unique<ImplicitEuler<Dim>>(energy, flux, options);
+    scheme = implicit->operator_name();  // the implicit upwind scheme is first order
+    stepper = std::move(implicit);
+  } else {
+    stepper = std::make_unique<ExplicitRk<Dim>>(*op, parse_explicit_scheme(c.stepper), c.cfl, start.q.layout());
+  }
+  if (!start.stepper_state.empty()) stepper->restore_carried_state(start.stepper_state);
 
-  Simulation<Dim> simulation(energy, stepper);
+  Simulation<Dim> simulation(energy, *stepper);
   simulation.set_history(std::move(start.history));
-  OutputTracker<Dim> output(*start.writer);
+  OutputTracker<Dim> output(*start.writer, *stepper);
   ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
   std::vector<Tracker<Dim>*> trackers{&output};
   if (!c.quiet) trackers.push_back(&progress);
@@ -129,7 +144,7 @@ int run_problem(const RunConfig& c, const std::string& restart_path) {
     std::printf(
         "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s; "
         "mass drift %.2e, final energy %.10g, min q %.3g; wrote %s\n",
-        Dim, c.case_name.c_str(), c.n, Dim, stepper.name().c_str(), op->name().c_str(), summary.steps,
+        Dim, c.case_name.c_str(), c.n, Dim, stepper->name().c_str(), scheme.c_str(), summary.steps,
         summary.rejected, summary.final_time, summary.wall_seconds, summary.relative_mass_drift,
         summary.final_energy, summary.min_q, out.c_str());
   return 0;

@@ -16,17 +16,19 @@ namespace wgflow {
 template <int Dim>
 class OutputTracker final : public Tracker<Dim> {
  public:
-  explicit OutputTracker(SnapshotWriter<Dim>& writer) : m_writer(writer) {}
+  OutputTracker(SnapshotWriter<Dim>& writer, const TimeStepper<Dim>& stepper) : m_writer(writer), m_stepper(stepper) {}
   void on_snapshot(const Field<Dim>& q, const DiagnosticsHistory& history, long step, int) override {
-    m_writer.write_snapshot(interior_values(q), history.back().time, step, history);
+    m_writer.write_snapshot(interior_values(q), history.back().time, step, history, m_stepper.carried_state());
   }
   void on_interrupt(const Field<Dim>& q, const DiagnosticsHistory& history, long step, int next_snapshot) override {
     m_writer.flush_diagnostics(history);
-    write_checkpoint(m_writer.path(), Checkpoint{interior_values(q), history.back().time, step, next_snapshot});
+    write_checkpoint(m_writer.path(), Checkpoint{interior_values(q), history.back().time, step, next_snapshot,
+                                                 m_stepper.carried_state()});
   }
 
  private:
   SnapshotWriter<Dim>& m_writer;
+  const TimeStepper<Dim>& m_stepper;
 };
 
 /// Progress on stderr: a line rewritten in place on a terminal (5 times a second at most), plain log

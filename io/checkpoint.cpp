@@ -18,6 +18,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   h5::write_attribute(group.id(), "time", c.time);
   h5::write_attribute(group.id(), "step", c.step);
   h5::write_attribute(group.id(), "next_snapshot", c.next_snapshot);
+  if (!c.stepper_state.empty()) h5::write_attribute(group.id(), "stepper_state", c.stepper_state);
   h5::flush(file.id());
 }
 
@@ -39,10 +40,15 @@ Checkpoint read_restart_point(const std::string& path) {
       c.time = h5::read_double_attribute(group.id(), "time");
       c.step = step;
       c.density = h5::read_dataset(group.id(), "density");
+      if (h5::has_attribute(group.id(), "stepper_state"))
+        c.stepper_state = h5::read_double_vector_attribute(group.id(), "stepper_state");
       return c;
     }
   }
   c.density = read_snapshot(path, -1);
+  h5::Group last = h5::open_group(file.id(), "/steps/" + snapshot_group_name(c.next_snapshot - 1));
+  if (h5::has_attribute(last.id(), "stepper_state"))
+    c.stepper_state = h5::read_double_vector_attribute(last.id(), "stepper_state");
   return c;
 }
 

@@ -13,6 +13,7 @@ struct Checkpoint {
   double time = 0.0;
   long step = 0;
   int next_snapshot = 0;        ///< index of the first snapshot not yet written
+  std::vector<double> stepper_state;  ///< the time stepper's carried step control (may be empty)
 };
 
 /// Writes (or replaces) /checkpoint in the output file `path`.

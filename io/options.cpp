@@ -66,7 +66,10 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("gaussian-center", po::value(&gaussian_center), "centre of the gaussian initial density (default: the domain's midpoint)")
     ("gaussian-width", po::value(&c.gaussian_width)->default_value(c.gaussian_width), "its standard deviation (0: (B-A)/20)")
     ("t-end", po::value(&c.t_end)->default_value(c.t_end), "final time > 0")
-    ("stepper", po::value(&c.stepper)->default_value(c.stepper), "euler | ssp-rk2 | ssp-rk3")
+    ("stepper", po::value(&c.stepper)->default_value(c.stepper), "euler | ssp-rk2 | ssp-rk3 | implicit-euler")
+    ("dt", po::value(&c.dt)->default_value(c.dt),
+        "implicit-euler: a fixed time step > 0, or 0 for adaptive steps (from 10x the explicit limit, "
+        "x1.5 per easy step up to 1e4x: for steady states)")
     ("order", po::value(&c.order)->default_value(c.order), "upwind reconstruction order: 1 | 2 (the SG flux is always second order)")
     ("cfl", po::value(&c.cfl)->default_value(c.cfl), "fraction of the positivity/parabolic step limit, in (0, 1]")
     ("snapshots", po::value(&c.snapshots)->default_value(c.snapshots), "K: write K+1 snapshots, at t = 0 and t_end k/K")

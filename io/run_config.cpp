@@ -95,8 +95,11 @@ void RunConfig::validate() const {
     fail("gaussian-center", "takes one value or one per axis", show(gaussian_center.size()) + " values");
   if (gaussian_width < 0.0 || !std::isfinite(gaussian_width)) fail("gaussian-width", "must be > 0 (0: (B-A)/20)", show(gaussian_width));
   if (!(t_end > 0.0) || !std::isfinite(t_end)) fail("t-end", "must be a finite time > 0", show(t_end));
-  if (!one_of(stepper, {"euler", "ssp-rk2", "ssp-rk3"}))
-    fail("stepper", "must be one of euler, ssp-rk2, ssp-rk3", "'" + stepper + "'");
+  if (!one_of(stepper, {"euler", "ssp-rk2", "ssp-rk3", "implicit-euler"}))
+    fail("stepper", "must be one of euler, ssp-rk2, ssp-rk3, implicit-euler", "'" + stepper + "'");
+  if (!(dt >= 0.0) || !std::isfinite(dt)) fail("dt", "must be a finite time >= 0 (0: adaptive)", show(dt));
+  if (dt > 0.0 && stepper != "implicit-euler")
+    fail("dt", "a fixed step is for --stepper implicit-euler (explicit steps follow the positivity limit)", show(dt));
   if (order != 1 && order != 2) fail("order", "must be 1 or 2", show(order));
   if (!(cfl > 0.0) || !(cfl <= 1.0)) fail("cfl", "must be in (0, 1]", show(cfl));
   if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));
@@ -129,6 +132,7 @@ std::string RunConfig::to_ini() const {
   if (gaussian_width > 0.0) s << "gaussian-width = " << gaussian_width << "\n";
   s << "t-end = " << t_end << "\n"
     << "stepper = " << stepper << "\n"
+    << "dt = " << dt << "\n"
     << "order = " << order << "\n"
     << "cfl = " << cfl << "\n"
     << "snapshots = " << snapshots << "\n";

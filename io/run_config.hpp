@@ -30,6 +30,7 @@ struct RunConfig {
   double gaussian_width = 0.0;             ///< default: (B − A)/20
   double t_end = 1.0;
   std::string stepper = "ssp-rk3";
+  double dt = 0.0;                         ///< implicit-euler: > 0 a fixed step, 0 adaptive
   int order = 2;
   double cfl = 0.5;
   int snapshots = 10;

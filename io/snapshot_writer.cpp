@@ -148,7 +148,8 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
 
 template <int Dim>
 void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, double time, long step,
-                                         const DiagnosticsHistory& history) {
+                                         const DiagnosticsHistory& history,
+                                         const std::vector<double>& stepper_state) {
   if (density.size() != m_grid.num_cells())
     throw std::invalid_argument("SnapshotWriter: density has " + std::to_string(density.size()) +
                                 " values, the grid has " + std::to_string(m_grid.num_cells()) +
@@ -179,6 +180,7 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
     }
     h5::write_attribute(group.id(), "mass", row.mass);
     h5::write_attribute(group.id(), "energy", row.energy);
+    if (!stepper_state.empty()) h5::write_attribute(group.id(), "stepper_state", stepper_state);
     m_diagnostics_written = append_diagnostics(file.id(), history, m_diagnostics_written);
     h5::flush(file.id());
   }  // closed here: no lock is held between snapshots

@@ -41,7 +41,7 @@ class SnapshotWriter {
   SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume);
 
   void write_snapshot(const std::vector<double>& density, double time, long step,
-                      const DiagnosticsHistory& history);
+                      const DiagnosticsHistory& history, const std::vector<double>& stepper_state = {});
   /// Appends the diagnostics rows not yet written (history.rows[written..]).
   void flush_diagnostics(const DiagnosticsHistory& history);
 

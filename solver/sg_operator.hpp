@@ -16,6 +16,12 @@ class SgOperator final : public SpatialOperator<Dim> {
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override;
 
+  /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients.
+  const Field<Dim>& c_plus(int axis) const { return m_c_plus[static_cast<std::size_t>(axis)]; }
+  const Field<Dim>& c_minus(int axis) const { return m_c_minus[static_cast<std::size_t>(axis)]; }
+  /// The forward-Euler positivity limit (what prepare() returns).
+  double dt_limit() const { return m_dt_limit; }
+
  private:
   UniformGrid<Dim> m_grid;
   // Coefficients of face i (the low face of cell i) along each axis, stored at cell i's index;

@@ -1,6 +1,7 @@
 #pragma once
 /// What the simulation loop needs of a time stepper: advance by one accepted step, up to t_stop.
 #include <string>
+#include <vector>
 
 #include "grids/field.hpp"
 
@@ -19,6 +20,12 @@ class TimeStepper {
   virtual std::string name() const = 0;
   /// Advances q by one accepted step no longer than t_stop − t.
   virtual StepReport step(Field<Dim>& q, double t, double t_stop) = 0;
+
+  /// Step-control state carried from one step to the next (an adaptive stepper's next proposal),
+  /// saved with snapshots and checkpoints so that a restart repeats the same steps. Empty for
+  /// steppers whose step depends only on the state.
+  virtual std::vector<double> carried_state() const { return {}; }
+  virtual void restore_carried_state(const std::vector<double>& /*state*/) {}
 };
 
 }  // namespace wgflow

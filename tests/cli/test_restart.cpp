@@ -120,6 +120,27 @@ TEST_SUITE("cli") {
     CHECK(restarted >= 3);
   }
 
+  // An adaptive implicit run carries its next step size from step to step; the checkpoint keeps it.
+  TEST_CASE("an adaptive implicit-euler run stopped by SIGINT restarts bit for bit") {
+    CliDir dir;
+    const std::vector<std::string> run{"run", "--case", "porous-medium", "--dim", "1", "--n", "400", "--potential",
+                                       "quadratic", "--stepper", "implicit-euler", "--t-end", "30", "--snapshots", "6",
+                                       "--quiet", "--threads", "1"};
+    std::vector<std::string> reference = run, stopped = run;
+    reference.insert(reference.end(), {"--out", "reference.h5"});
+    stopped.insert(stopped.end(), {"--out", "stopped.h5"});
+    REQUIRE(run_wgflow(dir, reference).code == 0);
+    const pid_t pid = spawn_wgflow(dir, {stopped.begin() + 0, stopped.end()});
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    kill(pid, SIGINT);
+    if (wait_exit_code(pid) == 0) {
+      MESSAGE("the run finished before the signal; nothing to restart");
+      return;
+    }
+    REQUIRE(run_wgflow(dir, {"run", "--restart", "stopped.h5", "--quiet"}).code == 0);
+    check_identical_outputs(dir.file("reference.h5"), dir.file("stopped.h5"));
+  }
+
   TEST_CASE("--restart takes no options that change the problem and refuses files it cannot continue") {
     CliDir dir;
     REQUIRE(run_wgflow(dir, {"run", "--n", "16", "--t-end", "0.01", "--out", "a.h5", "--quiet"}).code == 0);
