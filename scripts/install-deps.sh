@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs wgflow's build and test dependencies from Debian packages, only those that are missing.
 # Idempotent: a second run installs nothing and does not touch the network.
+# --with-paraview adds ParaView 5.11 with its Python (tests/paraview, scripts/render_snapshot.py) and
+# Xvfb for screenshots: 165 packages, about 150 MB to download (800 MB installed), 2-3 minutes.
 set -euo pipefail
 
 packages=(
@@ -9,6 +11,12 @@ packages=(
   libfftw3-dev libmuparser-dev
   python3-h5py python3-numpy python3-matplotlib
 )
+for arg in "$@"; do
+  case "$arg" in
+    --with-paraview) packages+=(paraview python3-paraview xvfb xauth) ;;
+    *) echo "install-deps: unknown option $arg (known: --with-paraview)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
