@@ -1,0 +1,140 @@
+#pragma once
+/// Internal to implicit Euler: ImplicitEuler<Dim>::Impl, the solver state and routines of the implicit_*.cpp files.
+#include <Eigen/IterativeLinearSolvers>
+#include <Eigen/SparseCholesky>
+#include <Eigen/SparseCore>
+#include <Eigen/SparseLU>
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "grids/field.hpp"
+#include "solver/sg_operator.hpp"
+#include "solver/steppers/implicit_euler.hpp"
+#include "solver/steppers/implicit_unknowns.hpp"
+#include "solver/upwind_operator.hpp"
+
+namespace wgflow {
+
+namespace implicit_detail {
+
+constexpr double eps = std::numeric_limits<double>::epsilon();
+
+/// U'' and P' = q U'' of the internal energies the upwind path supports. U'' only enters the Jacobian's
+/// cross terms q_other U''(q_self); for m < 2 it is singular at 0 and is evaluated at max(q, q_floor).
+struct Curvature {
+  InternalEnergySpec::Kind kind;
+  double D, m;
+  double q_floor = 0.0;
+  double d2U(double q) const {
+    if (kind != InternalEnergySpec::Kind::porous_medium) return 0.0;
+    if (m == 2.0) return 2.0 * D;
+    return D * m * std::pow(std::max(q, q_floor), m - 2.0);
+  }
+  double P_prime(double q) const {
+    if (kind != InternalEnergySpec::Kind::porous_medium) return 0.0;
+    return D * m * power(q, m - 1.0);
+  }
+};
+
+/// Results below the normal range (|x| < 2.2e-308) are set to 0, as flush-to-zero hardware would.
+/// Subnormals carry no relative precision: far down an exponential tail (e^{−V/D} with V/D in the
+/// hundreds, or the tail of a solve from vacuum) the conservative update of a cell whose exact value
+/// is a few subnormal ulps can round to −5e-324 whatever the solver does. Flushing moves the mass by
+/// < N·2.2e-308, far below the round-off of Σ q; values of normal size are never touched.
+inline double flush_subnormal(double x) { return std::abs(x) < std::numeric_limits<double>::min() ? 0.0 : x; }
+
+/// Whether every interior value is ≥ 0 (−0 counts as 0), some is negative, or some is not finite.
+enum class SignCheck { nonnegative, negative, not_finite };
+
+template <int Dim>
+SignCheck check_sign(const Field<Dim>& f);
+
+}  // namespace implicit_detail
+
+template <int Dim>
+struct ImplicitEuler<Dim>::Impl {
+  using SpMatR = implicit_detail::SpMatR;
+  using SpMatC = implicit_detail::SpMatC;
+  using Vec = implicit_detail::Vec;
+
+  const FreeEnergy<Dim>& energy;
+  ImplicitOptions opt;
+  UniformGrid<Dim> grid;
+  implicit_detail::Unknowns<Dim> unk;
+  FieldLayout<Dim> L;
+  bool linear;
+  bool incomplete;  ///< incomplete factorisation preconditioners (else Jacobi)
+  ImplicitStats stats;
+  double dt_next = 0.0;  ///< the step control's proposal
+  double dt_cap = std::numeric_limits<double>::infinity();  ///< adaptive: min(dt_max, dt_max_factor × limit)
+  std::array<double, Dim> inv_dx2{};
+  std::vector<double> row_a, row_b, row_c;  ///< per-row partial results (ordered reductions)
+  Field<Dim> q_star, out;                   ///< solver iterate, conservative update
+
+  // ---- linear (SG) ----
+  std::unique_ptr<SgOperator<Dim>> sg;
+  SpMatR A;        ///< the SG matrix, L(q) = A q
+  SpMatR M;        ///< I − ΔtA
+  SpMatR S;        ///< H M H⁻¹, symmetric
+  Vec W;           ///< per pattern entry: √(c⁺c⁻) of the face(s) it couples (0 on the diagonal)
+  Vec h, h_inv;    ///< the Slotboom scaling e^{±(V − V_mid)/(2D)}
+  bool scaled = false;
+  double matrix_dt = -1.0;  ///< Δt of M, S and the factorisations below
+  Eigen::ConjugateGradient<SpMatR, Eigen::Lower | Eigen::Upper, Eigen::IncompleteCholesky<double>> cg_ic;
+  Eigen::ConjugateGradient<SpMatR, Eigen::Lower | Eigen::Upper, Eigen::DiagonalPreconditioner<double>> cg_diag;
+  Eigen::BiCGSTAB<SpMatR, Eigen::DiagonalPreconditioner<double>> bicg_linear;  ///< unsymmetric fallback
+  bool bicg_linear_ready = false;
+  Eigen::SimplicialLDLT<SpMatC> ldlt;
+  bool direct_ready = false;
+  /// Fallback for M-matrices (I − ΔtA unscaled, Newton's J): diagonal pivots, i.e. a symmetric
+  /// permutation, under which the factors of an M-matrix keep off-diagonals ≤ 0.
+  Eigen::SparseLU<SpMatC> lu;
+
+  // ---- nonlinear (upwind) ----
+  std::unique_ptr<UpwindOperator<Dim>> upwind;  ///< first order; only for the explicit limit
+  implicit_detail::Curvature curv{};
+  Field<Dim> xi_it, q_trial, xi_trial, out_trial;
+  Vec R, R_trial, delta;
+  SpMatR J;
+  Eigen::BiCGSTAB<SpMatR, Eigen::IncompleteLUT<double>> bicg_ilut;
+  Eigen::BiCGSTAB<SpMatR, Eigen::DiagonalPreconditioner<double>> bicg_diag;
+  bool newton_pattern_ready = false;
+
+  // ---- implicit_euler.cpp: setup, one attempt at a step, bookkeeping ----
+  Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, const ImplicitOptions& o);
+  bool attempt(Field<Dim>& q, double dt, int& newton_iterations, int& lin_iterations);
+  void record(int newton_iterations, int lin_iterations);
+  double explicit_limit(Field<Dim>& q);
+
+  // ---- implicit_linear.cpp: the SG matrix and its solve ----
+  void setup_linear();
+  void set_linear_dt(double dt);
+  bool solve_linear_krylov(const Vec& qn, const Vec& rhs, Vec& qs, int& iterations);
+  void sg_conservative_update(const Field<Dim>& qn, Field<Dim>& qs, double dt, Field<Dim>& o);
+  bool attempt_linear(const Field<Dim>& qn_field, double dt, int& lin_iterations);
+
+  // ---- implicit_newton.cpp: Newton on the fully implicit first-order upwind scheme ----
+  struct ResidualNorms {
+    double sq = 0.0;     ///< ‖R‖₂²
+    double inf = 0.0;    ///< ‖R‖∞
+    double floor = 0.0;  ///< round-off level of R: below it R cannot be reduced
+  };
+  ResidualNorms residual(const Field<Dim>& qf, const Field<Dim>& xif, const Field<Dim>& qn, double dt,
+                         Field<Dim>& o, Vec& r);
+  void assemble_jacobian(const Field<Dim>& qf, const Field<Dim>& xif, double dt);
+  bool newton_direction(int& lin_iterations);
+  double bound_step(const Field<Dim>& qf);
+  void make_trial(const Field<Dim>& qf, double lambda);
+  bool line_search(const Field<Dim>& qn, double dt, ResidualNorms& res);
+  bool attempt_newton(const Field<Dim>& qn, double dt, int& newton_iterations, int& lin_iterations);
+
+  // ---- implicit_positivity.cpp: re-solves whose conservative update is ≥ 0 ----
+  bool solve_linear_direct(const Vec& qn, Vec& qs);
+  void upwind_sweep(const Field<Dim>& qn, double dt);
+};
+
+}  // namespace wgflow
