@@ -75,6 +75,19 @@ struct Problem {
   Diagnostics<Dim> diagnostics;
 };
 
+/// Data with vacuum: two compactly supported bumps (one off-centre) and zeros elsewhere.
+template <int Dim>
+Field<Dim> bumps_with_vacuum(const UniformGrid<Dim>& grid) {
+  return cell_averages(grid, [](const double* x) {
+    double r1 = 0.0, r2 = 0.0;
+    for (int k = 0; k < Dim; ++k) {
+      r1 += (x[k] + 0.8) * (x[k] + 0.8);
+      r2 += (x[k] - 1.1) * (x[k] - 1.1);
+    }
+    return std::max(0.0, 1.0 - r1 / 0.5) + 2.0 * std::max(0.0, 0.3 - r2) + (r2 < 0.04 ? 1.0 : 0.0);
+  });
+}
+
 /// L1 distance Δx^d Σ |a − b| over the interior.
 template <int Dim>
 double l1_distance(const Field<Dim>& a, const Field<Dim>& b, const UniformGrid<Dim>& grid) {

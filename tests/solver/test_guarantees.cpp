@@ -13,19 +13,6 @@ namespace {
 const ExplicitScheme all_schemes[] = {ExplicitScheme::euler, ExplicitScheme::ssp_rk2, ExplicitScheme::ssp_rk3};
 const Boundary all_boundaries[] = {Boundary::no_flux, Boundary::periodic};
 
-/// Data with vacuum: two compactly supported bumps (one off-centre) and zeros elsewhere.
-template <int Dim>
-Field<Dim> bumps_with_vacuum(const UniformGrid<Dim>& grid) {
-  return cell_averages(grid, [](const double* x) {
-    double r1 = 0.0, r2 = 0.0;
-    for (int k = 0; k < Dim; ++k) {
-      r1 += (x[k] + 0.8) * (x[k] + 0.8);
-      r2 += (x[k] - 1.1) * (x[k] - 1.1);
-    }
-    return std::max(0.0, 1.0 - r1 / 0.5) + 2.0 * std::max(0.0, 0.3 - r2) + (r2 < 0.04 ? 1.0 : 0.0);
-  });
-}
-
 /// Runs `steps` adaptive steps (the horizon is far away, so none is clipped) and checks every one.
 template <int Dim>
 void check_guarantees(const InternalEnergySpec& internal, const PotentialSpec& potential, int order, int n,
