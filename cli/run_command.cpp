@@ -103,6 +103,7 @@ int run_problem(const RunConfig& c, const std::string& restart_path) {
   StartingPoint<Dim> start =
       as_input_error([&] { return restart_path.empty() ? fresh_start(c, grid) : restart_from(restart_path, grid); });
   std::unique_ptr<TimeStepper<Dim>> stepper;
+  const ImplicitEuler<Dim>* implicit_stepper = nullptr;  // for its solver statistics
   std::string scheme = op->name();
   if (c.stepper == "implicit-euler") {
     ImplicitOptions options;
@@ -110,6 +111,7 @@ int run_problem(const RunConfig& c, const std::string& restart_path) {
     options.adaptive = !(c.dt > 0.0);
     auto implicit = std::make_unique<ImplicitEuler<Dim>>(energy, flux, options);
     scheme = implicit->operator_name();  // the implicit upwind scheme is first order
+    implicit_stepper = implicit.get();
     stepper = std::move(implicit);
   } else {
     stepper = std::make_unique<ExplicitRk<Dim>>(*op, parse_explicit_scheme(c.stepper), c.cfl, start.q.layout());
@@ -140,12 +142,23 @@ int run_problem(const RunConfig& c, const std::string& restart_path) {
                  signal_number, start.state.step, start.state.t, out.c_str(), out.c_str());
     return 128 + signal_number;
   }
+  std::string solver_work;  // implicit runs: iterations per accepted step
+  if (implicit_stepper != nullptr && implicit_stepper->stats().steps > 0) {
+    const ImplicitStats& st = implicit_stepper->stats();
+    char text[160];
+    if (implicit_stepper->is_linear())
+      std::snprintf(text, sizeof text, "; %.1f CG iterations/step", double(st.linear_iterations) / double(st.steps));
+    else
+      std::snprintf(text, sizeof text, "; %.2f Newton iterations/step (max %d)",
+                    double(st.newton_iterations) / double(st.steps), st.max_newton_iterations);
+    solver_work = text;
+  }
   if (!c.quiet)
     std::printf(
-        "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s; "
+        "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s%s; "
         "mass drift %.2e, final energy %.10g, min q %.3g; wrote %s\n",
         Dim, c.case_name.c_str(), c.n, Dim, stepper->name().c_str(), scheme.c_str(), summary.steps,
-        summary.rejected, summary.final_time, summary.wall_seconds, summary.relative_mass_drift,
+        summary.rejected, summary.final_time, summary.wall_seconds, solver_work.c_str(), summary.relative_mass_drift,
         summary.final_energy, summary.min_q, out.c_str());
   return 0;
 }
