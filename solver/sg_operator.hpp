@@ -1,6 +1,13 @@
 #pragma once
 /// L(q) with the Scharfetter–Gummel flux for U = D q log q plus a potential V.
 /// The face coefficients depend on V only, so they and the explicit step limit are computed once.
+///
+/// Storage (docs/benchmarks.md "Byte model"): B(−z) = B(z) + z gives c⁻ − c⁺ = ΔV/Δx² exactly in
+/// exact arithmetic, so per face only the smaller coefficient s = D B(|Pe|)/Δx² is stored, and
+///   c⁺ = s + max(−d, 0),  c⁻ = s + max(d, 0),  d = (V_R − V_L)/Δx²
+/// is rebuilt from V in the stage (sums of non-negative numbers: no cancellation for large |Pe|).
+/// Where V is constant (no potential) every Pe is 0 and no per-face array is kept at all: the flux is
+/// the plain difference D (q_L − q_R)/Δx² of the heat equation.
 #include <array>
 
 #include "solver/spatial_operator.hpp"
@@ -16,18 +23,40 @@ class SgOperator final : public SpatialOperator<Dim> {
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override;
 
-  /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients.
-  const Field<Dim>& c_plus(int axis) const { return m_c_plus[static_cast<std::size_t>(axis)]; }
-  const Field<Dim>& c_minus(int axis) const { return m_c_minus[static_cast<std::size_t>(axis)]; }
+  /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients:
+  /// D B(±Pe)/Δx² of face i (the low face of cell i) at cell i's index, zeros on walls. The explicit
+  /// stage does not need these full arrays; the first call builds them (not thread-safe; call it
+  /// during set-up) and later calls return the same fields.
+  const Field<Dim>& c_plus(int axis) const {
+    materialise_coefficients();
+    return m_c_plus[static_cast<std::size_t>(axis)];
+  }
+  const Field<Dim>& c_minus(int axis) const {
+    materialise_coefficients();
+    return m_c_minus[static_cast<std::size_t>(axis)];
+  }
   /// The forward-Euler positivity limit (what prepare() returns).
   double dt_limit() const { return m_dt_limit; }
+  /// True when V is constant, so that the stage is the constant-coefficient Laplacian.
+  bool constant_coefficients() const { return m_constant; }
 
  private:
+  template <bool Constant>
+  void stage_kernel(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
+                    double b) const;
+  void materialise_coefficients() const;
+
   UniformGrid<Dim> m_grid;
-  // Coefficients of face i (the low face of cell i) along each axis, stored at cell i's index;
-  // face n lives in the first high ghost. Walls hold zeros: no flux crosses them.
-  std::array<Field<Dim>, Dim> m_c_plus;   ///< D B(Pe)/Δx²
-  std::array<Field<Dim>, Dim> m_c_minus;  ///< D B(−Pe)/Δx²
+  const Field<Dim>& m_V;              ///< the energy's potential, ghosts filled
+  std::array<double, Dim> m_D_dx2{};  ///< D/Δx² per axis
+  std::array<double, Dim> m_inv_dx2{};
+  bool m_constant = false;
+  // s = D B(|Pe|)/Δx² of face i along each axis, stored at cell i's index; face n lives in the first
+  // high ghost. Walls hold zeros: no flux crosses them. Empty when m_constant.
+  std::array<Field<Dim>, Dim> m_s;
+  mutable bool m_materialised = false;
+  mutable std::array<Field<Dim>, Dim> m_c_plus;   ///< c⁺ = s + max(−d, 0), built on demand
+  mutable std::array<Field<Dim>, Dim> m_c_minus;  ///< c⁻ = s + max(d, 0), built on demand
   double m_dt_limit = 0.0;
 };
 

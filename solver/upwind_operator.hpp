@@ -1,8 +1,12 @@
 #pragma once
 /// L(q) with the positivity-preserving upwind flux (Carrillo–Chertock–Huang 2015) for a general
-/// free energy: ξ = δF/δq is computed once per stage, then one fused pass forms the face fluxes
-/// and the stage update. The kernel is a template on the reconstruction order, chosen per pass.
+/// free energy. Per stage, prepare() makes one read-only pass that finds max q and the largest face
+/// speed on every axis, and euler_stage() one fused pass that forms the face fluxes and the update.
+/// Where U' is a multiply (porous medium m = 2, 3, or no internal energy) ξ = U'(q) + V is recomputed
+/// inside both passes and never stored; otherwise (log, pow) ξ is computed once per stage into a field.
+/// Either way a face's ξ and flux are the same numbers from both of its cells (docs/benchmarks.md).
 #include <array>
+#include <vector>
 
 #include "solver/spatial_operator.hpp"
 
@@ -17,15 +21,30 @@ class UpwindOperator final : public SpatialOperator<Dim> {
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override;
 
+  /// How ξ reaches the kernels: recomputed from q (and V) in each pass, or stored per stage.
+  enum class XiMode { stored, linear, square, zero };
+  XiMode xi_mode() const { return m_xi_mode; }
+
  private:
-  template <int Order>
-  void euler_stage_kernel(Field<Dim>& out, const Field<Dim>& in, double dt, double a,
-                          const Field<Dim>& base, double b) const;
+  template <class Fn>
+  decltype(auto) with_xi(const Field<Dim>& in, Fn&& fn) const;
 
   const FreeEnergy<Dim>& m_energy;
   FluxSpec m_flux;
   UniformGrid<Dim> m_grid;
-  Field<Dim> m_xi;  ///< ξ of the prepared state
+  XiMode m_xi_mode = XiMode::stored;
+  double m_xi_coef = 0.0;  ///< linear: ξ = coef q + V; square: ξ = coef q² + V
+  bool m_with_V = true;    ///< false when V ≡ 0: the passes do not read V
+  Field<Dim> m_xi;         ///< ξ of the prepared state (stored mode only; empty otherwise)
+
+  /// One thread's y- and z-faces handed from row to row within a stage (see stage_row).
+  struct alignas(64) ThreadCarry {
+    std::vector<double> f_y, s_y;       ///< one x-row: high-face flux and σ of the high neighbour
+    std::vector<double> f_z, s_z;       ///< 3D: one z-plane of the same, indexed j·nx + i
+    std::vector<std::ptrdiff_t> z_tag;  ///< 3D: per j, the row whose high z-faces f_z holds
+    std::ptrdiff_t last_row = -2;       ///< the row whose high y-faces f_y holds
+  };
+  mutable std::vector<ThreadCarry> m_carry;  ///< one per thread of the team size at construction
 };
 
 }  // namespace wgflow
