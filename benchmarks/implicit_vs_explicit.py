@@ -52,6 +52,7 @@ def main():
     parser.add_argument("--docs", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs"))
     args = parser.parse_args()
     rows = []
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as outdir:
         for case in ("heat", "porous-medium"):
             for n in args.sizes:
@@ -71,8 +72,9 @@ def main():
     with open(os.path.join(args.docs, "implicit_vs_explicit.md"), "w") as f:
         f.write("# Time to t = 1: implicit Euler versus SSP-RK3 (2D, [-5,5]^2, "
                 f"{args.threads} threads)\n\nMade by `/usr/bin/python3 benchmarks/implicit_vs_explicit.py "
-                "build/cli/wgflow`; load average at the start: "
-                f"{os.getloadavg()[0]:.2f}.\n\n")
+                "build/cli/wgflow`; load average {load_start:.2f} at the start and "
+                f"{os.getloadavg()[0]:.2f} at the end; OMP_WAIT_POLICY="
+                f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}.\n\n")
         f.write("| case | grid | stepper | steps | solve time (s) | solver work | mass drift | L1 distance to SSP-RK3 |\n"
                 "|---|---|---|---|---|---|---|---|\n")
         for r in rows:
