@@ -36,7 +36,9 @@ ExplicitRk<Dim>::ExplicitRk(SpatialOperator<Dim>& op, ExplicitScheme scheme, dou
       break;
     case ExplicitScheme::ssp_rk3:
       m_num_stages = 3;
-      m_stages = {{{0.0, 1.0}, {0.75, 0.25}, {1.0 / 3.0, 2.0 / 3.0}}};
+      // a = 1 − b, not 1/3: the doubles nearest 1/3 and 2/3 sum to 1 − 2⁻⁵⁴, which scaled the mass by
+      // that every step (1.2e-12 after the 21 000 steps of a 512² heat run). 1 − fl(2/3) is exact.
+      m_stages = {{{0.0, 1.0}, {0.75, 0.25}, {1.0 - 2.0 / 3.0, 2.0 / 3.0}}};
       break;
   }
 }
