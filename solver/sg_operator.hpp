@@ -8,6 +8,10 @@
 /// is rebuilt from V in the stage (sums of non-negative numbers: no cancellation for large |Pe|).
 /// Where V is constant (no potential) every Pe is 0 and no per-face array is kept at all: the flux is
 /// the plain difference D (q_L − q_R)/Δx² of the heat equation.
+///
+/// With an interaction term the drift potential is V + W*q, a function of the state: prepare()
+/// convolves, rebuilds s per face and the positivity limit for the state of each stage (the SG flux
+/// with a state-dependent drift frozen over a stage), in parallel passes that allocate nothing.
 #include <array>
 
 #include "solver/spatial_operator.hpp"
@@ -45,9 +49,15 @@ class SgOperator final : public SpatialOperator<Dim> {
   void stage_kernel(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                     double b) const;
   void materialise_coefficients() const;
+  /// s per face and m_dt_limit from the potential *m_V (parallel; no allocation).
+  void build_coefficients();
 
   UniformGrid<Dim> m_grid;
-  const Field<Dim>& m_V;              ///< the energy's potential, ghosts filled
+  const Field<Dim>* m_V;              ///< the drift potential, ghosts filled: the energy's V, or m_effective
+  const Field<Dim>& m_V_external;     ///< the energy's V
+  const InteractionTerm<Dim>* m_interaction = nullptr;
+  Field<Dim> m_effective;             ///< with an interaction: V + W*q of the prepared state
+  double m_D = 1.0;
   std::array<double, Dim> m_D_dx2{};  ///< D/Δx² per axis
   std::array<double, Dim> m_inv_dx2{};
   bool m_constant = false;

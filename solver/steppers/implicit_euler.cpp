@@ -78,7 +78,9 @@ double ImplicitEuler<Dim>::Impl::explicit_limit(Field<Dim>& q) {
 
 template <int Dim>
 ImplicitEuler<Dim>::ImplicitEuler(const FreeEnergy<Dim>& energy, const FluxSpec& flux, const ImplicitOptions& options)
-    : m(std::make_unique<Impl>(energy, flux, options)) {
+    : m(energy.has_interaction() ? nullptr : std::make_unique<Impl>(energy, flux, options)) {
+  if (energy.has_interaction())  // W*q couples every cell: no sparse Jacobian (numerics.md "Interaction W*q")
+    throw std::invalid_argument("implicit-euler: an interaction kernel is not supported (use an explicit stepper)");
   if (!(options.grow >= 1.0) || !(options.shrink > 0.0 && options.shrink < 1.0))
     throw std::invalid_argument("implicit-euler: needs grow >= 1 and 0 < shrink < 1");
 }
