@@ -33,8 +33,9 @@ std::string to_string(InteractionSpec::Kind kind);
 double kernel_value(const InteractionSpec& spec, double r, int dim);
 
 /// χ × the cell average of w over cell m (centred at m·h) for m_k = 0..n_k−1, x fastest:
-/// tensor Gauss–Legendre on each cell, 4^d sub-cells near the origin, and for m = 0, where a singular
-/// kernel has its singularity at the centre, geometric refinement towards the centre (40 levels).
+/// tensor Gauss–Legendre on each cell (3 points per axis beyond 16 cells from the origin, 4 within),
+/// 4^d sub-cells of 8 points per axis within 4 cells, and for m = 0, where a singular kernel has its
+/// singularity at the centre, geometric refinement towards the centre (40 levels).
 template <int Dim>
 std::vector<double> cell_averaged_kernel(const InteractionSpec& spec, const UniformGrid<Dim>& grid);
 
