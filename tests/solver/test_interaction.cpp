@@ -256,6 +256,25 @@ TEST_SUITE("physics") {
     CHECK(errors[2] <= 0.02);
   }
 
+  // In 2D the same kernel's steady state of mass 1 is the uniform disk 1/π on |x| < 1, of energy 3/8
+  // (½∬|x−y|²/2 = m₂/2 = 1/4 and −½∬log|x−y| = 1/8 for the unit disk).
+  TEST_CASE("2D steady state of W = |x|^2/2 - log|x| is the disk 1/pi with energy 3/8") {
+    std::vector<double> errors;
+    for (int n : {32, 64}) {
+      const UniformGrid<2> grid = make_cube_grid<2>(n, -2.0, 2.0, Boundary::no_flux);
+      Problem<2> p(grid, no_diffusion(), no_potential(), kernel("attractive-repulsive", 2), flux_for(no_diffusion()));
+      Field<2> q = gaussian(grid, 0.5, 1.0);
+      p.advance(q, 0.0, 5.0);
+      const Field<2> exact = cell_averages(grid, [](const double* x) { return x[0] * x[0] + x[1] * x[1] < 1.0 ? 1.0 / pi : 0.0; });
+      errors.push_back(l1_distance(q, exact, grid));
+      const double energy = p.diagnostics.energy(q);
+      MESSAGE(n, "^2: L1 distance to the disk ", errors.back(), ", energy ", energy, ", centre ", q.at({n / 2, n / 2}));
+      CHECK(energy == doctest::Approx(0.375).epsilon(1e-3));  // the Gaussian start has mass 1 − 6e-5
+      CHECK(q.at({n / 2, n / 2}) == doctest::Approx(1.0 / pi).epsilon(1e-3));
+    }
+    CHECK(errors[1] < 0.7 * errors[0]);
+  }
+
   // 2D Keller–Segel q_t = Δq − χ∇·(q∇c), −Δc = q: in the plane the second moment obeys
   // d/dt ∫|x|² q = 4M(1 − χM/(8π)) exactly, so mass below 8π/χ spreads and mass above concentrates.
   TEST_CASE("2D Keller-Segel spreads below the critical mass 8pi/chi and concentrates above it") {
