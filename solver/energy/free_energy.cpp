@@ -12,7 +12,7 @@ double FreeEnergy<Dim>::variation(const Field<Dim>& q, Field<Dim>& xi) const {
   const double* qp = q.data();
   const double* V = m_V.data();
   double* x = xi.data();
-  if (m_interaction != nullptr) return variation_with_interaction(q, xi);
+  if (m_interaction != nullptr) return variation(q, m_interaction->convolve(q), xi);
   const double max_diffusivity = with_internal_energy(m_internal, [&](auto U) {
     const double q_max = parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
       double row_max = 0.0;
@@ -30,8 +30,8 @@ double FreeEnergy<Dim>::variation(const Field<Dim>& q, Field<Dim>& xi) const {
 
 /// ξ = U'(q) + V + Φ, Φ = W*q (numerics.md "Interaction W*q").
 template <int Dim>
-double FreeEnergy<Dim>::variation_with_interaction(const Field<Dim>& q, Field<Dim>& xi) const {
-  const double* phi = m_interaction->convolve(q).data();
+double FreeEnergy<Dim>::variation(const Field<Dim>& q, const Field<Dim>& phi_field, Field<Dim>& xi) const {
+  const double* phi = phi_field.data();
   const double* qp = q.data();
   const double* V = m_V.data();
   double* x = xi.data();

@@ -35,10 +35,11 @@ class FreeEnergy {
   /// ξ_i = U'(q_i) + V_i (+ Φ_i with an interaction) on the interior, ghosts filled per boundary (a mirrored ξ gives u = 0 on walls).
   /// Also returns max_i q_i U''(q_i), the diffusivity that bounds the explicit step.
   double variation(const Field<Dim>& q, Field<Dim>& xi) const;
+  /// ξ = U'(q) + V + Φ with a given interaction potential Φ (interior values; e.g. W*q of another
+  /// state, as implicit Euler's W*((qⁿ + q^{n+1})/2)). Returns max q U''(q) like variation().
+  double variation(const Field<Dim>& q, const Field<Dim>& phi, Field<Dim>& xi) const;
 
  private:
-  double variation_with_interaction(const Field<Dim>& q, Field<Dim>& xi) const;
-
   UniformGrid<Dim> m_grid;
   InternalEnergySpec m_internal;
   PotentialSpec m_potential;

@@ -50,6 +50,10 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
     xi_trial = Field<Dim>(L);
     out_trial = Field<Dim>(L);
     J = unk.pattern;
+    if (e.has_interaction()) {
+      phi_lag = Field<Dim>(L);
+      q_prev = Field<Dim>(L);
+    }
   }
 }
 
@@ -58,6 +62,7 @@ template <int Dim>
 bool ImplicitEuler<Dim>::Impl::attempt(Field<Dim>& q, double dt, int& newton_iterations, int& lin_iterations) {
   fill_ghosts(q, grid);
   if (linear) return attempt_linear(q, dt, lin_iterations);
+  if (energy.has_interaction()) return attempt_interaction(q, dt, newton_iterations, lin_iterations);
   return attempt_newton(q, dt, newton_iterations, lin_iterations);
 }
 
@@ -78,9 +83,13 @@ double ImplicitEuler<Dim>::Impl::explicit_limit(Field<Dim>& q) {
 
 template <int Dim>
 ImplicitEuler<Dim>::ImplicitEuler(const FreeEnergy<Dim>& energy, const FluxSpec& flux, const ImplicitOptions& options)
-    : m(energy.has_interaction() ? nullptr : std::make_unique<Impl>(energy, flux, options)) {
-  if (energy.has_interaction())  // W*q couples every cell: no sparse Jacobian (numerics.md "Interaction W*q")
-    throw std::invalid_argument("implicit-euler: an interaction kernel is not supported (use an explicit stepper)");
+    : m(energy.has_interaction() && flux.kind == FluxKind::scharfetter_gummel
+            ? nullptr
+            : std::make_unique<Impl>(energy, flux, options)) {
+  if (m == nullptr)  // the SG matrix would change with W*q inside the step: not implemented
+    throw std::invalid_argument(
+        "implicit-euler: an interaction kernel with linear diffusion (Scharfetter-Gummel) is not supported "
+        "(use an explicit stepper)");
   if (!(options.grow >= 1.0) || !(options.shrink > 0.0 && options.shrink < 1.0))
     throw std::invalid_argument("implicit-euler: needs grow >= 1 and 0 < shrink < 1");
 }

@@ -100,3 +100,25 @@ TEST_SUITE("cli") {
       CHECK(contains(cases.out, part));
   }
 }
+
+TEST_SUITE("cli") {
+  TEST_CASE("implicit-euler runs an interaction without linear diffusion and refuses it with linear diffusion") {
+    CliDir dir;
+    const Result ok = run_run(dir, {"--case", "aggregation-diffusion", "--diffusion", "0", "--dim", "1", "--n", "64",
+                                    "--domain=-2,2", "--stepper", "implicit-euler", "--t-end", "1", "--snapshots", "1",
+                                    "--out", "implicit.h5"});
+    INFO(ok.err);
+    REQUIRE(ok.code == 0);
+    CHECK(contains(ok.out, "implicit-euler + upwind-1"));
+    const OutputSummary s = read_output_summary(dir.file("implicit.h5"));
+    for (const DiagnosticsRow& row : s.diagnostics.rows) {
+      CHECK(std::abs(row.mass - s.diagnostics.rows.front().mass) <= 1e-12);
+      CHECK(row.min >= 0.0);
+    }
+    const Result refused = run_run(dir, {"--case", "aggregation-diffusion", "--diffusion", "0.5", "--stepper",
+                                         "implicit-euler", "--out", "refused.h5"});
+    CHECK(refused.code == 2);
+    CHECK(contains(refused.err, "--stepper"));
+    CHECK(!fs::exists(dir.file("refused.h5")));
+  }
+}
