@@ -71,11 +71,6 @@ void validate_interaction(const RunConfig& c) {
   } else if (kernel != "none" && c.chi == 0.0) {
     throw ConfigError("--chi: the interaction strength must be != 0 (got 0; use --kernel none for no interaction)");
   }
-  const bool linear_diffusion = c.case_name != "porous-medium" && !(c.case_name == "aggregation-diffusion" && c.diffusion == 0.0);
-  if (kernel != "none" && c.stepper == "implicit-euler" && linear_diffusion)
-    throw ConfigError("--stepper: implicit-euler with an interaction kernel needs --case porous-medium or "
-                      "aggregation-diffusion with --diffusion 0 (linear diffusion with W*q: use euler, ssp-rk2 or "
-                      "ssp-rk3; got --case " + c.case_name + " --kernel " + kernel + ")");
 }
 
 std::string interaction_ini(const RunConfig& c) {

@@ -117,13 +117,13 @@ void SgOperator<Dim>::build_coefficients() {
 template <int Dim>
 void SgOperator<Dim>::materialise_coefficients() const {
   if (m_materialised) return;
-  if (m_interaction != nullptr)
-    throw std::logic_error("SG coefficients of an interaction run change with the state (no fixed matrix)");
   const FieldLayout<Dim> L(m_grid.shape);
   const Field<Dim>& V = *m_V;
   for (int k = 0; k < Dim; ++k) {
-    m_c_plus[k] = Field<Dim>(L, 0.0);
-    m_c_minus[k] = Field<Dim>(L, 0.0);
+    if (m_c_plus[k].layout().padded_size == 0) {  // once; later rebuilds overwrite every non-wall face
+      m_c_plus[k] = Field<Dim>(L, 0.0);
+      m_c_minus[k] = Field<Dim>(L, 0.0);
+    }
     const std::ptrdiff_t s = L.stride[k];
     const bool walls = m_grid.boundary[k] == Boundary::no_flux;
     auto set_face = [&](std::ptrdiff_t R) {
@@ -148,17 +148,22 @@ void SgOperator<Dim>::materialise_coefficients() const {
 template <int Dim>
 double SgOperator<Dim>::prepare(Field<Dim>& in) {
   fill_ghosts(in, m_grid);
-  if (m_interaction != nullptr) {  // drift potential V + W*q of this state (numerics.md "Interaction W*q")
-    const double* phi = m_interaction->convolve(in).data();
-    const double* V = m_V_external.data();
-    double* e = m_effective.data();
-    parallel_for_rows(in.layout(), [&](std::size_t, std::ptrdiff_t begin, int count) {
-      for (std::ptrdiff_t c = begin; c < begin + count; ++c) e[c] = V[c] + phi[c];
-    });
-    fill_ghosts(m_effective, m_grid);
-    build_coefficients();
-  }
+  if (m_interaction != nullptr) set_drift_potential(m_interaction->convolve(in));  // V + W*q of this state
   return m_dt_limit;
+}
+
+template <int Dim>
+void SgOperator<Dim>::set_drift_potential(const Field<Dim>& phi_field) {
+  if (m_interaction == nullptr) throw std::logic_error("SgOperator: the drift potential is V without an interaction");
+  const double* phi = phi_field.data();
+  const double* V = m_V_external.data();
+  double* e = m_effective.data();
+  parallel_for_rows(m_effective.layout(), [&](std::size_t, std::ptrdiff_t begin, int count) {
+    for (std::ptrdiff_t c = begin; c < begin + count; ++c) e[c] = V[c] + phi[c];
+  });
+  fill_ghosts(m_effective, m_grid);
+  build_coefficients();
+  m_materialised = false;
 }
 
 template <int Dim>

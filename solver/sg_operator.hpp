@@ -30,7 +30,7 @@ class SgOperator final : public SpatialOperator<Dim> {
   /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients:
   /// D B(±Pe)/Δx² of face i (the low face of cell i) at cell i's index, zeros on walls. The explicit
   /// stage does not need these full arrays; the first call builds them (not thread-safe; call it
-  /// during set-up) and later calls return the same fields.
+  /// during set-up) and later calls return the same fields (rebuilt after the drift potential changed).
   const Field<Dim>& c_plus(int axis) const {
     materialise_coefficients();
     return m_c_plus[static_cast<std::size_t>(axis)];
@@ -39,6 +39,12 @@ class SgOperator final : public SpatialOperator<Dim> {
     materialise_coefficients();
     return m_c_minus[static_cast<std::size_t>(axis)];
   }
+  /// With an interaction: sets the drift potential to V + phi (phi on the interior, e.g. implicit
+  /// Euler's W*((qⁿ + q^{n+1})/2)) and rebuilds the face coefficients, the limit and, on the next
+  /// c_plus()/c_minus() call, the full arrays. prepare() sets it to V + W*q of its state likewise.
+  void set_drift_potential(const Field<Dim>& phi);
+  /// The potential the coefficients belong to: the energy's V, or V + W*q (V + phi) with an interaction.
+  const Field<Dim>& drift_potential() const { return *m_V; }
   /// The forward-Euler positivity limit (what prepare() returns).
   double dt_limit() const { return m_dt_limit; }
   /// True when V is constant, so that the stage is the constant-coefficient Laplacian.

@@ -1,9 +1,10 @@
 /// Implicit Euler with an interaction term (numerics.md "Implicit time step": interaction at the
-/// average, Bailo–Carrillo–Hu 2020): the fully implicit upwind scheme with
+/// average, Bailo–Carrillo–Hu 2020): the fully implicit scheme (upwind, or SG for U = D q log q) with
 ///   ξ^{n+1} = U'(q^{n+1}) + V + W*((qⁿ + q^{n+1})/2),
 /// for which E_D(q^{n+1}) ≤ E_D(qⁿ) for symmetric W and convex U at any Δt (the interaction energy's
-/// change is exactly ⟨W*(qⁿ + q^{n+1})/2, q^{n+1} − qⁿ⟩). The dense W* part is lagged: an outer
-/// fixed point q^{k+1} = Newton(Φ = W*((qⁿ + q^k)/2)) around the sparse Newton solve of the local part,
+/// change is exactly ⟨W*(qⁿ + q^{n+1})/2, q^{n+1} − qⁿ⟩, and both fluxes dissipate ξ). The dense W* part
+/// is lagged: an outer fixed point q^{k+1} = solve(Φ = W*((qⁿ + q^k)/2)) around the sparse solve of the
+/// local part (Newton for the upwind scheme; for SG the linear solve with the matrix of V + Φ),
 /// until ‖q^{k+1} − q^k‖∞ ≤ 1e-12 ‖q^{k+1}‖∞. Every inner solve ends in the conservative update (mass
 /// to round-off) and its positivity checks; an outer loop that does not converge rejects the attempt,
 /// and the step control retries with a smaller Δt.
@@ -38,8 +39,16 @@ bool ImplicitEuler<Dim>::Impl::attempt_interaction(const Field<Dim>& qn, double 
     std::copy(phi.data(), phi.data() + L.padded_size, phi_lag.data());
     std::copy(out.data(), out.data() + L.padded_size, qp);
     int inner = 0;
-    if (!attempt_newton(qn, dt, inner, lin_iterations)) return false;
-    newton_iterations += inner;  // all Newton work of the step: the step control grows Δt only when it is small
+    if (linear) {  // SG: the matrix of the drift potential V + Φ, assembled anew
+      sg->set_drift_potential(phi_lag);
+      setup_linear();
+      matrix_dt = -1.0;  // M, S and the factorisations belong to the previous matrix
+      inner = 1;
+      if (!attempt_linear(qn, dt, lin_iterations)) return false;
+    } else if (!attempt_newton(qn, dt, inner, lin_iterations)) {
+      return false;
+    }
+    newton_iterations += inner;  // all solver work of the step: the step control grows Δt only when it is small
     // out = q^{k+1}: the change since q^k decides convergence.
     const double* o = out.data();
     double change = 0.0, size = 0.0;
