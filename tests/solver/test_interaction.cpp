@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "io/run_config.hpp"
 #include "solver/energy/convolution.hpp"
 #include "tests/support.hpp"
 
@@ -295,5 +296,22 @@ TEST_SUITE("physics") {
       if (fraction < 1.0) CHECK(max1 < max0);
       if (fraction > 1.0) CHECK(max1 > max0);
     }
+  }
+}
+
+TEST_SUITE("unit") {
+  TEST_CASE("the memory estimate counts the FFT buffers of an interaction run") {
+    RunConfig c;
+    c.case_name = "keller-segel";
+    c.dim = 2;
+    c.n = 100;
+    RunConfig plain = c;
+    plain.case_name = "heat";
+    // Padded real array (2n)², two half-spectra (n + 1)·2n complex numbers, Φ and V + W*q.
+    const double fft = 200.0 * 200.0 * 8.0 + 2.0 * 101.0 * 200.0 * 16.0 + 2.0 * 104.0 * 104.0 * 8.0;
+    CHECK(estimated_memory_bytes(c) - estimated_memory_bytes(plain) == doctest::Approx(fft));
+    c.bc = {"periodic"};
+    const double periodic = 100.0 * 100.0 * 8.0 + 2.0 * 51.0 * 100.0 * 16.0 + 2.0 * 104.0 * 104.0 * 8.0;
+    CHECK(estimated_memory_bytes(c) - estimated_memory_bytes(plain) == doctest::Approx(periodic));
   }
 }
