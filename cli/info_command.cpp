@@ -82,7 +82,7 @@ int cases_command(const std::vector<std::string>& args) {
       "                flux: upwind, second order; defaults: --m 2 --initial barenblatt --potential none\n"
       "                wgflow run --case porous-medium --dim 2 --domain=-4,4 --t-end 10\n"
       "\n"
-      "aggregation-     q_t = div(q grad(W*q)) + D Lap q   U = D q log q (or 0 with --diffusion 0), + 1/2 int W*q q\n"
+      "aggregation-    q_t = div(q grad(W*q)) + D Lap q   U = D q log q (or 0 with --diffusion 0), + 1/2 int W*q q\n"
       "diffusion       steady states: W = |x|^2/2 - log|x| gives the disk 1/pi (2D), the semicircle (1D)\n"
       "                flux: upwind (D = 0) or SG in V + W*q; defaults: --kernel attractive-repulsive --chi 1\n"
       "                kernels: newtonian, gaussian:sigma=S, morse:ca=,la=,cr=,lr=, power:a=A, expr:FORMULA in r\n"
