@@ -5,11 +5,14 @@
 /// change is exactly ⟨W*(qⁿ + q^{n+1})/2, q^{n+1} − qⁿ⟩, and both fluxes dissipate ξ). The dense W* part
 /// is lagged: an outer fixed point q^{k+1} = solve(Φ = W*((qⁿ + q^k)/2)) around the sparse solve of the
 /// local part (Newton for the upwind scheme; for SG the linear solve with the matrix of V + Φ),
-/// until ‖q^{k+1} − q^k‖∞ ≤ 1e-12 ‖q^{k+1}‖∞. Every inner solve ends in the conservative update (mass
-/// to round-off) and its positivity checks; an outer loop that does not converge rejects the attempt,
-/// and the step control retries with a smaller Δt.
+/// accelerated by Anderson mixing, until ‖q^{k+1} − q^k‖∞ ≤ 1e-12 ‖q^{k+1}‖∞. Every inner solve ends in
+/// the conservative update (mass to round-off) and its positivity checks; an outer loop that does not
+/// converge rejects the attempt, and the step control retries with a smaller Δt.
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include <Eigen/Dense>
 
 #include "grids/boundary.hpp"
 #include "grids/parallel_for.hpp"
@@ -20,24 +23,33 @@ namespace wgflow {
 namespace {
 constexpr int max_outer_iterations = 60;
 constexpr double outer_tolerance = 1e-12;
+constexpr int anderson_depth = 5;  ///< previous iterates mixed in (Anderson acceleration)
+
+/// Σ_u a_u b_u in unknown order (serial: the same bits for any thread count).
+double dot(const implicit_detail::Vec& a, const implicit_detail::Vec& b) {
+  double s = 0.0;
+  for (Eigen::Index u = 0; u < a.size(); ++u) s += a[u] * b[u];
+  return s;
+}
 }  // namespace
 
+/// The fixed point x = G(x), G(x) = the solve with Φ = W*((qⁿ + x)/2), by Anderson acceleration
+/// (Walker & Ni 2011, type II): x_{k+1} = G(x_k) − ΔG γ with γ minimising ‖f_k − ΔF γ‖₂, f = G(x) − x,
+/// ΔF, ΔG the differences of the last anderson_depth iterations (normal equations, m ≤ 5, ordered sums).
+/// x only sets Φ; the accepted state is always a solve's conservative, non-negative output G(x_k),
+/// taken once ‖G(x_k) − x_k‖∞ ≤ 1e-12 ‖G(x_k)‖∞, so the step is the scheme at the average to that tolerance.
 template <int Dim>
 bool ImplicitEuler<Dim>::Impl::attempt_interaction(const Field<Dim>& qn, double dt, int& newton_iterations,
                                                    int& lin_iterations) {
   const InteractionTerm<Dim>& W = *energy.interaction();
-  std::copy(qn.data(), qn.data() + L.padded_size, q_prev.data());
-  const double* q0 = qn.data();
-  double* qp = q_prev.data();
+  Vec x, q0v, g, f, f_old, g_old;
+  unk.gather(qn, q0v);
+  x = q0v;
+  std::vector<Vec> dF, dG;
   for (int outer = 0; outer < max_outer_iterations; ++outer) {
-    // Φ = W*((qⁿ + q^k)/2); q_prev holds the average only while it is convolved.
-    std::copy(qp, qp + L.padded_size, out.data());  // keep q^k (out is overwritten by the solve anyway)
-    parallel_for_rows(L, [&](std::size_t, std::ptrdiff_t begin, int count) {
-      for (std::ptrdiff_t c = begin; c < begin + count; ++c) qp[c] = 0.5 * (q0[c] + qp[c]);
-    });
+    unk.scatter(Vec(0.5 * (q0v + x)), q_prev);  // (qⁿ + x)/2
     const Field<Dim>& phi = W.convolve(q_prev);
     std::copy(phi.data(), phi.data() + L.padded_size, phi_lag.data());
-    std::copy(out.data(), out.data() + L.padded_size, qp);
     int inner = 0;
     if (linear) {  // SG: the matrix of the drift potential V + Φ, assembled anew
       sg->set_drift_potential(phi_lag);
@@ -49,15 +61,33 @@ bool ImplicitEuler<Dim>::Impl::attempt_interaction(const Field<Dim>& qn, double 
       return false;
     }
     newton_iterations += inner;  // all solver work of the step: the step control grows Δt only when it is small
-    // out = q^{k+1}: the change since q^k decides convergence.
-    const double* o = out.data();
-    double change = 0.0, size = 0.0;
-    for (std::ptrdiff_t c : unk.cell) {
-      change = std::max(change, std::abs(o[c] - qp[c]));
-      size = std::max(size, std::abs(o[c]));
+    unk.gather(out, g);
+    f = g - x;
+    if (!f.allFinite()) return false;
+    if (f.lpNorm<Eigen::Infinity>() <= outer_tolerance * g.lpNorm<Eigen::Infinity>()) return true;  // out = G(x)
+    if (outer > 0) {
+      dF.push_back(f - f_old);
+      dG.push_back(g - g_old);
+      if (static_cast<int>(dF.size()) > anderson_depth) {
+        dF.erase(dF.begin());
+        dG.erase(dG.begin());
+      }
     }
-    std::copy(o, o + L.padded_size, qp);
-    if (change <= outer_tolerance * size) return true;
+    f_old = f;
+    g_old = g;
+    x = g;
+    const auto m = static_cast<Eigen::Index>(dF.size());
+    if (m == 0) continue;
+    Eigen::MatrixXd A(m, m);
+    Eigen::VectorXd b(m);
+    for (Eigen::Index i = 0; i < m; ++i) {
+      b[i] = dot(dF[static_cast<std::size_t>(i)], f);
+      for (Eigen::Index j = 0; j <= i; ++j) A(i, j) = A(j, i) = dot(dF[static_cast<std::size_t>(i)], dF[static_cast<std::size_t>(j)]);
+    }
+    A.diagonal().array() += 1e-14 * A.diagonal().sum();  // keeps it definite when iterates repeat
+    const Eigen::VectorXd gamma = A.ldlt().solve(b);
+    if (!gamma.allFinite()) continue;  // plain fixed-point step
+    for (Eigen::Index i = 0; i < m; ++i) x -= gamma[i] * dG[static_cast<std::size_t>(i)];
   }
   return false;
 }
