@@ -82,6 +82,17 @@ int cases_command(const std::vector<std::string>& args) {
       "                flux: upwind, second order; defaults: --m 2 --initial barenblatt --potential none\n"
       "                wgflow run --case porous-medium --dim 2 --domain=-4,4 --t-end 10\n"
       "\n"
+      "aggregation-    q_t = div(q grad(W*q)) + D Lap q   U = D q log q (or 0 with --diffusion 0), + 1/2 int W*q q\n"
+      "diffusion       steady states: W = |x|^2/2 - log|x| gives the disk 1/pi (2D), the semicircle (1D)\n"
+      "                flux: upwind (D = 0) or SG in V + W*q; defaults: --kernel attractive-repulsive --chi 1\n"
+      "                kernels: newtonian, gaussian:sigma=S, morse:ca=,la=,cr=,lr=, power:a=A, expr:FORMULA in r\n"
+      "                wgflow run --case aggregation-diffusion --dim 2 --domain=-2,2 --diffusion 0 --t-end 5\n"
+      "\n"
+      "keller-segel    q_t = Lap q - chi div(q grad c), -Lap c = q   W = chi x Newtonian kernel (2D: log|x|/2pi)\n"
+      "                2D: mass below 8pi/chi spreads, above it blows up\n"
+      "                flux: SG in the potential W*q; defaults: --kernel newtonian --chi 1 --initial gaussian\n"
+      "                wgflow run --case keller-segel --dim 2 --domain=-4,4 --mass 40 --gaussian-width 0.5 --t-end 0.3\n"
+      "\n"
       "Every option: wgflow run --help. Documented INI files for each case: cases/*.ini in the source tree.\n");
   return 0;
 }

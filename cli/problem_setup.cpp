@@ -62,6 +62,7 @@ std::vector<double> formula_values(const Expression& formula, const UniformGrid<
 InternalEnergySpec internal_energy_of(const RunConfig& c) {
   InternalEnergySpec s;
   s.kind = c.case_name == "porous-medium" ? InternalEnergySpec::Kind::porous_medium : InternalEnergySpec::Kind::entropy;
+  if (c.case_name == "aggregation-diffusion" && c.diffusion == 0.0) s.kind = InternalEnergySpec::Kind::none;
   s.D = c.diffusion;
   s.m = c.m;
   return s;

@@ -12,6 +12,7 @@
 #include "cli/signals.hpp"
 #include "cli/trackers.hpp"
 #include "io/initial_file.hpp"
+#include "io/interaction_config.hpp"
 #include "io/options.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
@@ -95,7 +96,7 @@ template <int Dim>
 int run_problem(const RunConfig& c, const std::string& restart_path) {
   const UniformGrid<Dim> grid = grid_of<Dim>(c);
   const FreeEnergy<Dim> energy =
-      as_input_error([&] { return FreeEnergy<Dim>(grid, internal_energy_of(c), potential_of<Dim>(c)); });
+      as_input_error([&] { return FreeEnergy<Dim>(grid, internal_energy_of(c), potential_of<Dim>(c), interaction_of(c)); });
   FluxSpec flux;
   flux.kind = default_flux_for(energy.internal());
   flux.order = c.order;

@@ -1,5 +1,5 @@
 #pragma once
-/// User formulas in x, y, z (muparser syntax: ^ for powers, exp, sin, sqrt, abs, pi, ...), parsed
+/// User formulas in x, y, z and r = |x| (muparser syntax: ^ for powers, exp, sin, sqrt, abs, pi, ...), parsed
 /// once at set-up, e.g. --potential "(x^2-1)^2/4 + y^2/2". Evaluation is serial: set-up only.
 #include <memory>
 #include <string>
@@ -23,7 +23,7 @@ class Expression {
 
  private:
   std::unique_ptr<mu::Parser> m_parser;
-  std::unique_ptr<double[]> m_xyz;  ///< the variables the parser reads (stable addresses)
+  std::unique_ptr<double[]> m_xyz;  ///< the variables the parser reads: x, y, z, r = |x| (stable addresses)
 };
 
 }  // namespace wgflow

@@ -47,18 +47,24 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("config", po::value(&config_file), "INI file with any of these options; the command line wins")
     ("restart", po::value<std::string>(), "PATH.h5: continue an interrupted run to its t-end, appending to PATH.h5 "
         "(its stored configuration is used; only --threads and --quiet may be added)")
-    ("case", po::value(&c.case_name)->default_value(c.case_name), "heat | fokker-planck | porous-medium")
+    ("case", po::value(&c.case_name)->default_value(c.case_name),
+        "heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel")
     ("dim", po::value(&c.dim)->default_value(c.dim), "dimension: 1 | 2 | 3")
     ("n", po::value(&c.n)->default_value(c.n), "cells per axis, >= 2")
     ("domain", po::value(&domain)->default_value("-5,5"), "A,B: the box [A,B]^dim (write --domain=-5,5)")
     ("bc", po::value(&bc)->default_value("no-flux"), "no-flux | periodic, or one per axis: periodic,no-flux")
-    ("diffusion", po::value(&c.diffusion)->default_value(c.diffusion), "D > 0: U = D q log q, or D q^m/(m-1)")
+    ("diffusion", po::value(&c.diffusion)->default_value(c.diffusion), "D > 0: U = D q log q, or D q^m/(m-1) (aggregation-diffusion: D >= 0, 0 for none)")
     ("m", po::value(&c.m)->default_value(c.m), "porous-medium exponent m in (1, 10]")
     ("potential", po::value(&c.potential)->default_value(c.potential),
         "auto | none | quadratic | double-well | a formula in x, y, z such as \"(x^2-1)^2/4 + y^2/2\" "
         "(auto: quadratic for fokker-planck, else none)")
     ("gamma", po::value(&c.gamma)->default_value(c.gamma), "quadratic potential gamma|x-c|^2/2, gamma > 0")
     ("potential-center", po::value(&potential_center), "c of the quadratic potential, one value or one per axis (default 0)")
+    ("kernel", po::value(&c.kernel)->default_value(c.kernel),
+        "interaction W = chi w: auto | none | newtonian | gaussian:sigma=S | morse:ca=A,la=L,cr=R,lr=M | power:a=A | "
+        "attractive-repulsive | expr:FORMULA in r such as \"expr:exp(-r^2)\" (smooth kernels only) "
+        "(auto: newtonian for keller-segel, attractive-repulsive for aggregation-diffusion, else none)")
+    ("chi", po::value(&c.chi)->default_value(c.chi), "interaction strength chi (keller-segel: > 0; else != 0)")
     ("initial", po::value(&c.initial)->default_value(c.initial),
         "auto | gaussian | barenblatt | uniform | file:PATH.h5 | a formula in x, y, z such as \"exp(-x^2)\" "
         "(auto: barenblatt for porous-medium, else gaussian)")

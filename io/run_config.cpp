@@ -1,6 +1,7 @@
 #include "io/run_config.hpp"
 
 #include "io/expression.hpp"
+#include "io/interaction_config.hpp"
 
 #include <unistd.h>
 
@@ -54,12 +55,13 @@ std::vector<std::string> RunConfig::boundary_per_axis() const {
 double estimated_memory_bytes(const RunConfig& c) {
   const double padded = std::pow(static_cast<double>(c.n) + 4.0, c.dim);
   const double arrays = 5.0 + 2.0 * c.dim;  // q, two stage buffers, ξ, V, and SG's two coefficients per axis
-  return padded * arrays * 8.0;
+  return padded * arrays * 8.0 + interaction_memory_bytes(c);
 }
 
 void RunConfig::validate() const {
-  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium"}))
-    fail("case", "must be one of heat, fokker-planck, porous-medium", "'" + case_name + "'");
+  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium", "aggregation-diffusion", "keller-segel"}))
+    fail("case", "must be one of heat, fokker-planck, porous-medium, aggregation-diffusion, keller-segel",
+         "'" + case_name + "'");
   if (dim < 1 || dim > 3) fail("dim", "must be 1, 2 or 3", show(dim));
   if (n < 2 || n > 1000000) fail("n", "cells per axis must be in [2, 1000000]", show(n));
   const double need = estimated_memory_bytes(*this);
@@ -77,7 +79,12 @@ void RunConfig::validate() const {
     fail("bc", "takes one value or one per axis (" + show(dim) + ")", show(bc.size()) + " values");
   for (const std::string& b : bc)
     if (!one_of(b, {"no-flux", "periodic"})) fail("bc", "must be no-flux or periodic", "'" + b + "'");
-  if (!(diffusion > 0.0) || !std::isfinite(diffusion)) fail("diffusion", "D must be a finite number > 0", show(diffusion));
+  if (case_name == "aggregation-diffusion") {
+    if (!(diffusion >= 0.0) || !std::isfinite(diffusion))
+      fail("diffusion", "D must be a finite number >= 0 (0: no diffusion)", show(diffusion));
+  } else if (!(diffusion > 0.0) || !std::isfinite(diffusion)) {
+    fail("diffusion", "D must be a finite number > 0", show(diffusion));
+  }
   if (case_name == "porous-medium" && (!(m > 1.0) || !(m <= 10.0)))
     fail("m", "the porous-medium exponent must be in (1, 10]", show(m));
   if (!one_of(resolved_potential(), {"none", "quadratic", "double-well"})) Expression(potential, "potential");
@@ -105,6 +112,7 @@ void RunConfig::validate() const {
   if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));
   if (threads < 0 || threads > 4096) fail("threads", "must be in [0, 4096] (0: OpenMP's default)", show(threads));
   if (out.empty()) fail("out", "needs a file name", "''");
+  validate_interaction(*this);
 }
 
 std::string RunConfig::to_ini() const {
@@ -135,7 +143,8 @@ std::string RunConfig::to_ini() const {
     << "dt = " << dt << "\n"
     << "order = " << order << "\n"
     << "cfl = " << cfl << "\n"
-    << "snapshots = " << snapshots << "\n";
+    << "snapshots = " << snapshots << "\n"
+    << interaction_ini(*this);
   return s.str();
 }
 

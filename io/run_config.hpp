@@ -14,7 +14,7 @@ class ConfigError : public std::runtime_error {
 };
 
 struct RunConfig {
-  std::string case_name = "heat";          ///< heat | fokker-planck | porous-medium
+  std::string case_name = "heat";          ///< heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel
   int dim = 1;
   long n = 128;                            ///< cells per axis
   std::array<double, 2> domain{-5.0, 5.0}; ///< [A, B] on every axis
@@ -38,6 +38,8 @@ struct RunConfig {
   std::string out = "wgflow.h5";
   bool overwrite = false;
   bool quiet = false;
+  std::string kernel = "auto";             ///< interaction: auto | none | NAME[:key=value,...] | expr:FORMULA in r
+  double chi = 1.0;                        ///< interaction strength: W = χ w
 
   /// Throws ConfigError for the first bad field, e.g. "--cfl: must be in (0, 1] (got 1.5)".
   void validate() const;

@@ -17,12 +17,15 @@ template <int Dim>
 DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double dt, const DiagnosticsRow* previous) {
   const double* qp = q.data();
   const double* V = m_energy.V().data();
+  // With an interaction, E_D gains ½ h^d Σ_i q_i Φ_i, Φ = W*q (numerics.md "Interaction W*q").
+  const double* phi = m_energy.has_interaction() ? m_energy.interaction()->convolve(q).data() : nullptr;
   with_internal_energy(m_energy.internal(), [&](auto U) {
     parallel_for_rows(q.layout(), [&](std::size_t r, std::ptrdiff_t begin, int count) {
       RowTotals row{0.0, 0.0, qp[begin], qp[begin]};
       for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
         row.mass += qp[c];
         row.energy += U.U(qp[c]) + V[c] * qp[c];  // E_D density, CCH 2015 eq. (2.11)
+        if (phi != nullptr) row.energy += 0.5 * phi[c] * qp[c];
         row.min = std::min(row.min, qp[c]);
         row.max = std::max(row.max, qp[c]);
       }

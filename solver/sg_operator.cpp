@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
@@ -12,13 +13,23 @@
 namespace wgflow {
 
 template <int Dim>
-SgOperator<Dim>::SgOperator(const FreeEnergy<Dim>& energy) : m_grid(energy.grid()), m_V(energy.V()) {
+SgOperator<Dim>::SgOperator(const FreeEnergy<Dim>& energy)
+    : m_grid(energy.grid()), m_V(&energy.V()), m_V_external(energy.V()), m_interaction(energy.interaction()) {
   const double D = energy.internal().D;
-  const Field<Dim>& V = m_V;
+  m_D = D;
+  const Field<Dim>& V = *m_V;
   const FieldLayout<Dim> L(m_grid.shape);
   for (int k = 0; k < Dim; ++k) {
     m_D_dx2[k] = D / (m_grid.dx(k) * m_grid.dx(k));
     m_inv_dx2[k] = 1.0 / (m_grid.dx(k) * m_grid.dx(k));
+  }
+  if (m_interaction != nullptr) {  // the drift potential changes per stage: coefficients in prepare()
+    m_constant = false;
+    m_effective = Field<Dim>(L, 0.0);
+    m_V = &m_effective;
+    for (int k = 0; k < Dim; ++k) m_s[k] = Field<Dim>(L, 0.0);
+    m_dt_limit = 0.0;
+    return;
   }
   // Constant V (no potential): every Péclet number is 0 and the stage needs no per-face data.
   m_constant = true;
@@ -26,39 +37,79 @@ SgOperator<Dim>::SgOperator(const FreeEnergy<Dim>& energy) : m_grid(energy.grid(
     for (int k = 0; k < Dim; ++k)
       if (V[idx] != V[idx - L.stride[k]] || V[idx] != V[idx + L.stride[k]]) m_constant = false;
   });
-  auto d_of = [&](int k, std::ptrdiff_t R) { return (V[R] - V[R - L.stride[k]]) * m_inv_dx2[k]; };
   if (!m_constant) {
-    for (int k = 0; k < Dim; ++k) {
-      m_s[k] = Field<Dim>(L, 0.0);
-      const std::ptrdiff_t s = L.stride[k];
-      const bool walls = m_grid.boundary[k] == Boundary::no_flux;
-      auto set_face = [&](std::ptrdiff_t R) {  // face between R − s and R
-        const double Pe = (V[R] - V[R - s]) / D;
-        m_s[k][R] = m_D_dx2[k] * bernoulli(std::abs(Pe));
-      };
-      for_each_cell(m_grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>&) {
-        const int i = cell[k];
-        if (!(walls && i == 0)) set_face(idx);
-        if (i == m_grid.shape[k] - 1 && !walls) set_face(idx + s);  // periodic face n ≡ face 0
-      });
-    }
+    for (int k = 0; k < Dim; ++k) m_s[k] = Field<Dim>(L, 0.0);
+    build_coefficients();
+    return;
   }
   // Forward Euler keeps q ≥ 0 iff Δt · (c⁺_{i+½} + c⁻_{i−½}, summed over axes) ≤ 1 in every cell:
-  // the exact diagonal of the explicit update matrix, with the coefficients the stage uses.
+  // the exact diagonal of the explicit update matrix (here D/Δx² per face that is not a wall).
   double max_diag = 0.0;
-  for_each_cell(m_grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>&) {
+  for_each_cell(m_grid, [&](std::ptrdiff_t, const std::array<int, Dim>& cell, const std::array<double, Dim>&) {
     double diag = 0.0;
     for (int k = 0; k < Dim; ++k) {
-      const std::ptrdiff_t s = L.stride[k];
-      if (m_constant) {
-        const bool walls = m_grid.boundary[k] == Boundary::no_flux;
-        if (!(walls && cell[k] == m_grid.shape[k] - 1)) diag += m_D_dx2[k];  // c⁺ of the high face
-        if (!(walls && cell[k] == 0)) diag += m_D_dx2[k];                     // c⁻ of the low face
-      } else {
-        diag += sg_c_plus(m_s[k][idx + s], d_of(k, idx + s)) + sg_c_minus(m_s[k][idx], d_of(k, idx));
-      }
+      const bool walls = m_grid.boundary[k] == Boundary::no_flux;
+      if (!(walls && cell[k] == m_grid.shape[k] - 1)) diag += m_D_dx2[k];  // c⁺ of the high face
+      if (!(walls && cell[k] == 0)) diag += m_D_dx2[k];                     // c⁻ of the low face
     }
     max_diag = std::max(max_diag, diag);
+  });
+  m_dt_limit = max_diag > 0.0 ? 1.0 / max_diag : std::numeric_limits<double>::infinity();
+}
+
+namespace {
+
+/// Interior coordinates of the cell at linear index idx.
+template <int Dim>
+std::array<int, Dim> cell_at(const FieldLayout<Dim>& L, std::ptrdiff_t idx) {
+  std::array<int, Dim> cell{};
+  std::ptrdiff_t rest = idx - L.offset;
+  for (int k = Dim - 1; k >= 0; --k) {
+    cell[k] = static_cast<int>(rest / L.stride[k]);
+    rest -= cell[k] * L.stride[k];
+  }
+  return cell;
+}
+
+}  // namespace
+
+template <int Dim>
+void SgOperator<Dim>::build_coefficients() {
+  const Field<Dim>& V = *m_V;
+  const FieldLayout<Dim> L(m_grid.shape);
+  const double D = m_D;
+  std::array<double*, Dim> sk{};
+  for (int k = 0; k < Dim; ++k) sk[k] = m_s[k].data();
+  // s = D B(|Pe|)/Δx², Pe = (V_R − V_L)/D, of face i at cell i's index; face n of a periodic axis in the
+  // first high ghost. Each face is written by one cell; walls keep their zeros.
+  parallel_for_rows(L, [&](std::size_t, std::ptrdiff_t begin, int count) {
+    std::array<int, Dim> cell = cell_at(L, begin);
+    const int i0 = cell[0];
+    for (std::ptrdiff_t idx = begin; idx < begin + count; ++idx) {
+      cell[0] = i0 + static_cast<int>(idx - begin);
+      for (int k = 0; k < Dim; ++k) {
+        const std::ptrdiff_t s = L.stride[k];
+        const bool walls = m_grid.boundary[k] == Boundary::no_flux;
+        if (!(walls && cell[k] == 0)) sk[k][idx] = m_D_dx2[k] * bernoulli(std::abs((V[idx] - V[idx - s]) / D));
+        if (cell[k] == m_grid.shape[k] - 1 && !walls)
+          sk[k][idx + s] = m_D_dx2[k] * bernoulli(std::abs((V[idx + s] - V[idx]) / D));
+      }
+    }
+  });
+  // Forward Euler keeps q ≥ 0 iff Δt · (c⁺_{i+½} + c⁻_{i−½}, summed over axes) ≤ 1 in every cell:
+  // the exact diagonal of the explicit update matrix, with the coefficients the stage uses.
+  const double max_diag = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
+    double row_max = 0.0;
+    for (std::ptrdiff_t idx = begin; idx < begin + count; ++idx) {
+      double diag = 0.0;
+      for (int k = 0; k < Dim; ++k) {
+        const std::ptrdiff_t s = L.stride[k];
+        diag += sg_c_plus(sk[k][idx + s], (V[idx + s] - V[idx]) * m_inv_dx2[k]) +
+                sg_c_minus(sk[k][idx], (V[idx] - V[idx - s]) * m_inv_dx2[k]);
+      }
+      row_max = std::max(row_max, diag);
+    }
+    return row_max;
   });
   m_dt_limit = max_diag > 0.0 ? 1.0 / max_diag : std::numeric_limits<double>::infinity();
 }
@@ -67,10 +118,12 @@ template <int Dim>
 void SgOperator<Dim>::materialise_coefficients() const {
   if (m_materialised) return;
   const FieldLayout<Dim> L(m_grid.shape);
-  const Field<Dim>& V = m_V;
+  const Field<Dim>& V = *m_V;
   for (int k = 0; k < Dim; ++k) {
-    m_c_plus[k] = Field<Dim>(L, 0.0);
-    m_c_minus[k] = Field<Dim>(L, 0.0);
+    if (m_c_plus[k].layout().padded_size == 0) {  // once; later rebuilds overwrite every non-wall face
+      m_c_plus[k] = Field<Dim>(L, 0.0);
+      m_c_minus[k] = Field<Dim>(L, 0.0);
+    }
     const std::ptrdiff_t s = L.stride[k];
     const bool walls = m_grid.boundary[k] == Boundary::no_flux;
     auto set_face = [&](std::ptrdiff_t R) {
@@ -95,7 +148,22 @@ void SgOperator<Dim>::materialise_coefficients() const {
 template <int Dim>
 double SgOperator<Dim>::prepare(Field<Dim>& in) {
   fill_ghosts(in, m_grid);
+  if (m_interaction != nullptr) set_drift_potential(m_interaction->convolve(in));  // V + W*q of this state
   return m_dt_limit;
+}
+
+template <int Dim>
+void SgOperator<Dim>::set_drift_potential(const Field<Dim>& phi_field) {
+  if (m_interaction == nullptr) throw std::logic_error("SgOperator: the drift potential is V without an interaction");
+  const double* phi = phi_field.data();
+  const double* V = m_V_external.data();
+  double* e = m_effective.data();
+  parallel_for_rows(m_effective.layout(), [&](std::size_t, std::ptrdiff_t begin, int count) {
+    for (std::ptrdiff_t c = begin; c < begin + count; ++c) e[c] = V[c] + phi[c];
+  });
+  fill_ghosts(m_effective, m_grid);
+  build_coefficients();
+  m_materialised = false;
 }
 
 template <int Dim>
@@ -168,7 +236,7 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
   const auto& L = in.layout();
   const double* q = in.data();
   const double* q0 = base.data();
-  const double* V = m_V.data();
+  const double* V = m_V->data();
   double* o = out.data();
   std::array<const double*, Dim> sk{};
   if constexpr (!Constant)

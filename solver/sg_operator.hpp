@@ -8,6 +8,10 @@
 /// is rebuilt from V in the stage (sums of non-negative numbers: no cancellation for large |Pe|).
 /// Where V is constant (no potential) every Pe is 0 and no per-face array is kept at all: the flux is
 /// the plain difference D (q_L − q_R)/Δx² of the heat equation.
+///
+/// With an interaction term the drift potential is V + W*q, a function of the state: prepare()
+/// convolves, rebuilds s per face and the positivity limit for the state of each stage (the SG flux
+/// with a state-dependent drift frozen over a stage), in parallel passes that allocate nothing.
 #include <array>
 
 #include "solver/spatial_operator.hpp"
@@ -26,7 +30,7 @@ class SgOperator final : public SpatialOperator<Dim> {
   /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients:
   /// D B(±Pe)/Δx² of face i (the low face of cell i) at cell i's index, zeros on walls. The explicit
   /// stage does not need these full arrays; the first call builds them (not thread-safe; call it
-  /// during set-up) and later calls return the same fields.
+  /// during set-up) and later calls return the same fields (rebuilt after the drift potential changed).
   const Field<Dim>& c_plus(int axis) const {
     materialise_coefficients();
     return m_c_plus[static_cast<std::size_t>(axis)];
@@ -35,6 +39,12 @@ class SgOperator final : public SpatialOperator<Dim> {
     materialise_coefficients();
     return m_c_minus[static_cast<std::size_t>(axis)];
   }
+  /// With an interaction: sets the drift potential to V + phi (phi on the interior, e.g. implicit
+  /// Euler's W*((qⁿ + q^{n+1})/2)) and rebuilds the face coefficients, the limit and, on the next
+  /// c_plus()/c_minus() call, the full arrays. prepare() sets it to V + W*q of its state likewise.
+  void set_drift_potential(const Field<Dim>& phi);
+  /// The potential the coefficients belong to: the energy's V, or V + W*q (V + phi) with an interaction.
+  const Field<Dim>& drift_potential() const { return *m_V; }
   /// The forward-Euler positivity limit (what prepare() returns).
   double dt_limit() const { return m_dt_limit; }
   /// True when V is constant, so that the stage is the constant-coefficient Laplacian.
@@ -45,9 +55,15 @@ class SgOperator final : public SpatialOperator<Dim> {
   void stage_kernel(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                     double b) const;
   void materialise_coefficients() const;
+  /// s per face and m_dt_limit from the potential *m_V (parallel; no allocation).
+  void build_coefficients();
 
   UniformGrid<Dim> m_grid;
-  const Field<Dim>& m_V;              ///< the energy's potential, ghosts filled
+  const Field<Dim>* m_V;              ///< the drift potential, ghosts filled: the energy's V, or m_effective
+  const Field<Dim>& m_V_external;     ///< the energy's V
+  const InteractionTerm<Dim>* m_interaction = nullptr;
+  Field<Dim> m_effective;             ///< with an interaction: V + W*q of the prepared state
+  double m_D = 1.0;
   std::array<double, Dim> m_D_dx2{};  ///< D/Δx² per axis
   std::array<double, Dim> m_inv_dx2{};
   bool m_constant = false;

@@ -265,6 +265,7 @@ UpwindOperator<Dim>::UpwindOperator(const FreeEnergy<Dim>& energy, const FluxSpe
   } else {
     m_xi_mode = XiMode::stored;
   }
+  if (energy.has_interaction()) m_xi_mode = XiMode::stored;  // ξ holds W*q: computed once per stage
   m_with_V = false;
   const Field<Dim>& V = energy.V();
   const double* v = V.data();

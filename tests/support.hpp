@@ -2,6 +2,7 @@
 /// Shared helpers for the test suites: a problem assembled from specs, a run loop, error norms.
 #include <cmath>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "grids/quadrature.hpp"
@@ -15,6 +16,13 @@ namespace wgflow::test {
 inline InternalEnergySpec entropy(double D) { return {InternalEnergySpec::Kind::entropy, D, 2.0}; }
 inline InternalEnergySpec porous(double m, double D = 1.0) { return {InternalEnergySpec::Kind::porous_medium, D, m}; }
 inline PotentialSpec no_potential() { return {}; }
+inline InternalEnergySpec no_diffusion() { return {InternalEnergySpec::Kind::none, 0.0, 2.0}; }
+/// A named interaction kernel ("newtonian", "gaussian:sigma=0.5", ...) with strength χ.
+inline InteractionSpec kernel(const std::string& text, int dim, double chi = 1.0) {
+  InteractionSpec s = parse_kernel(text, dim);
+  s.chi = chi;
+  return s;
+}
 inline PotentialSpec quadratic(double gamma) {
   PotentialSpec p;
   p.kind = PotentialSpec::Kind::quadratic;
@@ -41,6 +49,15 @@ struct Problem {
           const FluxSpec& flux, ExplicitScheme scheme = ExplicitScheme::ssp_rk3, double cfl = 0.5)
       : grid(g),
         energy(g, internal, potential),
+        op(make_spatial_operator(energy, flux)),
+        stepper(*op, scheme, cfl, FieldLayout<Dim>(g.shape)),
+        diagnostics(energy) {}
+  /// The same with an interaction term W*q in the energy.
+  Problem(const UniformGrid<Dim>& g, const InternalEnergySpec& internal, const PotentialSpec& potential,
+          const InteractionSpec& interaction, const FluxSpec& flux, ExplicitScheme scheme = ExplicitScheme::ssp_rk3,
+          double cfl = 0.5)
+      : grid(g),
+        energy(g, internal, potential, interaction),
         op(make_spatial_operator(energy, flux)),
         stepper(*op, scheme, cfl, FieldLayout<Dim>(g.shape)),
         diagnostics(energy) {}

@@ -12,6 +12,7 @@ double FreeEnergy<Dim>::variation(const Field<Dim>& q, Field<Dim>& xi) const {
   const double* qp = q.data();
   const double* V = m_V.data();
   double* x = xi.data();
+  if (m_interaction != nullptr) return variation(q, m_interaction->convolve(q), xi);
   const double max_diffusivity = with_internal_energy(m_internal, [&](auto U) {
     const double q_max = parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
       double row_max = 0.0;
@@ -22,6 +23,28 @@ double FreeEnergy<Dim>::variation(const Field<Dim>& q, Field<Dim>& xi) const {
       return row_max;
     });
     return U.P_prime(q_max);  // P' is non-decreasing in q
+  });
+  fill_ghosts(xi, m_grid);
+  return max_diffusivity;
+}
+
+/// ξ = U'(q) + V + Φ, Φ = W*q (numerics.md "Interaction W*q").
+template <int Dim>
+double FreeEnergy<Dim>::variation(const Field<Dim>& q, const Field<Dim>& phi_field, Field<Dim>& xi) const {
+  const double* phi = phi_field.data();
+  const double* qp = q.data();
+  const double* V = m_V.data();
+  double* x = xi.data();
+  const double max_diffusivity = with_internal_energy(m_internal, [&](auto U) {
+    const double q_max = parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
+      double row_max = 0.0;
+      for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
+        x[c] = U.dU(qp[c]) + V[c] + phi[c];
+        row_max = std::max(row_max, qp[c]);
+      }
+      return row_max;
+    });
+    return U.P_prime(q_max);
   });
   fill_ghosts(xi, m_grid);
   return max_diffusivity;

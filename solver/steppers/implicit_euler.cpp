@@ -35,7 +35,12 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
     if (kind != InternalEnergySpec::Kind::entropy)
       throw std::invalid_argument("the Scharfetter-Gummel flux needs linear diffusion (U = D q log q)");
     sg = std::make_unique<SgOperator<Dim>>(e);
-    setup_linear();
+    if (e.has_interaction()) {  // the matrix follows V + W*((qⁿ + q^k)/2): assembled in each attempt
+      phi_lag = Field<Dim>(L);
+      q_prev = Field<Dim>(L);
+    } else {
+      setup_linear();
+    }
   } else {
     if (kind == InternalEnergySpec::Kind::entropy)
       throw std::invalid_argument(
@@ -50,6 +55,10 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
     xi_trial = Field<Dim>(L);
     out_trial = Field<Dim>(L);
     J = unk.pattern;
+    if (e.has_interaction()) {
+      phi_lag = Field<Dim>(L);
+      q_prev = Field<Dim>(L);
+    }
   }
 }
 
@@ -57,6 +66,7 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
 template <int Dim>
 bool ImplicitEuler<Dim>::Impl::attempt(Field<Dim>& q, double dt, int& newton_iterations, int& lin_iterations) {
   fill_ghosts(q, grid);
+  if (energy.has_interaction()) return attempt_interaction(q, dt, newton_iterations, lin_iterations);
   if (linear) return attempt_linear(q, dt, lin_iterations);
   return attempt_newton(q, dt, newton_iterations, lin_iterations);
 }
@@ -73,7 +83,8 @@ void ImplicitEuler<Dim>::Impl::record(int newton_iterations, int lin_iterations)
 
 template <int Dim>
 double ImplicitEuler<Dim>::Impl::explicit_limit(Field<Dim>& q) {
-  return linear ? sg->dt_limit() : upwind->prepare(q);
+  if (linear) return energy.has_interaction() ? sg->prepare(q) : sg->dt_limit();  // SG with W*q: of this q
+  return upwind->prepare(q);
 }
 
 template <int Dim>
@@ -171,7 +182,7 @@ StepReport ImplicitEuler<Dim>::step(Field<Dim>& q, double t, double t_stop) {
       report.dt = dt;
       report.reached_stop = reached;
       const bool unclipped = dt == proposal;
-      if (o.adaptive && unclipped && (s.linear || newton <= o.grow_max_iterations))
+      if (o.adaptive && unclipped && ((s.linear && !s.energy.has_interaction()) || newton <= o.grow_max_iterations))
         s.dt_next = std::min(s.dt_cap, proposal * o.grow);
       return report;
     }

@@ -132,6 +132,17 @@ struct ImplicitEuler<Dim>::Impl {
   bool line_search(const Field<Dim>& qn, double dt, ResidualNorms& res);
   bool attempt_newton(const Field<Dim>& qn, double dt, int& newton_iterations, int& lin_iterations);
 
+  // ---- implicit_interaction.cpp: W*q at (qⁿ + q^{n+1})/2 by an outer fixed point around Newton ----
+  Field<Dim> phi_lag, q_prev;  ///< Φ = W*((qⁿ + q^k)/2) of the outer iteration, and its q^k
+  /// ξ of the Newton iterate: U'(q) + V, plus the lagged Φ when there is an interaction.
+  void variation(const Field<Dim>& qf, Field<Dim>& xif) const {
+    if (energy.has_interaction())
+      energy.variation(qf, phi_lag, xif);
+    else
+      energy.variation(qf, xif);
+  }
+  bool attempt_interaction(const Field<Dim>& qn, double dt, int& newton_iterations, int& lin_iterations);
+
   // ---- implicit_positivity.cpp: re-solves whose conservative update is ≥ 0 ----
   bool solve_linear_direct(const Vec& qn, Vec& qs);
   void upwind_sweep(const Field<Dim>& qn, double dt);

@@ -52,7 +52,7 @@ void ImplicitEuler<Dim>::Impl::setup_linear() {
   // has the symmetric off-diagonals √(c⁺c⁻). Centre the exponent to halve its range; beyond ±300
   // (factors 1e±130) the scaled residual says little about the unscaled one: use BiCGSTAB instead.
   const double D = energy.internal().D;
-  const Field<Dim>& V = energy.V();
+  const Field<Dim>& V = sg->drift_potential();  // V, or V + W*((qⁿ + q^k)/2) with an interaction
   double v_min = V[unk.cell[0]], v_max = v_min;
   for (std::ptrdiff_t c : unk.cell) {
     v_min = std::min(v_min, V[c]);

@@ -185,7 +185,7 @@ void ImplicitEuler<Dim>::Impl::make_trial(const Field<Dim>& qf, double lambda) {
     for (int i = 0; i < count; ++i) t[begin + i] = std::max(0.0, q[begin + i] + lambda * d[u0 + i]);
   });
   fill_ghosts(q_trial, grid);
-  energy.variation(q_trial, xi_trial);
+  variation(q_trial, xi_trial);
 }
 
 /// One Newton update of q_star along δ that keeps it ≥ 0. First the step is cut to the boundary
@@ -222,7 +222,7 @@ bool ImplicitEuler<Dim>::Impl::attempt_newton(const Field<Dim>& qn, double dt, i
                                             int& lin_iterations) {
   // The iterate lives in q_star (with ξ in xi_it) and starts at q^n.
   std::copy(qn.data(), qn.data() + L.padded_size, q_star.data());
-  energy.variation(q_star, xi_it);
+  variation(q_star, xi_it);
   double q_max = 0.0;
   for (std::ptrdiff_t c : unk.cell) q_max = std::max(q_max, qn[c]);
   curv.q_floor = 1e-10 * q_max;

@@ -118,7 +118,7 @@ std::vector<fs::path> case_files() {
 const std::vector<std::string> k_run_options = {
     "help", "config", "case", "dim", "n", "domain", "bc", "diffusion", "m", "potential", "gamma",
     "potential-center", "initial", "mass", "gaussian-center", "gaussian-width", "t-end", "stepper",
-    "order", "cfl", "snapshots", "threads", "out", "overwrite", "quiet"};
+    "order", "cfl", "snapshots", "threads", "out", "overwrite", "quiet", "kernel", "chi"};
 
 /// The option names `wgflow run --help` lists (lines "  --name ...").
 std::vector<std::string> options_in_help(const std::string& help) {
@@ -140,7 +140,8 @@ TEST_SUITE("cli") {
     std::set<std::string> names;
     for (const fs::path& f : files) names.insert(f.filename().string());
     for (const char* expected :
-         {"heat.ini", "fokker-planck-ou.ini", "fokker-planck-double-well.ini", "porous-medium-barenblatt.ini"}) {
+         {"heat.ini", "fokker-planck-ou.ini", "fokker-planck-double-well.ini", "porous-medium-barenblatt.ini",
+          "aggregation-diffusion.ini", "keller-segel.ini"}) {
       INFO("missing case: " << expected);
       CHECK(names.count(expected) == 1);
     }
