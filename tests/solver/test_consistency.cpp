@@ -89,5 +89,7 @@ TEST_SUITE("physics") {
     check_bitwise_across_threads<2>(160, porous(2.0), double_well());
     check_bitwise_across_threads<2>(160, entropy(0.3), double_well());
     check_bitwise_across_threads<3>(32, porous(3.0), no_potential());
+    check_bitwise_across_threads<3>(32, entropy(0.5), double_well());  // SG, rows in y-tiles
+    check_bitwise_across_threads<3>(32, entropy(0.5), no_potential());  // SG, constant coefficients
   }
 }
