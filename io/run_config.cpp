@@ -1,6 +1,8 @@
 #include "io/run_config.hpp"
 
 #include "io/expression.hpp"
+#include "solver/energy/f_divergence.hpp"
+#include "solver/energy/target.hpp"
 
 #include <unistd.h>
 
@@ -38,7 +40,7 @@ double machine_memory_bytes() {
 
 std::string RunConfig::resolved_potential() const {
   if (potential != "auto") return potential;
-  return case_name == "fokker-planck" ? "quadratic" : "none";
+  return case_name == "fokker-planck" ? "quadratic" : "none";  // f-divergence: the target sets the drift
 }
 
 std::string RunConfig::resolved_initial() const {
@@ -58,8 +60,8 @@ double estimated_memory_bytes(const RunConfig& c) {
 }
 
 void RunConfig::validate() const {
-  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium"}))
-    fail("case", "must be one of heat, fokker-planck, porous-medium", "'" + case_name + "'");
+  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium", "f-divergence"}))
+    fail("case", "must be one of heat, fokker-planck, porous-medium, f-divergence", "'" + case_name + "'");
   if (dim < 1 || dim > 3) fail("dim", "must be 1, 2 or 3", show(dim));
   if (n < 2 || n > 1000000) fail("n", "cells per axis must be in [2, 1000000]", show(n));
   const double need = estimated_memory_bytes(*this);
@@ -105,6 +107,28 @@ void RunConfig::validate() const {
   if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));
   if (threads < 0 || threads > 4096) fail("threads", "must be in [0, 4096] (0: OpenMP's default)", show(threads));
   if (out.empty()) fail("out", "needs a file name", "''");
+  if (case_name == "f-divergence") validate_divergence();
+}
+
+void RunConfig::validate_divergence() const {
+  DivergenceSpec spec;
+  try {
+    spec = parse_divergence(divergence);
+    if (is_builtin_target(target)) parse_target_text(target, dim);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  if (target == "file:") fail("target", "file: needs a path, as in file:target.h5", "'" + target + "'");
+  if (!is_builtin_target(target) && target.rfind("file:", 0) != 0) Expression(target, "target");
+  if (resolved_potential() != "none")
+    fail("potential", "does not apply to --case f-divergence (the target sets the drift)", "'" + potential + "'");
+  if (!(target_epsilon > 0.0) || !(target_epsilon <= 0.1))
+    fail("target-epsilon", "must be in (0, 0.1] (relative to max p)", show(target_epsilon));
+  if (!(target_mass >= 0.0) || !std::isfinite(target_mass))
+    fail("target-mass", "must be >= 0 (0: the initial density's mass)", show(target_mass));
+  if (stepper == "implicit-euler" && spec.kind != DivergenceKind::kl)
+    fail("stepper", "implicit-euler takes --divergence kl only (the others run with euler, ssp-rk2 or ssp-rk3)",
+         "implicit-euler with --divergence " + divergence);
 }
 
 std::string RunConfig::to_ini() const {
@@ -136,6 +160,11 @@ std::string RunConfig::to_ini() const {
     << "order = " << order << "\n"
     << "cfl = " << cfl << "\n"
     << "snapshots = " << snapshots << "\n";
+  if (case_name == "f-divergence")
+    s << "divergence = " << divergence << "\n"
+      << "target = " << target << "\n"
+      << "target-epsilon = " << target_epsilon << "\n"
+      << "target-mass = " << target_mass << "\n";
   return s.str();
 }
 

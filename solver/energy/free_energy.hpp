@@ -3,7 +3,10 @@
 /// (Carrillo–Chertock–Huang 2015, eq. (2.11)), and its variation ξ = δF/δq = U'(q) + V.
 /// Interaction energies ½∬W q q enter later as further terms that add W*q to ξ and their
 /// value to E_D; the internal part stays one fused pass.
+#include <memory>
+
 #include "grids/field.hpp"
+#include "solver/energy/f_divergence.hpp"
 #include "solver/energy/internal_energy.hpp"
 #include "solver/energy/potential.hpp"
 
@@ -25,11 +28,18 @@ class FreeEnergy {
   /// Also returns max_i q_i U''(q_i), the diffusivity that bounds the explicit step.
   double variation(const Field<Dim>& q, Field<Dim>& xi) const;
 
+  /// Makes F the f-divergence toward a target (solver/energy/f_divergence.hpp): kl becomes U = q log q
+  /// with V = −log p (the SG flux's equilibrium is then p); the others replace U + V q by E_ε in
+  /// variation() and in the diagnostics, with U = V = 0.
+  void set_divergence(std::shared_ptr<const FDivergence<Dim>> divergence);
+  const FDivergence<Dim>* divergence() const { return m_divergence.get(); }
+
  private:
   UniformGrid<Dim> m_grid;
   InternalEnergySpec m_internal;
   PotentialSpec m_potential;
   Field<Dim> m_V;
+  std::shared_ptr<const FDivergence<Dim>> m_divergence;
 };
 
 }  // namespace wgflow

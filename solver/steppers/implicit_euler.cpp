@@ -30,6 +30,9 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   q_star = Field<Dim>(L);
   out = Field<Dim>(L);
   const auto kind = e.internal().kind;
+  if (e.divergence() != nullptr && !e.divergence()->through_potential())  // Newton has no ∂ξ/∂q for it yet
+    throw std::invalid_argument("implicit-euler: --divergence " + to_string(e.divergence()->spec()) +
+                                " runs with the explicit steppers only (kl is implicit through SG)");
   lu.setPivotThreshold(0.0);
   if (linear) {
     if (kind != InternalEnergySpec::Kind::entropy)
