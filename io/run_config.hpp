@@ -41,7 +41,7 @@ struct RunConfig {
   // --case f-divergence (README "f-divergence flows")
   std::string divergence = "kl";           ///< kl | reverse-kl | chi2 | hellinger | jensen-shannon | alpha:A
   std::string target = "gaussian";         ///< gaussian[:...] | mixture:... | file:PATH.h5 | formula in x, y, z
-  double target_epsilon = 1e-9;            ///< ε of E_ε relative to max p (not used by kl)
+  double target_epsilon = 1e-3;            ///< ε of E_ε relative to max p (not used by kl)
   double target_mass = 0.0;                ///< 0: the initial density's mass (stored resolved in the output)
 
   /// Throws ConfigError for the first bad field, e.g. "--cfl: must be in (0, 1] (got 1.5)".
