@@ -19,7 +19,7 @@ template <int Dim>
 std::shared_ptr<const FDivergence<Dim>> divergence_of(const RunConfig& c, const UniformGrid<Dim>& grid) {
   TargetSpec target;
   if (is_builtin_target(c.target)) {
-    target = parse_target_text(c.target, Dim);
+    target = parse_target_text(c.target);
   } else if (c.target.rfind("file:", 0) == 0) {
     std::vector<long> shape_zyx;
     for (int k = Dim - 1; k >= 0; --k) shape_zyx.push_back(grid.shape[k]);

@@ -114,7 +114,7 @@ void RunConfig::validate_divergence() const {
   DivergenceSpec spec;
   try {
     spec = parse_divergence(divergence);
-    if (is_builtin_target(target)) parse_target_text(target, dim);
+    if (is_builtin_target(target)) parse_target_text(target);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());
   }

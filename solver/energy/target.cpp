@@ -45,12 +45,12 @@ std::vector<double> numbers(const std::string& text, const std::string& list, co
   return values;
 }
 
-std::array<double, 3> point(const std::string& text, const std::string& list, int dim) {
+/// A mean: 1 to 3 coordinates (x, y, z), the missing ones 0.
+std::array<double, 3> point(const std::string& text, const std::string& list) {
   const std::vector<double> v = numbers(text, list, "a mean");
-  if (v.size() != static_cast<std::size_t>(dim))
-    bad(text, "a mean needs " + std::to_string(dim) + " coordinate(s), got '" + list + "'");
+  if (v.size() > 3) bad(text, "a mean has 1 to 3 coordinates (x,y,z), got '" + list + "'");
   std::array<double, 3> m{};
-  for (int k = 0; k < dim; ++k) m[static_cast<std::size_t>(k)] = v[static_cast<std::size_t>(k)];
+  for (std::size_t k = 0; k < v.size(); ++k) m[k] = v[k];
   return m;
 }
 
@@ -60,7 +60,7 @@ bool is_builtin_target(const std::string& text) {
   return text == "gaussian" || text.rfind("gaussian:", 0) == 0 || text.rfind("mixture:", 0) == 0;
 }
 
-TargetSpec parse_target_text(const std::string& text, int dim) {
+TargetSpec parse_target_text(const std::string& text) {
   TargetSpec s;
   const std::vector<std::string> fields = split(text, ':');
   const bool mixture = fields.front() == "mixture";
@@ -71,13 +71,13 @@ TargetSpec parse_target_text(const std::string& text, int dim) {
     if (eq == std::string::npos) bad(text, "'" + fields[i] + "' is not key=value");
     const std::string key = fields[i].substr(0, eq), value = fields[i].substr(eq + 1);
     if (!mixture && key == "mean") {
-      s.means = {point(text, value, dim)};
+      s.means = {point(text, value)};
     } else if (!mixture && key == "width") {
       s.widths = numbers(text, value, "width");
       if (s.widths.size() != 1) bad(text, "width takes one value");
     } else if (mixture && key == "means") {
       s.means.clear();
-      for (const std::string& m : split(value, ';')) s.means.push_back(point(text, m, dim));
+      for (const std::string& m : split(value, ';')) s.means.push_back(point(text, m));
       have_means = true;
     } else if (mixture && key == "weights") {
       s.weights = numbers(text, value, "weights");
@@ -104,13 +104,14 @@ TargetSpec parse_target_text(const std::string& text, int dim) {
 
 double target_value(const TargetSpec& spec, const double* x, int dim) {
   if (spec.kind == TargetSpec::Kind::function) return spec.function(x);
-  // Σ_k w_k (2π s_k²)^{−d/2} exp(−|x − m_k|²/(2 s_k²)); the global scale is fixed by the normalisation.
+  // Σ_k w_k (2π s_k²)^{−d/2} exp(−|x − m_k|²/(2 s_k²)) at (x, y, z) with the coordinates beyond the
+  // grid's dimension 0 (as for formulas); the global scale is fixed by the normalisation.
   const double two_pi = 2.0 * std::acos(-1.0);
   double p = 0.0;
   for (std::size_t k = 0; k < spec.means.size(); ++k) {
     double d2 = 0.0;
-    for (int a = 0; a < dim; ++a) {
-      const double d = x[a] - spec.means[k][static_cast<std::size_t>(a)];
+    for (int a = 0; a < 3; ++a) {
+      const double d = (a < dim ? x[a] : 0.0) - spec.means[k][static_cast<std::size_t>(a)];
       d2 += d * d;
     }
     const double s2 = spec.widths[k] * spec.widths[k];

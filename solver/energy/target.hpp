@@ -7,6 +7,8 @@
 ///   mixture:means=X,Y;X,Y;...[:weights=W,...][:widths=S,...]
 ///                                                   Σ_k w_k N(x; m_k, s_k² I), weights default equal,
 ///                                                   widths default 1 (one value applies to every bump)
+/// A mean has 1 to 3 coordinates (missing ones 0); p is evaluated at (x, y, z) with the coordinates
+/// beyond the grid's dimension 0, as formulas are: a 1D run of a 2D mixture sees its slice y = 0.
 ///   file:PATH.h5 | a formula in x, y, z
 #include <array>
 #include <functional>
@@ -30,9 +32,8 @@ struct TargetSpec {
 /// True for the forms parse_target_text handles ("gaussian...", "mixture:...").
 bool is_builtin_target(const std::string& text);
 
-/// Parses the gaussian/mixture forms for a `dim`-dimensional grid; throws std::invalid_argument
-/// naming --target and the expected syntax.
-TargetSpec parse_target_text(const std::string& text, int dim);
+/// Parses the gaussian/mixture forms; throws std::invalid_argument naming --target and the syntax.
+TargetSpec parse_target_text(const std::string& text);
 
 /// p at a point (mixture or function kinds).
 double target_value(const TargetSpec& spec, const double* x, int dim);

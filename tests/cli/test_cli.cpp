@@ -140,7 +140,8 @@ TEST_SUITE("cli") {
     std::set<std::string> names;
     for (const fs::path& f : files) names.insert(f.filename().string());
     for (const char* expected :
-         {"heat.ini", "fokker-planck-ou.ini", "fokker-planck-double-well.ini", "porous-medium-barenblatt.ini"}) {
+         {"heat.ini", "fokker-planck-ou.ini", "fokker-planck-double-well.ini", "porous-medium-barenblatt.ini",
+          "f-divergence-mixture.ini"}) {
       INFO("missing case: " << expected);
       CHECK(names.count(expected) == 1);
     }

@@ -73,7 +73,7 @@ TEST_SUITE("cli") {
     const std::vector<Bad> bad = {
         {{"--divergence", "kullback"}, "--divergence: unknown divergence 'kullback'"},
         {{"--divergence", "alpha:20"}, "--divergence: 'alpha:20' needs a number A in [-10, 10]"},
-        {{"--target", "mixture:means=1"}, "--target: 'mixture:means=1': a mean needs 2 coordinate(s)"},
+        {{"--target", "mixture:means=1,2,3,4"}, "--target: 'mixture:means=1,2,3,4': a mean has 1 to 3 coordinates"},
         {{"--target", "mixture:means=0,0;1,1:weights=1"}, "2 means but 1 weights"},
         {{"--target", "gaussian:width=-1"}, "--target: 'gaussian:width=-1': widths must be > 0"},
         {{"--target", "x"}, "--target: p = -"},

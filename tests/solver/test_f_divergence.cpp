@@ -173,17 +173,17 @@ TEST_SUITE("unit") {
   }
 
   TEST_CASE("f-divergence: target syntax") {
-    const TargetSpec m = parse_target_text("mixture:means=-2,0;2,0;0,2:weights=1,2,1:widths=0.5", 2);
+    const TargetSpec m = parse_target_text("mixture:means=-2,0;2,0;0,2:weights=1,2,1:widths=0.5");
     REQUIRE(m.means.size() == 3);
     CHECK(m.means[2][1] == 2.0);
     CHECK(m.weights[1] == 2.0);
     CHECK(m.widths == std::vector<double>{0.5, 0.5, 0.5});
-    const TargetSpec g = parse_target_text("gaussian:mean=1:width=0.3", 1);
+    const TargetSpec g = parse_target_text("gaussian:mean=1:width=0.3");
     CHECK(g.means.front()[0] == 1.0);
     CHECK(g.widths.front() == 0.3);
-    for (const char* bad : {"mixture:means=1,2;3", "mixture:weights=1", "mixture:means=0,0:weights=1,1",
-                            "mixture:means=0,0:widths=-1", "gaussian:mean=1,2,3", "gaussian:sigma=1", "gauss"})
-      CHECK_THROWS_AS(parse_target_text(bad, 2), std::invalid_argument);
+    for (const char* bad : {"mixture:means=1,2;3,4,5,6", "mixture:weights=1", "mixture:means=0,0:weights=1,1",
+                            "mixture:means=0,0:widths=-1", "gaussian:mean=1,2,3,4", "gaussian:sigma=1", "gauss"})
+      CHECK_THROWS_AS(parse_target_text(bad), std::invalid_argument);
     // Normalised to the requested mass; negative or empty targets are refused.
     const UniformGrid<2> grid = make_cube_grid<2>(20, -4.0, 4.0, Boundary::no_flux);
     const Field<2> p = sample_target(m, grid, 2.5);
@@ -263,7 +263,7 @@ TEST_SUITE("physics") {
   // state reaches a 2D three-bump mixture to 1e-6 relative L1 (and keeps going to round-off).
   TEST_CASE("f-divergence: KL converges to a 2D three-bump mixture to 1e-6 relative L1") {
     const UniformGrid<2> grid = make_cube_grid<2>(40, -4.0, 4.0, Boundary::no_flux);
-    const TargetSpec target = parse_target_text("mixture:means=-1.5,0;1.5,0;0,1.5:widths=0.6", 2);
+    const TargetSpec target = parse_target_text("mixture:means=-1.5,0;1.5,0;0,1.5:widths=0.6");
     Field<2> q = cell_averages(grid, [](const double* x) {  // N((0, −1), I), mass ≈ 1 (p gets the same below)
       return std::exp(-0.5 * (x[0] * x[0] + (x[1] + 1) * (x[1] + 1))) / (2.0 * M_PI);
     });
@@ -315,7 +315,7 @@ TEST_SUITE("physics") {
     auto initial = [&] {
       return cell_averages(grid, [&](const double* x) { return exact::ornstein_uhlenbeck(x, m0, 1, s0, 1.0, 1.0, 0.0, 1.0); });
     };
-    DivergenceProblem<1> kl(grid, divergence("kl"), parse_target_text("gaussian", 1), 1.0);
+    DivergenceProblem<1> kl(grid, divergence("kl"), parse_target_text("gaussian"), 1.0);
     Problem<1> fp(grid, entropy(1.0), quadratic(1.0), flux_for(entropy(1.0)));
     Field<1> q = initial(), q_fp = initial();
     const double dt = 0.5 * kl.op->prepare(q);
