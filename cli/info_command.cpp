@@ -85,7 +85,7 @@ int cases_command(const std::vector<std::string>& args) {
       "f-divergence    q_t = div(q grad xi), xi = f(r) - r f'(r), r = p/q: the flow of D_f(p||q) = int q f(p/q)\n"
       "                toward a target p (--target gaussian | mixture:... | file:PATH.h5 | formula)\n"
       "                --divergence kl (Fokker-Planck with V = -log p, SG flux: equilibrium p exactly) | reverse-kl |\n"
-      "                chi2 | hellinger | jensen-shannon | alpha:A (upwind flux, explicit steppers only)\n"
+      "                chi2 | hellinger | jensen-shannon | alpha:A (upwind flux; implicit-euler: Newton)\n"
       "                diagnostics: energy = the divergence, /diagnostics/l1_to_target, in 1D w2_to_target\n"
       "                wgflow run --config cases/f-divergence-mixture.ini --divergence hellinger\n"
       "\n"

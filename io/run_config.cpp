@@ -111,9 +111,8 @@ void RunConfig::validate() const {
 }
 
 void RunConfig::validate_divergence() const {
-  DivergenceSpec spec;
   try {
-    spec = parse_divergence(divergence);
+    parse_divergence(divergence);
     if (is_builtin_target(target)) parse_target_text(target);
   } catch (const std::invalid_argument& e) {
     throw ConfigError(e.what());
@@ -126,9 +125,6 @@ void RunConfig::validate_divergence() const {
     fail("target-epsilon", "must be in (0, 0.1] (relative to max p)", show(target_epsilon));
   if (!(target_mass >= 0.0) || !std::isfinite(target_mass))
     fail("target-mass", "must be >= 0 (0: the initial density's mass)", show(target_mass));
-  if (stepper == "implicit-euler" && spec.kind != DivergenceKind::kl)
-    fail("stepper", "implicit-euler takes --divergence kl only (the others run with euler, ssp-rk2 or ssp-rk3)",
-         "implicit-euler with --divergence " + divergence);
 }
 
 std::string RunConfig::to_ini() const {

@@ -100,6 +100,23 @@ double FDivergence<Dim>::variation(const Field<Dim>& q, Field<Dim>& xi) const {
 }
 
 template <int Dim>
+void FDivergence<Dim>::dxi_dq(const Field<Dim>& q, Field<Dim>& out) const {
+  const double* qp = q.data();
+  const double* p = m_p.data();
+  double* o = out.data();
+  const double eps = m_eps;
+  with_generator(m_spec, [&](auto g) {
+    parallel_for_rows(q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count) {
+      for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
+        const double s = qp[c] + eps;
+        o[c] = g.r2_fpp((p[c] + eps) / s) / s;  // dξ/dq = −r f''(r) · dr/dq, dr/dq = −r/(q + ε)
+      }
+    });
+    return 0;
+  });
+}
+
+template <int Dim>
 double FDivergence<Dim>::row_energy(const double* q, std::ptrdiff_t begin, int count) const {
   const double* p = m_p.data();
   const double eps = m_eps;

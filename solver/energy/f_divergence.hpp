@@ -112,6 +112,9 @@ class FDivergence {
   /// Returns max_i q_i r_i² f''(r_i)/(q_i + ε) = max q ∂ξ/∂q, the diffusivity of the parabolic limit.
   double variation(const Field<Dim>& q, Field<Dim>& xi) const;
 
+  /// ∂ξ_i/∂q_i = r_i² f''(r_i)/(q_i + ε) on the interior: the diagonal of implicit Euler's Newton Jacobian.
+  void dxi_dq(const Field<Dim>& q, Field<Dim>& out) const;
+
   /// Σ_i (q_i + ε) f((p_i + ε)/(q_i + ε)) over the cells [begin, begin + count) of one row (no Δx^d).
   double row_energy(const double* q, std::ptrdiff_t begin, int count) const;
 

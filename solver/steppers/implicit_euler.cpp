@@ -30,9 +30,6 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   q_star = Field<Dim>(L);
   out = Field<Dim>(L);
   const auto kind = e.internal().kind;
-  if (e.divergence() != nullptr && !e.divergence()->through_potential())  // Newton has no ∂ξ/∂q for it yet
-    throw std::invalid_argument("implicit-euler: --divergence " + to_string(e.divergence()->spec()) +
-                                " runs with the explicit steppers only (kl is implicit through SG)");
   lu.setPivotThreshold(0.0);
   if (linear) {
     if (kind != InternalEnergySpec::Kind::entropy)
@@ -49,6 +46,7 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
     upwind = std::make_unique<UpwindOperator<Dim>>(e, first_order);
     curv = implicit_detail::Curvature{kind, e.internal().D, e.internal().m};
     xi_it = Field<Dim>(L);
+    if (e.divergence() != nullptr) dxi = Field<Dim>(L);  // ∂ξ/∂q depends on p_i, not on q alone
     q_trial = Field<Dim>(L);
     xi_trial = Field<Dim>(L);
     out_trial = Field<Dim>(L);

@@ -83,7 +83,6 @@ TEST_SUITE("cli") {
         {{"--target-epsilon", "0"}, "--target-epsilon: must be in (0, 0.1]"},
         {{"--target-mass", "-1"}, "--target-mass: must be >= 0"},
         {{"--potential", "quadratic"}, "--potential: does not apply to --case f-divergence"},
-        {{"--stepper", "implicit-euler", "--divergence", "chi2"}, "--stepper: implicit-euler takes --divergence kl only"},
     };
     for (const Bad& b : bad) {
       CliDir dir;
