@@ -65,6 +65,27 @@ TEST_SUITE("cli") {
     CHECK(std::abs(s.diagnostics.rows.back().energy) <= 1e-12);  // KL(p‖p) = 0
   }
 
+  // --target file:PATH.h5 reads the last snapshot of an output (here a heat run) and rescales it.
+  TEST_CASE("f-divergence target from a file and from a formula") {
+    CliDir dir;
+    REQUIRE(run_wgflow(dir, {"run", "--dim", "1", "--n", "40", "--t-end", "0.2", "--mass", "3", "--out", "heat.h5",
+                             "--quiet"}).code == 0);
+    for (const std::string target : {"file:heat.h5", "exp(-x^2)"}) {
+      const Result r = run_wgflow(dir, {"run", "--case", "f-divergence", "--dim", "1", "--n", "40", "--divergence",
+                                        "hellinger", "--target", target, "--t-end", "0.1", "--out", "t.h5",
+                                        "--overwrite", "--quiet"});
+      INFO(target << ": " << r.err);
+      REQUIRE(r.code == 0);
+      const OutputSummary s = read_output_summary(dir.file("t.h5"));
+      const std::size_t at = s.config_text.find("target-mass = ");
+      REQUIRE(at != std::string::npos);
+      // The default initial mass 1 (to round-off), not the file's 3: p is rescaled to q's mass.
+      CHECK(std::stod(s.config_text.substr(at + 14)) == doctest::Approx(1.0).epsilon(1e-12));
+      CHECK(s.diagnostics.rows.back().l1_to_target < s.diagnostics.rows.front().l1_to_target);
+      CHECK(s.diagnostics.rows.back().w2_to_target < s.diagnostics.rows.front().w2_to_target);
+    }
+  }
+
   TEST_CASE("bad f-divergence options exit 2 with one line naming the option and write nothing") {
     struct Bad {
       std::vector<std::string> args;
