@@ -93,6 +93,13 @@ int cases_command(const std::vector<std::string>& args) {
       "                flux: SG in the potential W*q; defaults: --kernel newtonian --chi 1 --initial gaussian\n"
       "                wgflow run --case keller-segel --dim 2 --domain=-4,4 --mass 40 --gaussian-width 0.5 --t-end 0.3\n"
       "\n"
+      "f-divergence    q_t = div(q grad xi), xi = f(r) - r f'(r), r = p/q: the flow of D_f(p||q) = int q f(p/q)\n"
+      "                toward a target p (--target gaussian | mixture:... | file:PATH.h5 | formula)\n"
+      "                --divergence kl (Fokker-Planck with V = -log p, SG flux: equilibrium p exactly) | reverse-kl |\n"
+      "                chi2 | hellinger | jensen-shannon | alpha:A (upwind flux; implicit-euler: Newton)\n"
+      "                diagnostics: energy = the divergence, /diagnostics/l1_to_target, in 1D w2_to_target\n"
+      "                wgflow run --config cases/f-divergence-mixture.ini --divergence hellinger\n"
+      "\n"
       "Every option: wgflow run --help. Documented INI files for each case: cases/*.ini in the source tree.\n");
   return 0;
 }

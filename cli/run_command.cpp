@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/divergence_setup.hpp"
 #include "cli/problem_setup.hpp"
 #include "cli/signals.hpp"
 #include "cli/trackers.hpp"
@@ -93,10 +94,18 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
 }
 
 template <int Dim>
-int run_problem(const RunConfig& c, const std::string& restart_path) {
-  const UniformGrid<Dim> grid = grid_of<Dim>(c);
-  const FreeEnergy<Dim> energy =
-      as_input_error([&] { return FreeEnergy<Dim>(grid, internal_energy_of(c), potential_of<Dim>(c), interaction_of(c)); });
+int run_problem(const RunConfig& config, const std::string& restart_path) {
+  const UniformGrid<Dim> grid = grid_of<Dim>(config);
+  FreeEnergy<Dim> energy =
+      as_input_error([&] { return FreeEnergy<Dim>(grid, internal_energy_of(config), potential_of<Dim>(config), interaction_of(config)); });
+  RunConfig resolved = config;  // f-divergence: target-mass 0 resolved here, stored so that a restart reuses it
+  if (config.case_name == "f-divergence")
+    as_input_error([&] {
+      if (!(resolved.target_mass > 0.0)) resolved.target_mass = initial_mass_of(config, grid);
+      energy.set_divergence(divergence_of(resolved, grid));
+      return 0;
+    });
+  const RunConfig& c = resolved;
   FluxSpec flux;
   flux.kind = default_flux_for(energy.internal());
   flux.order = c.order;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
 
 #include "io/h5.hpp"
 
@@ -161,6 +162,18 @@ OutputSummary read_output_summary(const std::string& path) {
     for (std::size_t i = 0; i < columns.front().size(); ++i)
       s.diagnostics.push_back({columns[0][i], columns[1][i], columns[2][i], columns[3][i], columns[4][i],
                                columns[5][i], columns[6][i]});
+    // f-divergence runs only: distances to the target.
+    const std::pair<const char*, double DiagnosticsRow::*> optional[] = {
+        {"l1_to_target", &DiagnosticsRow::l1_to_target}, {"w2_to_target", &DiagnosticsRow::w2_to_target}};
+    for (const auto& [n, field] : optional) {
+      const std::string name = std::string("/diagnostics/") + n;
+      if (!h5::link_exists(root, name)) continue;
+      const std::vector<double> column = h5::read_dataset(root, name);
+      if (column.size() != columns.front().size())
+        throw PrefixedError(prefix + name + " has " + std::to_string(column.size()) + " rows but /diagnostics/time has " +
+                            std::to_string(columns.front().size()));
+      for (std::size_t i = 0; i < column.size(); ++i) s.diagnostics.rows[i].*field = column[i];
+    }
     return s;
   });
 }

@@ -48,7 +48,7 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("restart", po::value<std::string>(), "PATH.h5: continue an interrupted run to its t-end, appending to PATH.h5 "
         "(its stored configuration is used; only --threads and --quiet may be added)")
     ("case", po::value(&c.case_name)->default_value(c.case_name),
-        "heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel")
+        "heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel | f-divergence")
     ("dim", po::value(&c.dim)->default_value(c.dim), "dimension: 1 | 2 | 3")
     ("n", po::value(&c.n)->default_value(c.n), "cells per axis, >= 2")
     ("domain", po::value(&domain)->default_value("-5,5"), "A,B: the box [A,B]^dim (write --domain=-5,5)")
@@ -82,7 +82,17 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("threads", po::value(&c.threads)->default_value(c.threads), "OpenMP threads (0: OMP_NUM_THREADS or all cores)")
     ("out", po::value(&c.out)->default_value(c.out), "output HDF5 file (an XDMF sidecar goes next to it)")
     ("overwrite", po::bool_switch(&c.overwrite), "replace an existing output file")
-    ("quiet", po::bool_switch(&c.quiet), "print nothing but errors");
+    ("quiet", po::bool_switch(&c.quiet), "print nothing but errors")
+    ("divergence", po::value(&c.divergence)->default_value(c.divergence),
+        "f-divergence: kl | reverse-kl | chi2 | hellinger | jensen-shannon | alpha:A (A in [-10, 10]; "
+        "alpha:0 = kl, alpha:1 = reverse-kl); kl runs with the SG flux, the others with the upwind flux")
+    ("target", po::value(&c.target)->default_value(c.target),
+        "f-divergence target p: gaussian[:mean=X,Y:width=S] | mixture:means=X,Y;X,Y;...[:weights=W,...][:widths=S,...] "
+        "| file:PATH.h5 | a formula in x, y, z; normalised to --target-mass")
+    ("target-epsilon", po::value(&c.target_epsilon)->default_value(c.target_epsilon),
+        "f-divergence: the regularisation r = p/(q + eps), eps = this x max p, in (0, 0.1] (not used by kl)")
+    ("target-mass", po::value(&c.target_mass)->default_value(c.target_mass),
+        "f-divergence: the mass of p (0: the initial density's mass)");
   // clang-format on
   return d;
 }

@@ -2,6 +2,8 @@
 
 #include "io/expression.hpp"
 #include "io/interaction_config.hpp"
+#include "solver/energy/f_divergence.hpp"
+#include "solver/energy/target.hpp"
 
 #include <unistd.h>
 
@@ -39,7 +41,7 @@ double machine_memory_bytes() {
 
 std::string RunConfig::resolved_potential() const {
   if (potential != "auto") return potential;
-  return case_name == "fokker-planck" ? "quadratic" : "none";
+  return case_name == "fokker-planck" ? "quadratic" : "none";  // f-divergence: the target sets the drift
 }
 
 std::string RunConfig::resolved_initial() const {
@@ -59,8 +61,8 @@ double estimated_memory_bytes(const RunConfig& c) {
 }
 
 void RunConfig::validate() const {
-  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium", "aggregation-diffusion", "keller-segel"}))
-    fail("case", "must be one of heat, fokker-planck, porous-medium, aggregation-diffusion, keller-segel",
+  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium", "aggregation-diffusion", "keller-segel", "f-divergence"}))
+    fail("case", "must be one of heat, fokker-planck, porous-medium, aggregation-diffusion, keller-segel, f-divergence",
          "'" + case_name + "'");
   if (dim < 1 || dim > 3) fail("dim", "must be 1, 2 or 3", show(dim));
   if (n < 2 || n > 1000000) fail("n", "cells per axis must be in [2, 1000000]", show(n));
@@ -113,6 +115,26 @@ void RunConfig::validate() const {
   if (threads < 0 || threads > 4096) fail("threads", "must be in [0, 4096] (0: OpenMP's default)", show(threads));
   if (out.empty()) fail("out", "needs a file name", "''");
   validate_interaction(*this);
+  if (case_name == "f-divergence") validate_divergence();
+}
+
+void RunConfig::validate_divergence() const {
+  try {
+    parse_divergence(divergence);
+    if (is_builtin_target(target)) parse_target_text(target);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(e.what());
+  }
+  if (target == "file:") fail("target", "file: needs a path, as in file:target.h5", "'" + target + "'");
+  if (!is_builtin_target(target) && target.rfind("file:", 0) != 0) Expression(target, "target");
+  if (resolved_kernel(*this) != "none")
+    fail("kernel", "does not apply to --case f-divergence (use none)", "'" + kernel + "'");
+  if (resolved_potential() != "none")
+    fail("potential", "does not apply to --case f-divergence (the target sets the drift)", "'" + potential + "'");
+  if (!(target_epsilon > 0.0) || !(target_epsilon <= 0.1))
+    fail("target-epsilon", "must be in (0, 0.1] (relative to max p)", show(target_epsilon));
+  if (!(target_mass >= 0.0) || !std::isfinite(target_mass))
+    fail("target-mass", "must be >= 0 (0: the initial density's mass)", show(target_mass));
 }
 
 std::string RunConfig::to_ini() const {
@@ -145,6 +167,11 @@ std::string RunConfig::to_ini() const {
     << "cfl = " << cfl << "\n"
     << "snapshots = " << snapshots << "\n"
     << interaction_ini(*this);
+  if (case_name == "f-divergence")
+    s << "divergence = " << divergence << "\n"
+      << "target = " << target << "\n"
+      << "target-epsilon = " << target_epsilon << "\n"
+      << "target-mass = " << target_mass << "\n";
   return s.str();
 }
 

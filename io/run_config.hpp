@@ -14,7 +14,7 @@ class ConfigError : public std::runtime_error {
 };
 
 struct RunConfig {
-  std::string case_name = "heat";          ///< heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel
+  std::string case_name = "heat";          ///< heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel | f-divergence
   int dim = 1;
   long n = 128;                            ///< cells per axis
   std::array<double, 2> domain{-5.0, 5.0}; ///< [A, B] on every axis
@@ -40,9 +40,15 @@ struct RunConfig {
   bool quiet = false;
   std::string kernel = "auto";             ///< interaction: auto | none | NAME[:key=value,...] | expr:FORMULA in r
   double chi = 1.0;                        ///< interaction strength: W = χ w
+  // --case f-divergence (README "f-divergence flows")
+  std::string divergence = "kl";           ///< kl | reverse-kl | chi2 | hellinger | jensen-shannon | alpha:A
+  std::string target = "gaussian";         ///< gaussian[:...] | mixture:... | file:PATH.h5 | formula in x, y, z
+  double target_epsilon = 1e-3;            ///< ε of E_ε relative to max p (not used by kl)
+  double target_mass = 0.0;                ///< 0: the initial density's mass (stored resolved in the output)
 
   /// Throws ConfigError for the first bad field, e.g. "--cfl: must be in (0, 1] (got 1.5)".
   void validate() const;
+  void validate_divergence() const;  ///< the f-divergence options (called by validate())
   /// The potential and initial data after "auto" is resolved for the case.
   std::string resolved_potential() const;
   std::string resolved_initial() const;

@@ -16,6 +16,14 @@ namespace {
 constexpr const char* k_diagnostics_columns[] = {"time", "dt", "mass", "energy", "dissipation", "min",
                                                  "max"};
 
+/// Columns only f-divergence runs write (their rows are not NaN): created with the run's first row.
+struct OptionalColumn {
+  const char* name;
+  double DiagnosticsRow::*field;
+};
+constexpr OptionalColumn k_optional_columns[] = {{"l1_to_target", &DiagnosticsRow::l1_to_target},
+                                                 {"w2_to_target", &DiagnosticsRow::w2_to_target}};
+
 /// Reopens the output for writing. A reader (ParaView, h5py) holding the file open makes HDF5's
 /// file lock fail; such reads are short, so retry for about two seconds before giving up.
 h5::File reopen_for_writing(const std::string& path) {
@@ -46,6 +54,14 @@ std::size_t append_diagnostics(hid_t file, const DiagnosticsHistory& history, st
   }
   h5::Group group = h5::open_group(file, "diagnostics");
   for (std::size_t c = 0; c < 7; ++c) h5::append_1d(group.id(), k_diagnostics_columns[c], columns[c]);
+  for (const OptionalColumn& column : k_optional_columns) {
+    const bool exists = h5::link_exists(group.id(), column.name);
+    if (!exists && !(first == 0 && !std::isnan(history.rows.front().*column.field))) continue;
+    if (!exists) h5::create_extendible_1d(group.id(), column.name);
+    std::vector<double> values(n);
+    for (std::size_t i = 0; i < n; ++i) values[i] = history.rows[first + i].*column.field;
+    h5::append_1d(group.id(), column.name, values);
+  }
   return history.size();
 }
 
@@ -141,6 +157,9 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
     }
     h5::Group diagnostics = h5::open_group(file.id(), "diagnostics");
     for (const char* column : k_diagnostics_columns) h5::truncate_1d(diagnostics.id(), column, resume.keep_rows);
+    for (const OptionalColumn& column : k_optional_columns)
+      if (h5::link_exists(diagnostics.id(), column.name))
+        h5::truncate_1d(diagnostics.id(), column.name, resume.keep_rows);
     h5::flush(file.id());
   }
   write_xdmf(m_xdmf_path, std::filesystem::path(m_path).filename().string(), xdmf_geometry(m_grid), m_snapshots);

@@ -11,7 +11,9 @@ namespace wgflow {
 
 template <int Dim>
 Diagnostics<Dim>::Diagnostics(const FreeEnergy<Dim>& energy)
-    : m_energy(energy), m_rows(num_rows(FieldLayout<Dim>(energy.grid().shape))) {}
+    : m_energy(energy), m_rows(num_rows(FieldLayout<Dim>(energy.grid().shape))) {
+  if (energy.divergence() != nullptr) m_target = std::make_unique<TargetDiagnostics<Dim>>(*energy.divergence());
+}
 
 template <int Dim>
 DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double dt, const DiagnosticsRow* previous) {
@@ -48,6 +50,7 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   }
   out.mass *= volume;
   out.energy *= volume;
+  if (m_target) m_target->measure(q, out);
   out.dissipation = previous != nullptr && dt > 0.0 ? (previous->energy - out.energy) / dt : 0.0;
   return out;
 }

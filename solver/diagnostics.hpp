@@ -2,11 +2,13 @@
 /// Per-step diagnostics of a state: mass Δx^d Σ q, discrete free energy E_D, min and max of q, in one
 /// parallel pass whose sums are bitwise independent of the thread count (fixed rows, ordered sum).
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "solver/diagnostics_history.hpp"
 #include "solver/energy/free_energy.hpp"
+#include "solver/target_diagnostics.hpp"
 
 namespace wgflow {
 
@@ -31,6 +33,7 @@ class Diagnostics {
   };
   const FreeEnergy<Dim>& m_energy;
   std::vector<RowTotals> m_rows;
+  std::unique_ptr<TargetDiagnostics<Dim>> m_target;  ///< f-divergence runs: divergence, L1, W2
 };
 
 }  // namespace wgflow

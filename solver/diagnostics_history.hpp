@@ -1,6 +1,7 @@
 #pragma once
 /// One row per accepted step (row 0 is the initial state): what /diagnostics in the output holds.
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 namespace wgflow {
@@ -13,6 +14,9 @@ struct DiagnosticsRow {
   double dissipation = 0.0;  ///< realised rate (E_{n-1} − E_n)/dt_n, 0 for the initial row
   double min = 0.0;
   double max = 0.0;
+  /// f-divergence runs only (NaN otherwise): Δx^d Σ |q − p| and, in 1D, W2(q/|q|, p/|p|).
+  double l1_to_target = std::numeric_limits<double>::quiet_NaN();
+  double w2_to_target = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct DiagnosticsHistory {

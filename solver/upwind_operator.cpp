@@ -266,6 +266,7 @@ UpwindOperator<Dim>::UpwindOperator(const FreeEnergy<Dim>& energy, const FluxSpe
     m_xi_mode = XiMode::stored;
   }
   if (energy.has_interaction()) m_xi_mode = XiMode::stored;  // ξ holds W*q: computed once per stage
+  if (energy.divergence() != nullptr) m_xi_mode = XiMode::stored;  // ξ = f(r) − r f'(r): a pow/log per cell
   m_with_V = false;
   const Field<Dim>& V = energy.V();
   const double* v = V.data();

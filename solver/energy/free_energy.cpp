@@ -9,6 +9,11 @@ namespace wgflow {
 
 template <int Dim>
 double FreeEnergy<Dim>::variation(const Field<Dim>& q, Field<Dim>& xi) const {
+  if (m_divergence && !m_divergence->through_potential()) {
+    const double max_diffusivity = m_divergence->variation(q, xi);  // ξ = f(r) − r f'(r)
+    fill_ghosts(xi, m_grid);
+    return max_diffusivity;
+  }
   const double* qp = q.data();
   const double* V = m_V.data();
   double* x = xi.data();
@@ -48,6 +53,19 @@ double FreeEnergy<Dim>::variation(const Field<Dim>& q, const Field<Dim>& phi_fie
   });
   fill_ghosts(xi, m_grid);
   return max_diffusivity;
+}
+
+template <int Dim>
+void FreeEnergy<Dim>::set_divergence(std::shared_ptr<const FDivergence<Dim>> divergence) {
+  m_divergence = std::move(divergence);
+  m_potential = PotentialSpec{};
+  if (m_divergence->through_potential()) {
+    m_internal = InternalEnergySpec{InternalEnergySpec::Kind::entropy, 1.0, 2.0};
+    m_V = m_divergence->kl_potential();
+  } else {
+    m_internal = InternalEnergySpec{InternalEnergySpec::Kind::none, 1.0, 2.0};
+    m_V = Field<Dim>(FieldLayout<Dim>(m_grid.shape));
+  }
 }
 
 template class FreeEnergy<1>;

@@ -2,10 +2,13 @@
 /// The free energy F[q] = ∫U(q) + ∫V q, discretised as E_D = Δx^d Σ_i [U(q_i) + V_i q_i]
 /// (Carrillo–Chertock–Huang 2015, eq. (2.11)), and its variation ξ = δF/δq = U'(q) + V.
 /// An interaction energy ½∬W q q (solver/energy/interaction.hpp) is a further term: it adds Φ = W*q
-/// to ξ and ½ h^d Σ q Φ to E_D; the internal part stays one fused pass.
+/// to ξ and ½ h^d Σ q Φ to E_D; the internal part stays one fused pass. An f-divergence toward a
+/// target (solver/energy/f_divergence.hpp) replaces U + V q; the two are not combined (RunConfig
+/// refuses --kernel with --case f-divergence).
 #include <memory>
 
 #include "grids/field.hpp"
+#include "solver/energy/f_divergence.hpp"
 #include "solver/energy/interaction.hpp"
 #include "solver/energy/internal_energy.hpp"
 #include "solver/energy/potential.hpp"
@@ -39,12 +42,19 @@ class FreeEnergy {
   /// state, as implicit Euler's W*((qⁿ + q^{n+1})/2)). Returns max q U''(q) like variation().
   double variation(const Field<Dim>& q, const Field<Dim>& phi, Field<Dim>& xi) const;
 
+  /// Makes F the f-divergence toward a target (solver/energy/f_divergence.hpp): kl becomes U = q log q
+  /// with V = −log p (the SG flux's equilibrium is then p); the others replace U + V q by E_ε in
+  /// variation() and in the diagnostics, with U = V = 0.
+  void set_divergence(std::shared_ptr<const FDivergence<Dim>> divergence);
+  const FDivergence<Dim>* divergence() const { return m_divergence.get(); }
+
  private:
   UniformGrid<Dim> m_grid;
   InternalEnergySpec m_internal;
   PotentialSpec m_potential;
   Field<Dim> m_V;
   std::shared_ptr<const InteractionTerm<Dim>> m_interaction;  ///< shared by copies (set-up data, FFT plans)
+  std::shared_ptr<const FDivergence<Dim>> m_divergence;
 };
 
 }  // namespace wgflow

@@ -51,6 +51,7 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
     upwind = std::make_unique<UpwindOperator<Dim>>(e, first_order);
     curv = implicit_detail::Curvature{kind, e.internal().D, e.internal().m};
     xi_it = Field<Dim>(L);
+    if (e.divergence() != nullptr) dxi = Field<Dim>(L);  // ∂ξ/∂q depends on p_i, not on q alone
     q_trial = Field<Dim>(L);
     xi_trial = Field<Dim>(L);
     out_trial = Field<Dim>(L);

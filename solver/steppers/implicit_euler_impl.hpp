@@ -98,6 +98,7 @@ struct ImplicitEuler<Dim>::Impl {
   std::unique_ptr<UpwindOperator<Dim>> upwind;  ///< first order; only for the explicit limit
   implicit_detail::Curvature curv{};
   Field<Dim> xi_it, q_trial, xi_trial, out_trial;
+  Field<Dim> dxi;  ///< f-divergence energies: ∂ξ/∂q per cell at the Jacobian's state (else empty)
   Vec R, R_trial, delta;
   SpMatR J;
   Eigen::BiCGSTAB<SpMatR, Eigen::IncompleteLUT<double>> bicg_ilut;

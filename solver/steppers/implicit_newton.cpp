@@ -71,20 +71,26 @@ void ImplicitEuler<Dim>::Impl::assemble_jacobian(const Field<Dim>& qf, const Fie
   const double* xi = xif.data();
   double* jv = J.valuePtr();
   const Curvature cv = curv;
+  // f-divergence energies: ∂ξ/∂q = r² f''(r)/(q + ε) depends on the cell's p, so it is tabulated per cell.
+  const FDivergence<Dim>* divergence = energy.divergence();
+  if (divergence != nullptr) divergence->dxi_dq(qf, dxi);
+  const double* dxi_dq = divergence != nullptr ? dxi.data() : nullptr;
+  auto d2U = [&](std::ptrdiff_t c) { return dxi_dq != nullptr ? dxi_dq[c] : cv.d2U(q[c]); };
+  auto P_prime = [&](std::ptrdiff_t c) { return dxi_dq != nullptr ? q[c] * dxi_dq[c] : cv.P_prime(q[c]); };
   // dG/dq_L and dG/dq_R of G = (max(u,0) q_L + min(u,0) q_R)/Δx², u Δx = ξ_L − ξ_R, ξ = U'(q) + V.
   auto face = [&](std::ptrdiff_t Lc, std::ptrdiff_t Rc, double inv2, double& dL, double& dR) {
     const double u = xi[Lc] - xi[Rc];
     const double qL = q[Lc], qR = q[Rc];
     if (u > 0.0) {
-      dL = u + cv.P_prime(qL);
-      dR = -qL * cv.d2U(qR);
+      dL = u + P_prime(Lc);
+      dR = -qL * d2U(Rc);
     } else if (u < 0.0) {
-      dL = qR * cv.d2U(qL);
-      dR = u - cv.P_prime(qR);
+      dL = qR * d2U(Lc);
+      dR = u - P_prime(Rc);
     } else {  // at the switch: the central average of the two branches
       const double qa = 0.5 * (qL + qR);
-      dL = qa * cv.d2U(qL);
-      dR = -qa * cv.d2U(qR);
+      dL = qa * d2U(Lc);
+      dR = -qa * d2U(Rc);
     }
     dL *= inv2;
     dR *= inv2;

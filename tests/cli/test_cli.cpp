@@ -141,7 +141,7 @@ TEST_SUITE("cli") {
     for (const fs::path& f : files) names.insert(f.filename().string());
     for (const char* expected :
          {"heat.ini", "fokker-planck-ou.ini", "fokker-planck-double-well.ini", "porous-medium-barenblatt.ini",
-          "aggregation-diffusion.ini", "keller-segel.ini"}) {
+          "aggregation-diffusion.ini", "keller-segel.ini", "f-divergence-mixture.ini"}) {
       INFO("missing case: " << expected);
       CHECK(names.count(expected) == 1);
     }

@@ -79,6 +79,6 @@ TEST_SUITE("cli") {
     CHECK(starts_with(missing.err, "wgflow: error: info: "));
     const Result cases = run_wgflow(dir, {"cases"});
     CHECK(cases.code == 0);
-    for (const char* name : {"heat", "fokker-planck", "porous-medium"}) CHECK(contains(cases.out, name));
+    for (const char* name : {"heat", "fokker-planck", "porous-medium", "f-divergence"}) CHECK(contains(cases.out, name));
   }
 }

@@ -6,7 +6,9 @@
 #include <spawn.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <chrono>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -61,7 +63,9 @@ void check_identical_outputs(const std::string& expected, const std::string& act
   for (std::size_t r = 0; r < a.diagnostics.size(); ++r) {
     const DiagnosticsRow &x = a.diagnostics.rows[r], &y = b.diagnostics.rows[r];
     const bool same = x.time == y.time && x.dt == y.dt && x.mass == y.mass && x.energy == y.energy &&
-                      x.dissipation == y.dissipation && x.min == y.min && x.max == y.max;
+                      x.dissipation == y.dissipation && x.min == y.min && x.max == y.max &&
+                      std::memcmp(&x.l1_to_target, &y.l1_to_target, sizeof(double)) == 0 &&  // NaN outside
+                      std::memcmp(&x.w2_to_target, &y.w2_to_target, sizeof(double)) == 0;   // f-divergence runs
     if (!same) {
       FAIL_CHECK("diagnostics row " << r << " differs");
       break;
@@ -137,6 +141,33 @@ TEST_SUITE("cli") {
       MESSAGE("the run finished before the signal; nothing to restart");
       return;
     }
+    REQUIRE(run_wgflow(dir, {"run", "--restart", "stopped.h5", "--quiet"}).code == 0);
+    check_identical_outputs(dir.file("reference.h5"), dir.file("stopped.h5"));
+  }
+
+  // The f-divergence case stores its resolved target mass and its target text (with ';') in the output's
+  // configuration, and its extra diagnostics columns (L1 and W2 to the target) continue bit for bit.
+  TEST_CASE("an f-divergence run stopped by SIGINT restarts bit for bit with its target columns") {
+    CliDir dir;
+    const std::vector<std::string> run{"run", "--case", "f-divergence", "--dim", "1", "--n", "200", "--divergence",
+                                       "hellinger", "--target", "mixture:means=-2;2:weights=1,2:widths=0.7",
+                                       "--gaussian-width", "1", "--t-end", "20", "--snapshots", "12", "--quiet",
+                                       "--threads", "1"};
+    std::vector<std::string> reference = run, stopped = run;
+    reference.insert(reference.end(), {"--out", "reference.h5"});
+    stopped.insert(stopped.end(), {"--out", "stopped.h5"});
+    REQUIRE(run_wgflow(dir, reference).code == 0);
+    const OutputSummary ref = read_output_summary(dir.file("reference.h5"));
+    CHECK(std::isfinite(ref.diagnostics.rows.back().l1_to_target));
+    CHECK(std::isfinite(ref.diagnostics.rows.back().w2_to_target));
+    const pid_t pid = spawn_wgflow(dir, stopped);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    kill(pid, SIGINT);
+    if (wait_exit_code(pid) == 0) {
+      MESSAGE("the run finished before the signal; nothing to restart");
+      return;
+    }
+    CHECK(read_output_summary(dir.file("stopped.h5")).snapshot_times.size() < 13);
     REQUIRE(run_wgflow(dir, {"run", "--restart", "stopped.h5", "--quiet"}).code == 0);
     check_identical_outputs(dir.file("reference.h5"), dir.file("stopped.h5"));
   }
