@@ -104,6 +104,7 @@ TEST_SUITE("cli") {
         {{"--target-epsilon", "0"}, "--target-epsilon: must be in (0, 0.1]"},
         {{"--target-mass", "-1"}, "--target-mass: must be >= 0"},
         {{"--potential", "quadratic"}, "--potential: does not apply to --case f-divergence"},
+        {{"--kernel", "gaussian:sigma=1"}, "--kernel: does not apply to --case f-divergence"},
     };
     for (const Bad& b : bad) {
       CliDir dir;
