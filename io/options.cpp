@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "solver/energy/parse_number.hpp"
+
 namespace po = boost::program_options;
 
 namespace wgflow {
@@ -23,16 +25,9 @@ std::vector<std::string> split_list(const std::string& text) {
 std::vector<double> parse_numbers(const std::string& option, const std::string& text) {
   std::vector<double> values;
   for (const std::string& part : split_list(text)) {
-    std::size_t used = 0;
-    double v = 0.0;
-    try {
-      v = std::stod(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != part.size())
-      throw ConfigError("--" + option + ": '" + text + "' is not a comma-separated list of numbers");
-    values.push_back(v);
+    const std::optional<double> v = parse_finite(part);
+    if (!v) throw ConfigError("--" + option + ": '" + text + "' is not a comma-separated list of finite numbers");
+    values.push_back(*v);
   }
   return values;
 }

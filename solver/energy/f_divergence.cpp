@@ -6,6 +6,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/parallel_for.hpp"
+#include "solver/energy/parse_number.hpp"
 
 namespace wgflow {
 
@@ -20,14 +21,8 @@ DivergenceSpec parse_divergence(const std::string& text) {
   const std::string allowed = " (allowed: kl, reverse-kl, chi2, hellinger, jensen-shannon, alpha:A with A in [-10, 10])";
   if (text.rfind("alpha:", 0) != 0) throw std::invalid_argument("--divergence: unknown divergence '" + text + "'" + allowed);
   const std::string number = text.substr(6);
-  std::size_t used = 0;
-  double a = 0.0;
-  try {
-    a = std::stod(number, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != number.size() || !std::isfinite(a) || a < -10.0 || a > 10.0)
+  const double a = parse_finite(number).value_or(NAN);
+  if (!(a >= -10.0 && a <= 10.0))
     throw std::invalid_argument("--divergence: '" + text + "' needs a number A in [-10, 10] after alpha:" + allowed);
   if (a == 0.0) return s;  // the α → 0 limit: KL(q‖p)
   if (a == 1.0) {          // the α → 1 limit: KL(p‖q)

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "solver/energy/parse_number.hpp"
+
 namespace wgflow {
 
 namespace {
@@ -16,15 +18,9 @@ const char* const allowed_kernels =
 [[noreturn]] void bad(const std::string& what) { throw std::invalid_argument("--kernel: " + what); }
 
 double parse_value(const std::string& key, const std::string& text) {
-  std::size_t used = 0;
-  double v = 0.0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !std::isfinite(v)) bad(key + " must be a finite number (got '" + text + "')");
-  return v;
+  const std::optional<double> v = parse_finite(text);
+  if (!v) bad(key + " must be a finite number (got '" + text + "')");
+  return *v;
 }
 
 /// Nodes on [−1, 1] and weights of the n-point Gauss–Legendre rule (Newton on P_n; set-up only).

@@ -6,6 +6,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
+#include "solver/energy/parse_number.hpp"
 
 namespace wgflow {
 
@@ -32,15 +33,9 @@ std::vector<std::string> split(const std::string& text, char sep) {
 std::vector<double> numbers(const std::string& text, const std::string& list, const std::string& key) {
   std::vector<double> values;
   for (const std::string& part : split(list, ',')) {
-    std::size_t used = 0;
-    double v = 0.0;
-    try {
-      v = std::stod(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != part.size() || !std::isfinite(v)) bad(text, key + " needs finite numbers, got '" + list + "'");
-    values.push_back(v);
+    const std::optional<double> v = parse_finite(part);
+    if (!v) bad(text, key + " needs finite numbers, got '" + list + "'");
+    values.push_back(*v);
   }
   return values;
 }
