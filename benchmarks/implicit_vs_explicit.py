@@ -72,7 +72,7 @@ def main():
     with open(os.path.join(args.docs, "implicit_vs_explicit.md"), "w") as f:
         f.write("# Time to t = 1: implicit Euler versus SSP-RK3 (2D, [-5,5]^2, "
                 f"{args.threads} threads)\n\nMade by `/usr/bin/python3 benchmarks/implicit_vs_explicit.py "
-                "build/cli/wgflow`; load average {load_start:.2f} at the start and "
+                f"build/cli/wgflow`; load average {load_start:.2f} at the start and "
                 f"{os.getloadavg()[0]:.2f} at the end; OMP_WAIT_POLICY="
                 f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}.\n\n")
         f.write("| case | grid | stepper | steps | solve time (s) | solver work | mass drift | L1 distance to SSP-RK3 |\n"
