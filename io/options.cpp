@@ -85,7 +85,7 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
         "f-divergence target p: gaussian[:mean=X,Y:width=S] | mixture:means=X,Y;X,Y;...[:weights=W,...][:widths=S,...] "
         "| file:PATH.h5 | a formula in x, y, z; normalised to --target-mass")
     ("target-epsilon", po::value(&c.target_epsilon)->default_value(c.target_epsilon),
-        "f-divergence: the regularisation r = p/(q + eps), eps = this x max p, in (0, 0.1] (not used by kl)")
+        "f-divergence: the regularisation r = (p + eps)/(q + eps), eps = this x max p, in (0, 0.1] (not used by kl)")
     ("target-mass", po::value(&c.target_mass)->default_value(c.target_mass),
         "f-divergence: the mass of p (0: the initial density's mass)");
   // clang-format on
