@@ -130,10 +130,14 @@ bool ImplicitEuler<Dim>::Impl::newton_direction(int& lin_iterations) {
   bool ok;
   if (incomplete) {
     if (!newton_pattern_ready) {
-      bicg_ilut.analyzePattern(J);
+      // compute(), not analyzePattern() + factorize(): Eigen 3.4's IterativeSolverBase::analyzePattern
+      // reads the ILUT preconditioner's info() before any factorisation has set it (UBSan: invalid
+      // enum load). Later steps reuse the pattern.
+      bicg_ilut.compute(J);
       newton_pattern_ready = true;
+    } else {
+      bicg_ilut.factorize(J);
     }
-    bicg_ilut.factorize(J);
     bicg_ilut.setTolerance(opt.linear_tolerance);
     delta = bicg_ilut.solve(rhs);
     lin_iterations += static_cast<int>(bicg_ilut.iterations());
