@@ -90,7 +90,7 @@ TEST_SUITE("unit") {
     }
   }
 
-  TEST_CASE("diagnostics row: q = 0 adds nothing to the entropy, NaN reaches the mass, negatives the min") {
+  TEST_CASE("diagnostics row: q = 0 adds nothing to the entropy and NaN reaches the mass and negatives the min") {
     for (SimdLevel simd : {SimdLevel::generic, simd_level()}) {
       std::vector<double> q(300, 0.0), V(300, 0.0);
       DiagnosticsRowTotals t = diagnostics_row(simd, entropy(1.0), q.data(), V.data(), nullptr, 300);
