@@ -20,7 +20,9 @@ struct EntropyU {
     // values into two paths and then the loop does not vectorise. The log of 1 stands in for q ≤ 0.
     std::uint64_t q_bits;
     std::memcpy(&q_bits, &q, sizeof q_bits);
-    const std::uint64_t keep = 0 - static_cast<std::uint64_t>(static_cast<std::int64_t>(q_bits) > 0);  // q > 0 (or +NaN)
+    // All ones iff q > 0 (or +NaN): the sign bits of q and of q − 1 ulp are both clear only for
+    // positive q (shifts and ors: SSE2 has no 64-bit compare).
+    const std::uint64_t keep = 0 - (~((q_bits - 1) | q_bits) >> 63);
     const std::uint64_t arg_bits = (q_bits & keep) | (0x3ff0000000000000ULL & ~keep);
     double arg;
     std::memcpy(&arg, &arg_bits, sizeof arg);
@@ -53,17 +55,31 @@ struct GenericU {
 
 constexpr int chunk = 256;  ///< cells whose energy terms are buffered on the stack at a time
 
-/// Four partial-sum lanes as one GCC vector: lane-wise IEEE operations, so the summation order
-/// depends on count only, and either build (2 × SSE2 or 1 × AVX2 per operation) gives the same bits.
-/// GCC does not vectorise four scalar accumulators itself (it will not reorder an FP reduction).
-typedef double lanes4 __attribute__((vector_size(32)));
+/// Four partial-sum lanes held as two GCC 2-lane vectors: lane-wise IEEE operations, so the
+/// summation order depends on count only and both builds give the same bits. (GCC does not vectorise
+/// four scalar accumulators itself; a 4-lane vector type is lowered badly in the SSE2 build.)
+typedef double lanes2 __attribute__((vector_size(16)));
+
+/// Lanes 0, 1 in a, lanes 2, 3 in b.
+struct Lanes4 {
+  lanes2 a, b;
+  void add(const double* p) {
+    lanes2 x, y;  // unaligned loads
+    std::memcpy(&x, p, sizeof x);
+    std::memcpy(&y, p + 2, sizeof y);
+    a += x;
+    b += y;
+  }
+  double sum() const { return (a[0] + a[1]) + (b[0] + b[1]); }
+};
 
 /// The row: energy terms of a chunk in one vectorised loop into a stack buffer, then lane sums.
 template <class Ufn>
 DiagnosticsRowTotals row_kernel(const double* __restrict q, const double* __restrict V,
                                 const double* __restrict phi, int count, Ufn U) {
-  lanes4 mass = {0.0, 0.0, 0.0, 0.0}, energy = mass;
-  lanes4 lo = {q[0], q[0], q[0], q[0]}, hi = lo;
+  const lanes2 zero = {0.0, 0.0}, first = {q[0], q[0]};
+  Lanes4 mass{zero, zero}, energy{zero, zero};
+  lanes2 lo_a = first, lo_b = first, hi_a = first, hi_b = first;
   double e[chunk];
   for (int c0 = 0; c0 < count; c0 += chunk) {
     const int n = std::min(chunk, count - c0);
@@ -79,26 +95,28 @@ DiagnosticsRowTotals row_kernel(const double* __restrict q, const double* __rest
     }
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-      lanes4 v, ev;  // unaligned loads (a vector-returning helper would trip -Wpsabi)
-      std::memcpy(&v, qc + i, sizeof v);
-      std::memcpy(&ev, e + i, sizeof ev);
-      mass += v;
-      energy += ev;
-      lo = v < lo ? v : lo;  // std::min(lo, v) lane-wise: a NaN v leaves lo (the mass reports NaN)
-      hi = hi < v ? v : hi;  // std::max(hi, v)
+      mass.add(qc + i);
+      energy.add(e + i);
+      lanes2 x, y;
+      std::memcpy(&x, qc + i, sizeof x);
+      std::memcpy(&y, qc + i + 2, sizeof y);
+      lo_a = x < lo_a ? x : lo_a;  // std::min(lo, x) lane-wise: a NaN x leaves lo (the mass reports NaN)
+      lo_b = y < lo_b ? y : lo_b;
+      hi_a = hi_a < x ? x : hi_a;  // std::max(hi, x)
+      hi_b = hi_b < y ? y : hi_b;
     }
     for (; i < n; ++i) {  // a chunk's tail goes to lane 0
-      mass[0] += qc[i];
-      energy[0] += e[i];
-      lo[0] = std::min(lo[0], qc[i]);
-      hi[0] = std::max(hi[0], qc[i]);
+      mass.a[0] += qc[i];
+      energy.a[0] += e[i];
+      lo_a[0] = std::min(lo_a[0], qc[i]);
+      hi_a[0] = std::max(hi_a[0], qc[i]);
     }
   }
   DiagnosticsRowTotals t;
-  t.mass = (mass[0] + mass[1]) + (mass[2] + mass[3]);
-  t.energy = (energy[0] + energy[1]) + (energy[2] + energy[3]);
-  t.min = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
-  t.max = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+  t.mass = mass.sum();
+  t.energy = energy.sum();
+  t.min = std::min(std::min(lo_a[0], lo_a[1]), std::min(lo_b[0], lo_b[1]));
+  t.max = std::max(std::max(hi_a[0], hi_a[1]), std::max(hi_b[0], hi_b[1]));
   return t;
 }
 

@@ -14,13 +14,15 @@ namespace wgflow {
 /// non-finite value (callers select them away) but never trap.
 inline double det_log(double x) {
   // Subnormals are scaled by 2^52 into the normal range (exact) and 52 is taken off the exponent.
-  // Both are done with integer arithmetic on a 0/1 flag rather than by selecting between two
+  // Both are done with integer arithmetic on a mask rather than by selecting between two
   // values: GCC splits a selected floating-point value into two paths, and then the loop does not
   // vectorise.
   std::uint64_t x_bits;
   std::memcpy(&x_bits, &x, sizeof x_bits);
-  const std::uint64_t subnormal = x_bits < 0x0010000000000000ULL;  // 1 for x < 2^-1022 (x > 0)
-  const std::uint64_t scale_bits = 0x3ff0000000000000ULL + (subnormal * (52ULL << 52));  // 1 or 2^52
+  // Only shifts, adds and masks on 64-bit lanes: SSE2 and AVX2 have no unsigned 64-bit compare and
+  // no 64-bit multiply, so a `<` or `*` here would be done one lane at a time.
+  const std::uint64_t subnormal = (0 - ((x_bits - 0x0010000000000000ULL) >> 63));  // all ones if x < 2^-1022
+  const std::uint64_t scale_bits = 0x3ff0000000000000ULL + (subnormal & (52ULL << 52));  // 1 or 2^52
   double scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
   const double xs = x * scale;
@@ -36,7 +38,7 @@ inline double det_log(double x) {
   std::memcpy(&m, &m_bits, sizeof m);
   // k as a double without an int64 → double conversion (none in AVX2): 2^52 + j is exact for
   // j = k + 2047 = biased_k + 1024 − 52·subnormal, which lies in [972, 3071].
-  const std::uint64_t k_bits = 0x4330000000000000ULL | (biased_k + 1024 - 52 * subnormal);
+  const std::uint64_t k_bits = 0x4330000000000000ULL | (biased_k + 1024 - (subnormal & 52));
   double k_plus;
   std::memcpy(&k_plus, &k_bits, sizeof k_plus);
   const double k = k_plus - (0x1p52 + 2047.0);
