@@ -6,6 +6,7 @@
 
 #include "grids/cell_loop.hpp"
 #include "grids/parallel_for.hpp"
+#include "solver/diagnostics_kernel.hpp"
 
 namespace wgflow {
 
@@ -21,19 +22,10 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   const double* V = m_energy.V().data();
   // With an interaction, E_D gains ½ h^d Σ_i q_i Φ_i, Φ = W*q (numerics.md "Interaction W*q").
   const double* phi = m_energy.has_interaction() ? m_energy.interaction()->convolve(q).data() : nullptr;
-  with_internal_energy(m_energy.internal(), [&](auto U) {
-    parallel_for_rows(q.layout(), [&](std::size_t r, std::ptrdiff_t begin, int count) {
-      RowTotals row{0.0, 0.0, qp[begin], qp[begin]};
-      for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
-        row.mass += qp[c];
-        row.energy += U.U(qp[c]) + V[c] * qp[c];  // E_D density, CCH 2015 eq. (2.11)
-        if (phi != nullptr) row.energy += 0.5 * phi[c] * qp[c];
-        row.min = std::min(row.min, qp[c]);
-        row.max = std::max(row.max, qp[c]);
-      }
-      m_rows[r] = row;
-    });
-    return 0;
+  const InternalEnergySpec& internal = m_energy.internal();
+  const SimdLevel simd = simd_level();
+  parallel_for_rows(q.layout(), [&](std::size_t r, std::ptrdiff_t begin, int count) {
+    m_rows[r] = diagnostics_row(simd, internal, qp + begin, V + begin, phi != nullptr ? phi + begin : nullptr, count);
   });
   const double volume = m_energy.grid().cell_volume();
   DiagnosticsRow out;
@@ -41,7 +33,7 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   out.dt = dt;
   out.min = m_rows.front().min;
   out.max = m_rows.front().max;
-  for (const RowTotals& row : m_rows) {  // row order: identical for any thread count
+  for (const DiagnosticsRowTotals& row : m_rows) {  // row order: identical for any thread count
     out.mass += row.mass;
     out.energy += row.energy;
     out.min = std::min(out.min, row.min);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "solver/diagnostics_history.hpp"
+#include "solver/diagnostics_kernel.hpp"
 #include "solver/energy/free_energy.hpp"
 #include "solver/target_diagnostics.hpp"
 
@@ -28,11 +29,8 @@ class Diagnostics {
   std::string locate_bad_value(const Field<Dim>& q) const;
 
  private:
-  struct RowTotals {
-    double mass, energy, min, max;
-  };
   const FreeEnergy<Dim>& m_energy;
-  std::vector<RowTotals> m_rows;
+  std::vector<DiagnosticsRowTotals> m_rows;  ///< one per row, made once: measure runs every step
   std::unique_ptr<TargetDiagnostics<Dim>> m_target;  ///< f-divergence runs: divergence, L1, W2
 };
 
