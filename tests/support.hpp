@@ -1,5 +1,6 @@
 #pragma once
 /// Shared helpers for the test suites: a problem assembled from specs, a run loop, error norms.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -131,6 +132,31 @@ inline std::vector<double> observed_orders(const std::vector<double>& errors) {
   std::vector<double> orders;
   for (std::size_t k = 0; k + 1 < errors.size(); ++k) orders.push_back(std::log2(errors[k] / errors[k + 1]));
   return orders;
+}
+
+/// The guarantees of a run, worst over its steps: relative mass drift, min q, relative energy rise
+/// from one step to the next, with the first and last diagnostics rows.
+struct Guarantees {
+  double worst_drift = 0.0, min_q = 0.0, worst_rise = -1.0, t = 0.0;
+  DiagnosticsRow first, last;
+};
+
+/// Takes `steps` steps by step(q, t) (returning the StepReport) and measures after every one.
+template <int Dim, class Step>
+Guarantees track_guarantees(Diagnostics<Dim>& diagnostics, Field<Dim>& q, long steps, Step&& step) {
+  Guarantees g;
+  g.first = g.last = diagnostics.measure(q, 0.0, 0.0, nullptr);
+  g.min_q = g.first.min;
+  for (long s = 0; s < steps; ++s) {
+    const StepReport r = step(q, g.t);
+    g.t += r.dt;
+    const DiagnosticsRow row = diagnostics.measure(q, g.t, r.dt, &g.last);
+    g.worst_drift = std::max(g.worst_drift, std::abs(row.mass - g.first.mass) / g.first.mass);
+    g.min_q = std::min(g.min_q, row.min);
+    g.worst_rise = std::max(g.worst_rise, (row.energy - g.last.energy) / std::abs(g.last.energy));
+    g.last = row;
+  }
+  return g;
 }
 
 }  // namespace wgflow::test
