@@ -1,7 +1,11 @@
 #pragma once
 /// Shared helpers for the test suites: a problem assembled from specs, a run loop, error norms.
+#include <doctest/doctest.h>
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -157,6 +161,18 @@ Guarantees track_guarantees(Diagnostics<Dim>& diagnostics, Field<Dim>& q, long s
     g.last = row;
   }
   return g;
+}
+
+/// state(threads) computed with 1 and with 2 threads must be bitwise equal; the thread count is
+/// restored afterwards.
+template <class State>
+void check_same_bits_with_1_and_2_threads(State&& state) {
+  const int saved = omp_get_max_threads();
+  const std::vector<double> one = state(1);
+  const std::vector<double> two = state(2);
+  omp_set_num_threads(saved);
+  REQUIRE(one.size() == two.size());
+  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(double)) == 0);
 }
 
 }  // namespace wgflow::test

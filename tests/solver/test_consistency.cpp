@@ -59,12 +59,7 @@ std::vector<double> state_after(int threads, int n, const InternalEnergySpec& in
 
 template <int Dim>
 void check_bitwise_across_threads(int n, const InternalEnergySpec& internal, const PotentialSpec& potential) {
-  const int saved = omp_get_max_threads();
-  const std::vector<double> one = state_after<Dim>(1, n, internal, potential, 15);
-  const std::vector<double> two = state_after<Dim>(2, n, internal, potential, 15);
-  omp_set_num_threads(saved);
-  REQUIRE(one.size() == two.size());
-  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(double)) == 0);
+  check_same_bits_with_1_and_2_threads([&](int threads) { return state_after<Dim>(threads, n, internal, potential, 15); });
 }
 
 }  // namespace

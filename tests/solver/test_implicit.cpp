@@ -152,12 +152,8 @@ std::vector<double> implicit_state_after(int threads, int n, const InternalEnerg
 
 template <int Dim>
 void check_implicit_threads(int n, const InternalEnergySpec& internal, const PotentialSpec& potential) {
-  const int saved = omp_get_max_threads();
-  const std::vector<double> one = implicit_state_after<Dim>(1, n, internal, potential, 2);
-  const std::vector<double> two = implicit_state_after<Dim>(2, n, internal, potential, 2);
-  omp_set_num_threads(saved);
-  REQUIRE(one.size() == two.size());
-  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(double)) == 0);
+  check_same_bits_with_1_and_2_threads(
+      [&](int threads) { return implicit_state_after<Dim>(threads, n, internal, potential, 2); });
 }
 
 }  // namespace
