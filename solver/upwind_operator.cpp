@@ -86,7 +86,7 @@ struct RowCarry {
 template <int Dim, int Order, bool ValidY, bool ValidZ, class Xi>
 inline void chunk_tail(const double* __restrict q, const double* __restrict q0, double* __restrict o, std::ptrdiff_t c0,
                        int m, const std::array<std::ptrdiff_t, Dim>& stride, const std::array<double, Dim>& inv_dx2,
-                       double theta, double dt, double a, double b, const Xi& xi, const double* __restrict xr,
+                       double theta, double dt, [[maybe_unused]] double a, double b, const Xi& xi, const double* __restrict xr,
                        const double* __restrict fx, double* __restrict Fy, double* __restrict Sy,
                        double* __restrict Fz, double* __restrict Sz) {
   const std::ptrdiff_t sy = Dim > 1 ? stride[Dim > 1 ? 1 : 0] : 0, sz = Dim > 2 ? stride[Dim > 2 ? 2 : 0] : 0;
@@ -97,7 +97,7 @@ inline void chunk_tail(const double* __restrict q, const double* __restrict q0, 
     double rate = fx[t] - fx[t + 1];  // −div F = Σ_k (F_{i−½} − F_{i+½})/Δx_k
     if constexpr (Dim > 1) axis_rate<Order, ValidY>(q, c, sy, xr[t + 1], iy, theta, xi, Fy[t], Sy[t], rate);
     if constexpr (Dim > 2) axis_rate<Order, ValidZ>(q, c, sz, xr[t + 1], iz, theta, xi, Fz[t], Sz[t], rate);
-    o[c] = a * q0[c] + b * (q[c] + dt * rate);
+    o[c] = stage_update(q0[c], q[c] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
   }
 }
 
