@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "io/checkpoint.hpp"
 #include "io/initial_file.hpp"
+#include "io/output_files.hpp"
 #include "io/run_config.hpp"
 
 namespace wgflow {
@@ -32,6 +34,14 @@ int info_command(const std::vector<std::string>& args) {
   }
   std::printf("  snapshots   %zu, t = %g ... %g (steps %ld ... %ld)\n", s.snapshot_times.size(), s.snapshot_times.front(),
               s.snapshot_times.back(), s.snapshot_steps.front(), s.snapshot_steps.back());
+  if (s.format_version >= 2) {
+    const OutputPaths paths = output_paths(path);
+    std::printf("  files       %s, %s/ (one file per snapshot), %s\n", path.c_str(), paths.directory.c_str(),
+                paths.xdmf.c_str());
+    const Checkpoint restart = read_restart_point(path);
+    std::printf("  restart     from step %ld, t = %g (%s)\n", restart.step, restart.time,
+                restart.step > s.snapshot_steps.back() ? "checkpoint written at a SIGINT/SIGTERM" : "last snapshot");
+  }
   const auto& rows = s.diagnostics.rows;
   if (!rows.empty()) {
     double drift = 0.0, min_q = rows.front().min, dt_min = 0.0, dt_max = 0.0;

@@ -1,51 +1,61 @@
 #include "io/checkpoint.hpp"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "io/h5.hpp"
 #include "io/initial_file.hpp"
-#include "io/snapshot_writer.hpp"
+#include "io/output_files.hpp"
 
 namespace wgflow {
 
 void write_checkpoint(const std::string& path, const Checkpoint& c) {
-  h5::init();
-  h5::File file = h5::open_file(path, true);
-  if (h5::link_exists(file.id(), "/checkpoint")) h5::delete_link(file.id(), "/checkpoint");
-  h5::Group group = h5::create_group(file.id(), "checkpoint");
-  const std::vector<hsize_t> dims{c.density.size()};  // flat: the grid's shape is in /grid
-  h5::write_dataset(group.id(), "density", dims, c.density.data());
-  h5::write_attribute(group.id(), "time", c.time);
-  h5::write_attribute(group.id(), "step", c.step);
-  h5::write_attribute(group.id(), "next_snapshot", c.next_snapshot);
-  if (!c.stepper_state.empty()) h5::write_attribute(group.id(), "stepper_state", c.stepper_state);
-  h5::flush(file.id());
+  const OutputPaths paths = output_paths(path);
+  const std::string final_path = paths.checkpoint();
+  const std::string temporary = final_path + ".tmp";
+  {
+    h5::File file = h5::create_file(temporary);
+    const std::vector<hsize_t> dims{c.density.size()};  // flat: the grid's shape is in the main file
+    h5::write_dataset(file.id(), "density", dims, c.density.data());
+    h5::write_attribute(file.id(), "time", c.time);
+    h5::write_attribute(file.id(), "step", c.step);
+    h5::write_attribute(file.id(), "next_snapshot", c.next_snapshot);
+    if (!c.stepper_state.empty()) h5::write_attribute(file.id(), "stepper_state", c.stepper_state);
+  }
+  publish_file(temporary, final_path);
 }
 
 Checkpoint read_restart_point(const std::string& path) {
   const OutputSummary summary = read_output_summary(path);
+  if (summary.format_version != k_output_format_version)
+    throw std::runtime_error("--restart " + path + ": written in output format " +
+                             std::to_string(summary.format_version) + " by wgflow " + summary.version +
+                             "; this wgflow continues format " + std::to_string(k_output_format_version) +
+                             " only (rerun the case, or continue it with that version)");
   if (summary.snapshot_times.empty())
     throw std::runtime_error("--restart " + path + ": the file holds no snapshot to continue from");
   Checkpoint c;
   c.time = summary.snapshot_times.back();
   c.step = summary.snapshot_steps.back();
   c.next_snapshot = static_cast<int>(summary.snapshot_times.size());
-  h5::File file = h5::open_file(path, false);
-  if (h5::link_exists(file.id(), "/checkpoint")) {
-    h5::Group group = h5::open_group(file.id(), "/checkpoint");
-    const long step = h5::read_long_attribute(group.id(), "step");
-    const int next = static_cast<int>(h5::read_long_attribute(group.id(), "next_snapshot"));
+  const std::string checkpoint_path = output_paths(path).checkpoint();
+  std::error_code ec;
+  if (std::filesystem::exists(checkpoint_path, ec)) {
+    h5::File file = h5::open_file(checkpoint_path, false);
+    const long step = h5::read_long_attribute(file.id(), "step");
+    const int next = static_cast<int>(h5::read_long_attribute(file.id(), "next_snapshot"));
     // Newer than the last snapshot, and written after it (a checkpoint taken before a later snapshot is stale).
     if (step > c.step && next == c.next_snapshot) {
-      c.time = h5::read_double_attribute(group.id(), "time");
+      c.time = h5::read_double_attribute(file.id(), "time");
       c.step = step;
-      c.density = h5::read_dataset(group.id(), "density");
-      if (h5::has_attribute(group.id(), "stepper_state"))
-        c.stepper_state = h5::read_double_vector_attribute(group.id(), "stepper_state");
+      c.density = h5::read_dataset(file.id(), "density");
+      if (h5::has_attribute(file.id(), "stepper_state"))
+        c.stepper_state = h5::read_double_vector_attribute(file.id(), "stepper_state");
       return c;
     }
   }
   c.density = read_snapshot(path, -1);
+  h5::File file = h5::open_file(path, false);
   h5::Group last = h5::open_group(file.id(), "/steps/" + snapshot_group_name(c.next_snapshot - 1));
   if (h5::has_attribute(last.id(), "stepper_state"))
     c.stepper_state = h5::read_double_vector_attribute(last.id(), "stepper_state");

@@ -1,5 +1,5 @@
 #pragma once
-/// Restart points of an output file. A run stopped by SIGINT/SIGTERM writes /checkpoint (the state
+/// Restart points of an output. A run stopped by SIGINT/SIGTERM writes a checkpoint (the state
 /// between snapshots); a run killed outright restarts from its last snapshot, which holds the same
 /// information. Either way the continued run repeats the uninterrupted one bit for bit, because the
 /// step sizes depend only on the state, the time and the next output time.
@@ -16,11 +16,12 @@ struct Checkpoint {
   std::vector<double> stepper_state;  ///< the time stepper's carried step control (may be empty)
 };
 
-/// Writes (or replaces) /checkpoint in the output file `path`.
+/// Writes (or atomically replaces) the checkpoint file of the output `path` (PATH.h5.d/checkpoint.h5).
 void write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 
-/// The newest restart point of `path`: /checkpoint if it is newer than the last snapshot, else the
-/// last snapshot. Throws std::runtime_error naming --restart if the file has neither.
+/// The newest restart point of `path`: its checkpoint if that is newer than the last snapshot, else
+/// the last snapshot. Throws std::runtime_error naming --restart if the file has neither or is of
+/// another output format.
 Checkpoint read_restart_point(const std::string& path);
 
 }  // namespace wgflow

@@ -369,6 +369,30 @@ void append_1d(hid_t loc, const std::string& name, const std::vector<double>& va
                "cannot append to dataset " + describe(loc, name));
 }
 
+void create_external_link(hid_t loc, const std::string& name, const std::string& file, const std::string& object) {
+  check_status(H5Lcreate_external(file.c_str(), object.c_str(), loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+               "cannot create link " + describe(loc, name) + " to '" + file + "'");
+}
+
+std::string external_link_target(hid_t loc, const std::string& name) {
+  H5L_info_t info;
+  if (!link_exists(loc, name) || H5Lget_info(loc, name.c_str(), &info, H5P_DEFAULT) < 0 ||
+      info.type != H5L_TYPE_EXTERNAL) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  std::vector<char> value(info.u.val_size);
+  const char* file = nullptr;
+  const char* object = nullptr;
+  unsigned flags = 0;
+  if (H5Lget_val(loc, name.c_str(), value.data(), value.size(), H5P_DEFAULT) < 0 ||
+      H5Lunpack_elink_val(value.data(), value.size(), &flags, &file, &object) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  return file;
+}
+
 void delete_link(hid_t loc, const std::string& name) {
   check_status(H5Ldelete(loc, name.c_str(), H5P_DEFAULT), "cannot delete " + describe(loc, name));
 }

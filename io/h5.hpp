@@ -74,6 +74,11 @@ void flush(hid_t obj);
 Group create_group(hid_t loc, const std::string& name);
 Group open_group(hid_t loc, const std::string& name);
 Dataset open_dataset(hid_t loc, const std::string& name);
+/// Creates the external link `name` below `loc` to `object` in the HDF5 file `file` (a relative
+/// `file` is looked up next to the file holding the link first, whatever the reader's directory).
+void create_external_link(hid_t loc, const std::string& name, const std::string& file, const std::string& object);
+/// The file an external link `name` below `loc` points to, or "" if `name` is not an external link.
+std::string external_link_target(hid_t loc, const std::string& name);
 /// Removes the link `name` below `loc` (the object goes when nothing else links to it).
 void delete_link(hid_t loc, const std::string& name);
 /// True if every component of the relative or absolute `path` exists below `loc`.

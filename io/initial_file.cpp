@@ -52,6 +52,25 @@ std::vector<std::string> snapshot_groups(hid_t file) {
 
 std::string density_path(const std::string& group) { return "/steps/" + group + "/density"; }
 
+/// Opens /steps/GROUP/density. In a format-2 output /steps/GROUP links to a snapshot file of its own;
+/// if that file is gone (the main file was moved without its directory) say so.
+h5::Dataset open_snapshot_density(hid_t file, const std::string& path, const std::string& group,
+                                  const std::string& prefix) {
+  try {
+    return h5::open_dataset(file, density_path(group));
+  } catch (const std::runtime_error& e) {
+    const std::string target = h5::external_link_target(file, "/steps/" + group);
+    std::error_code ec;
+    if (target.empty()) throw;
+    const std::filesystem::path next_to_main = std::filesystem::path(path).parent_path() / target;
+    if (!std::filesystem::exists(next_to_main, ec))
+      throw PrefixedError(prefix + "snapshot " + group + " is stored in '" + next_to_main.string() +
+                          "', which does not exist (keep the directory " + std::filesystem::path(target).parent_path().string() +
+                          "/ next to " + std::filesystem::path(path).filename().string() + ")");
+    throw PrefixedError(prefix + "snapshot " + group + " in '" + next_to_main.string() + "': " + e.what());
+  }
+}
+
 /// Opens an existing HDF5 file read-only; errors are prefixed with `prefix`.
 h5::File open_existing(const std::string& path, const std::string& prefix) {
   std::error_code ec;
@@ -84,14 +103,15 @@ std::vector<double> read_initial_density(const std::string& path, const std::vec
     if (h5::is_dataset(file.id(), "/density")) {
       name = "/density";
     } else {
-      std::vector<std::string> groups = snapshot_groups(file.id());
-      for (auto it = groups.rbegin(); it != groups.rend() && name.empty(); ++it)
-        if (h5::is_dataset(file.id(), density_path(*it))) name = density_path(*it);
+      const std::vector<std::string> groups = snapshot_groups(file.id());
+      if (!groups.empty()) name = groups.back();
     }
     if (name.empty())
       throw PrefixedError(prefix + "no density dataset (looked for /density and /steps/NNNNNN/density)");
 
-    h5::Dataset dset = h5::open_dataset(file.id(), name);
+    h5::Dataset dset = name == "/density" ? h5::open_dataset(file.id(), name)
+                                          : open_snapshot_density(file.id(), path, name, prefix);
+    if (name != "/density") name = density_path(name);
     H5T_class_t cls = h5::dataset_type_class(dset.id());
     if (cls != H5T_FLOAT && cls != H5T_INTEGER)
       throw PrefixedError(prefix + name + " is not a numeric dataset");
@@ -136,6 +156,7 @@ OutputSummary read_output_summary(const std::string& path) {
     s.case_name = h5::read_string_attribute(root, "case");
     s.config_text = h5::read_string_attribute(root, "config");
     s.version = h5::read_string_attribute(root, "version");
+    if (h5::has_attribute(root, "git_hash")) s.git_hash = h5::read_string_attribute(root, "git_hash");
 
     h5::Group grid = h5::open_group(root, "grid");
     s.dim = static_cast<int>(h5::read_long_attribute(grid.id(), "dim"));
@@ -146,7 +167,7 @@ OutputSummary read_output_summary(const std::string& path) {
     s.boundary = h5::read_string_attribute(grid.id(), "boundary");
 
     for (const std::string& g : snapshot_groups(root)) {
-      h5::Dataset dset = h5::open_dataset(root, density_path(g));
+      h5::Dataset dset = open_snapshot_density(root, path, g, prefix);
       s.snapshot_times.push_back(h5::read_double_attribute(dset.id(), "time"));
       s.snapshot_steps.push_back(h5::read_long_attribute(dset.id(), "step"));
     }
@@ -188,7 +209,8 @@ std::vector<double> read_snapshot(const std::string& path, int index) {
     if (i < 0 || i >= n)
       throw PrefixedError(prefix + "snapshot index " + std::to_string(index) + " out of range (" +
                           std::to_string(n) + " snapshots)");
-    return h5::read_dataset(file.id(), density_path(groups[static_cast<std::size_t>(i)]));
+    h5::Dataset dset = open_snapshot_density(file.id(), path, groups[static_cast<std::size_t>(i)], prefix);
+    return h5::read_dataset(dset.id());
   });
 }
 

@@ -14,6 +14,10 @@ namespace wgflow {
 /// a non-HDF5 file, no density dataset, a wrong rank/shape, or negative/non-finite values.
 std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx);
 
+/// The output format this wgflow writes (root attribute format_version). 1: one file, snapshots
+/// appended in place; 2: one file per snapshot, linked from the main file (io/output_files.hpp).
+constexpr int k_output_format_version = 2;
+
 /// What a wgflow output holds, without the density arrays.
 struct OutputSummary {
   int dim = 0;
@@ -25,6 +29,7 @@ struct OutputSummary {
   DiagnosticsHistory diagnostics;
   int format_version = 0;
   std::string version;   ///< wgflow version that wrote the file
+  std::string git_hash;  ///< its git commit, if it was built from a checkout
   std::string axes;      ///< e.g. "z,y,x"
   std::string boundary;  ///< one kind per axis in z,y,x order, comma-separated
 };

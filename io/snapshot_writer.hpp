@@ -1,12 +1,14 @@
 #pragma once
-/// Writes a run's HDF5 output (layout in the README, "Output format") and keeps its XDMF sidecar
-/// current. The file is opened only while a snapshot is written, so ParaView can read it mid-run and
-/// a killed run leaves a valid file whose last snapshot is complete.
+/// Writes a run's output (layout in io/output_files.hpp and the README, "Output format") and keeps
+/// its XDMF sidecar current. Each snapshot goes to a file of its own, and the main file is rebuilt
+/// from memory and renamed into place after it, so a run killed at any moment leaves a main file
+/// that lists exactly the snapshots completed before the kill, and readers never see a partial file.
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "grids/grid.hpp"
+#include "io/output_files.hpp"
 #include "io/xdmf.hpp"
 #include "solver/diagnostics_history.hpp"
 
@@ -18,20 +20,14 @@ struct RunMetadata {
   std::string config_text;  ///< resolved INI text
 };
 
-/// Snapshot group name of counter `index`: 6-digit zero-padded ("000042").
-std::string snapshot_group_name(int index);
-
 template <int Dim>
 class SnapshotWriter {
  public:
-  /// Creates `path` with root and /grid attributes, /steps and empty /diagnostics columns, then
-  /// closes it. Throws std::runtime_error if `path` exists and !overwrite.
+  /// Creates the output of a new run (main file without snapshots, empty snapshot directory).
+  /// Throws std::runtime_error if the main file or its snapshot directory exists and !overwrite.
   SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const RunMetadata& meta,
                  bool overwrite);
 
-  /// Writes /steps/NNNNNN/density (dataset order, x fastest) with attributes time, step, mass and
-  /// energy (the last two from history.back()), appends unwritten diagnostics rows, closes the file
-  /// and rewrites the .xmf. Throws on NaN/Inf in `density`, a size mismatch or an empty history.
   /// Reopens an existing output to continue it after a restart: keeps its first `keep_snapshots`
   /// snapshots and `keep_rows` diagnostics rows and drops anything a killed run left after them.
   struct Resume {
@@ -40,21 +36,31 @@ class SnapshotWriter {
   };
   SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume);
 
+  /// Writes snapshot NNNNNN (density in dataset order, x fastest; attributes time, step, mass and
+  /// energy, the last two from history.back()), then the main file with every history row, then
+  /// the .xmf. Throws on NaN/Inf in `density` (writing nothing), a size mismatch or an empty history.
   void write_snapshot(const std::vector<double>& density, double time, long step,
                       const DiagnosticsHistory& history, const std::vector<double>& stepper_state = {});
-  /// Appends the diagnostics rows not yet written (history.rows[written..]).
+  /// Rewrites the main file with every history row (the rows after the last snapshot included).
   void flush_diagnostics(const DiagnosticsHistory& history);
 
   int snapshots_written() const { return static_cast<int>(m_snapshots.size()); }
-  const std::string& path() const { return m_path; }
-  const std::string& xdmf_path() const { return m_xdmf_path; }
+  const std::string& path() const { return m_paths.main; }
+  const OutputPaths& paths() const { return m_paths; }
+  const std::string& xdmf_path() const { return m_paths.xdmf; }
 
  private:
-  std::string m_path;
-  std::string m_xdmf_path;
+  /// Root attributes of the main file, kept as first written (a restart by a newer binary keeps them).
+  struct Header {
+    std::string case_name, config_text, version, git_hash;
+  };
+  void write_main_file(const DiagnosticsHistory& history) const;
+
+  OutputPaths m_paths;
   UniformGrid<Dim> m_grid;
+  Header m_header;
   std::vector<XdmfSnapshot> m_snapshots;
-  std::size_t m_diagnostics_written = 0;
+  std::size_t m_rows_written = 0;
 };
 
 }  // namespace wgflow

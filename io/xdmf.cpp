@@ -87,15 +87,13 @@ std::string xdmf_path_for(const std::string& h5_path) {
   return h5_path + ".xmf";
 }
 
-std::string xdmf_text(const std::string& h5_name, const XdmfGeometry& geometry,
-                      const std::vector<XdmfSnapshot>& snapshots) {
+std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapshot>& snapshots) {
   std::array<long, 3> points{};
   for (int k = 0; k < 3; ++k) points[k] = geometry.cells_zyx[k] + 1;
   const std::string topology = join3(points);
   const std::string cells = join3(geometry.cells_zyx);
   const std::string origin = join3(geometry.origin_zyx);
   const std::string spacing = join3(geometry.spacing_zyx);
-  const std::string file = xml_escape(h5_name);
 
   std::ostringstream out;
   out.imbue(std::locale::classic());
@@ -119,7 +117,7 @@ std::string xdmf_text(const std::string& h5_name, const XdmfGeometry& geometry,
         << "        </Geometry>\n"
         << "        <Attribute Name=\"density\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
         << "          <DataItem Dimensions=\"" << cells << "\" NumberType=\"Float\" Precision=\"8\""
-           " Format=\"HDF\">" << file << ':' << xml_escape(snap.dataset) << "</DataItem>\n"
+           " Format=\"HDF\">" << xml_escape(snap.file) << ':' << xml_escape(snap.dataset) << "</DataItem>\n"
         << "        </Attribute>\n";
     write_scalar_attribute(out, "mass", snap.mass);
     write_scalar_attribute(out, "energy", snap.energy);
@@ -131,13 +129,13 @@ std::string xdmf_text(const std::string& h5_name, const XdmfGeometry& geometry,
   return out.str();
 }
 
-void write_xdmf(const std::string& xmf_path, const std::string& h5_name, const XdmfGeometry& geometry,
+void write_xdmf(const std::string& xmf_path, const XdmfGeometry& geometry,
                 const std::vector<XdmfSnapshot>& snapshots) {
   const std::string tmp_path = xmf_path + ".tmp";
   {
     std::ofstream out(tmp_path, std::ios::out | std::ios::trunc | std::ios::binary);
     if (!out) throw std::runtime_error("cannot write XDMF sidecar '" + tmp_path + "'");
-    out << xdmf_text(h5_name, geometry, snapshots);
+    out << xdmf_text(geometry, snapshots);
     out.close();
     if (!out) {
       std::remove(tmp_path.c_str());

@@ -18,9 +18,10 @@ struct XdmfGeometry {
   std::array<double, 3> spacing_zyx{1.0, 1.0, 1.0};
 };
 
-/// One time level: where its density lives in the HDF5 file and its grid-wide scalars.
+/// One time level: where its density lives and its grid-wide scalars.
 struct XdmfSnapshot {
-  std::string dataset;  ///< absolute path inside the .h5, e.g. "/steps/000003/density"
+  std::string file;     ///< HDF5 file relative to the sidecar's directory, e.g. "run.h5.d/000003.h5"
+  std::string dataset;  ///< absolute path inside that file, e.g. "/density"
   double time = 0.0;
   double mass = 0.0;
   double energy = 0.0;
@@ -32,12 +33,11 @@ XdmfGeometry xdmf_geometry(const UniformGrid<Dim>& grid);
 /// Sidecar path of an output: "run.h5" -> "run.xmf", anything else gets ".xmf" appended.
 std::string xdmf_path_for(const std::string& h5_path);
 
-/// The XDMF document; `h5_name` is the data file as the sidecar should reference it (its basename).
-std::string xdmf_text(const std::string& h5_name, const XdmfGeometry& geometry,
-                      const std::vector<XdmfSnapshot>& snapshots);
+/// The XDMF document.
+std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapshot>& snapshots);
 
 /// Writes xdmf_text(...) to `xmf_path` atomically: write `xmf_path`.tmp, then rename over it.
-void write_xdmf(const std::string& xmf_path, const std::string& h5_name, const XdmfGeometry& geometry,
+void write_xdmf(const std::string& xmf_path, const XdmfGeometry& geometry,
                 const std::vector<XdmfSnapshot>& snapshots);
 
 /// Shortest decimal text that reads back as exactly `value` (C locale).

@@ -177,7 +177,7 @@ TEST_SUITE("cli") {
       check_success(r);
       CHECK(contains(r.out, "wrote " + out_path));
       // The command line --out won over the file's: nothing else appeared.
-      CHECK(dir.listing() == std::vector<std::string>{"short.h5", "short.xmf"});
+      CHECK(dir.listing() == std::vector<std::string>{"short.h5", "short.h5.d", "short.xmf"});
       REQUIRE(fs::exists(out_path));
 
       const wgflow::OutputSummary s = wgflow::read_output_summary(out_path);
@@ -302,7 +302,7 @@ TEST_SUITE("cli") {
     const wgflow::OutputSummary s = wgflow::read_output_summary(dir.file("out.h5"));
     CHECK(s.shape_zyx == std::vector<long>{24});
     CHECK(s.snapshot_times.size() == 3);
-    CHECK(dir.listing() == std::vector<std::string>{"out.h5", "out.xmf"});
+    CHECK(dir.listing() == std::vector<std::string>{"out.h5", "out.h5.d", "out.xmf"});
   }
 
   TEST_CASE("--initial file: continues from the last snapshot of an output on the same grid") {
@@ -391,7 +391,7 @@ TEST_SUITE("cli") {
 
     SUBCASE("the file alone") {
       check_success(run_run(dir, {"--config", config}));
-      CHECK(dir.listing() == std::vector<std::string>{"from-config.h5", "from-config.xmf"});
+      CHECK(dir.listing() == std::vector<std::string>{"from-config.h5", "from-config.h5.d", "from-config.xmf"});
       const wgflow::OutputSummary s = wgflow::read_output_summary(dir.file("from-config.h5"));
       CHECK(s.case_name == "fokker-planck");
       CHECK(s.dim == 2);
@@ -402,7 +402,7 @@ TEST_SUITE("cli") {
     }
     SUBCASE("the command line overrides --n and --out") {
       check_success(run_run(dir, {"--n", "20", "--config", config, "--out", "override.h5"}));
-      CHECK(dir.listing() == std::vector<std::string>{"override.h5", "override.xmf"});
+      CHECK(dir.listing() == std::vector<std::string>{"override.h5", "override.h5.d", "override.xmf"});
       const wgflow::OutputSummary s = wgflow::read_output_summary(dir.file("override.h5"));
       CHECK(s.shape_zyx == std::vector<long>{20, 20});
       CHECK(s.dim == 2);  // still from the file
@@ -459,7 +459,7 @@ TEST_SUITE("cli") {
     CHECK(r.code == 0);
     CHECK(r.out.empty());
     CHECK(r.err.empty());
-    CHECK(dir.listing() == std::vector<std::string>{"wgflow.h5", "wgflow.xmf"});
+    CHECK(dir.listing() == std::vector<std::string>{"wgflow.h5", "wgflow.h5.d", "wgflow.xmf"});
     CHECK(wgflow::read_output_summary(dir.file("wgflow.h5")).snapshot_times.size() == 11);
   }
 }

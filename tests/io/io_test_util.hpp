@@ -1,5 +1,6 @@
 #pragma once
 /// Helpers shared by the io tests: a self-deleting temporary directory and bitwise comparisons.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -26,6 +27,13 @@ class TempDir {
   }
   /// Path of `name` inside the directory.
   std::string file(const std::string& name) const { return (m_path / name).string(); }
+  /// Names of everything in the subdirectory `sub` ("" = the directory itself), sorted.
+  std::vector<std::string> listing(const std::string& sub = "") const {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(m_path / sub)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
 
  private:
   std::filesystem::path m_path;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "io/checkpoint.hpp"
 #include "io/h5.hpp"
 #include "io/initial_file.hpp"
 #include "io/snapshot_writer.hpp"
@@ -59,6 +60,7 @@ void check_round_trip(const UniformGrid<Dim>& grid, const std::vector<long>& sha
       writer.write_snapshot(written.back(), history.back().time, long(history.size()) - 1, history);
       CHECK(writer.snapshots_written() == s + 1);
       CHECK_FALSE(process_has_open(path));
+      CHECK_FALSE(process_has_open(dir.file("run.h5.d/" + snapshot_group_name(s) + ".h5")));
     }
     history.push_back(make_row(int(history.size())));
     writer.flush_diagnostics(history);
@@ -72,7 +74,7 @@ void check_round_trip(const UniformGrid<Dim>& grid, const std::vector<long>& sha
   CHECK(s.boundary == boundary);
   CHECK(s.case_name == meta.case_name);
   CHECK(s.config_text == meta.config_text);
-  CHECK(s.format_version == 1);
+  CHECK(s.format_version == 2);
   CHECK(s.version == WGFLOW_VERSION);
   for (int k = 0; k < Dim; ++k) {
     CHECK(same_bits(s.lower_zyx[Dim - 1 - k], grid.lower[k]));
@@ -105,11 +107,15 @@ void check_round_trip(const UniformGrid<Dim>& grid, const std::vector<long>& sha
   for (int k = 0; k < Dim; ++k) CHECK(same_bits(spacing[Dim - 1 - k], grid.dx(k)));
   CHECK(h5::read_string_attribute(file.id(), "format") == "wgflow");
 
-  // Sidecar: three grids pointing at the three datasets, no temporary left behind.
+  // One file per snapshot, linked from the main file; nothing else, no temporary left behind.
+  CHECK(h5::external_link_target(file.id(), "/steps/000001") == "run.h5.d/000001.h5");
+  CHECK(dir.listing() == std::vector<std::string>{"run.h5", "run.h5.d", "run.xmf"});
+  CHECK(dir.listing("run.h5.d") == std::vector<std::string>{"000000.h5", "000001.h5", "000002.h5"});
+
+  // Sidecar: three grids pointing at the three snapshot files.
   const std::string xmf = wgflow::io_test::read_text(dir.file("run.xmf"));
-  CHECK(xmf.find("run.h5:/steps/000002/density") != std::string::npos);
+  CHECK(xmf.find("run.h5.d/000002.h5:/density") != std::string::npos);
   CHECK(xmf.find("snapshot_000003") == std::string::npos);
-  CHECK_FALSE(std::filesystem::exists(dir.file("run.xmf.tmp")));
   if (std::system("python3 -c 'import xml.dom.minidom' > /dev/null 2>&1") == 0) {
     const std::string cmd = "python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' '" +
                             dir.file("run.xmf") + "'";
@@ -191,5 +197,96 @@ TEST_SUITE("io") {
     CHECK(writer.snapshots_written() == 1);
     CHECK(same_bits(read_snapshot(path, 0), make_density(5, 0)));
     CHECK(std::filesystem::exists(path + ".xmf"));
+  }
+
+  TEST_CASE("snapshot writer: a restart drops the files a killed run left after its last linked snapshot") {
+    TempDir dir;
+    const std::string path = dir.file("run.h5");
+    const auto grid = make_cube_grid<1>(6, 0.0, 1.0, Boundary::no_flux);
+    DiagnosticsHistory history;
+    {
+      SnapshotWriter<1> writer(path, grid, {"heat", "[run]\n"}, false);
+      for (int s = 0; s < 3; ++s) {
+        history.push_back(make_row(s));
+        writer.write_snapshot(make_density(6, s), history.back().time, s, history);
+      }
+    }
+    // What a kill between two renames, or in the middle of writing, leaves behind.
+    std::filesystem::copy_file(dir.file("run.h5.d/000002.h5"), dir.file("run.h5.d/000003.h5"));
+    std::filesystem::copy_file(dir.file("run.h5.d/000002.h5"), dir.file("run.h5.d/000004.h5.tmp"));
+    std::filesystem::copy_file(path, path + ".tmp");
+    {
+      SnapshotWriter<1> writer(path, grid, SnapshotWriter<1>::Resume{2, 2});
+      CHECK(writer.snapshots_written() == 2);
+    }
+    CHECK(dir.listing() == std::vector<std::string>{"run.h5", "run.h5.d", "run.xmf"});
+    CHECK(dir.listing("run.h5.d") == std::vector<std::string>{"000000.h5", "000001.h5"});
+    const OutputSummary s = read_output_summary(path);
+    CHECK(s.snapshot_times.size() == 2);
+    CHECK(s.diagnostics.size() == 2);
+    CHECK(s.case_name == "heat");
+    const std::string xmf = wgflow::io_test::read_text(dir.file("run.xmf"));
+    CHECK(xmf.find("snapshot_000001") != std::string::npos);
+    CHECK(xmf.find("snapshot_000002") == std::string::npos);
+  }
+
+  TEST_CASE("snapshot writer: --overwrite deletes only what wgflow wrote") {
+    TempDir dir;
+    const std::string path = dir.file("run.h5");
+    const auto grid = make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux);
+    DiagnosticsHistory history;
+    history.push_back(make_row(0));
+    {
+      SnapshotWriter<1> writer(path, grid, {"a", ""}, false);
+      writer.write_snapshot(make_density(4, 0), 0.0, 0, history);
+    }
+    std::ofstream(dir.file("run.h5.d/notes.txt")) << "mine";
+    const std::string msg = error_of([&] { SnapshotWriter<1>(path, grid, {"b", ""}, true); });
+    CHECK(msg.find("holds 'notes.txt', which wgflow did not write") != std::string::npos);
+    CHECK(read_output_summary(path).case_name == "a");  // nothing was deleted
+    CHECK(same_bits(read_snapshot(path, 0), make_density(4, 0)));
+
+    // A snapshot directory without its main file (a kill while a run was being created) is an
+    // output too: kept unless --overwrite.
+    std::filesystem::remove(dir.file("run.h5.d/notes.txt"));
+    std::filesystem::remove(path);
+    CHECK(error_of([&] { SnapshotWriter<1>(path, grid, {"b", ""}, false); }).find("exists") != std::string::npos);
+    SnapshotWriter<1> writer(path, grid, {"b", ""}, true);
+    CHECK(dir.listing("run.h5.d").empty());
+  }
+
+  TEST_CASE("snapshot writer: a main file moved without its snapshot directory says what is missing") {
+    TempDir dir;
+    std::filesystem::create_directory(dir.file("a"));
+    const std::string path = dir.file("a/run.h5");
+    DiagnosticsHistory history;
+    history.push_back(make_row(0));
+    {
+      SnapshotWriter<1> writer(path, make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux), {"a", ""}, false);
+      writer.write_snapshot(make_density(4, 0), 0.0, 0, history);
+    }
+    std::filesystem::copy_file(path, dir.file("moved.h5"));
+    const std::string msg = error_of([&] { read_output_summary(dir.file("moved.h5")); });
+    CHECK(msg.find("snapshot 000000 is stored in") != std::string::npos);
+    CHECK(msg.find("which does not exist (keep the directory run.h5.d/ next to moved.h5)") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+
+  TEST_CASE("restart refuses an output of another format version") {
+    TempDir dir;
+    const std::string path = dir.file("run.h5");
+    DiagnosticsHistory history;
+    history.push_back(make_row(0));
+    {
+      SnapshotWriter<1> writer(path, make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux), {"heat", ""}, false);
+      writer.write_snapshot(make_density(4, 0), 0.0, 0, history);
+    }
+    CHECK(read_restart_point(path).step == 0);
+    {
+      h5::File file = h5::open_file(path, true);
+      h5::write_attribute(file.id(), "format_version", 1);
+    }
+    const std::string msg = error_of([&] { read_restart_point(path); });
+    CHECK(msg.find("written in output format 1 by wgflow") != std::string::npos);
   }
 }

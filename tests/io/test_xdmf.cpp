@@ -8,7 +8,7 @@ using namespace wgflow;
 namespace {
 
 std::vector<XdmfSnapshot> two_snapshots() {
-  return {{"/steps/000000/density", 0.0, 1.0, -0.5}, {"/steps/000001/density", 0.1, 1.0, -0.75}};
+  return {{"a&b.h5.d/000000.h5", "/density", 0.0, 1.0, -0.5}, {"a&b.h5.d/000001.h5", "/density", 0.1, 1.0, -0.75}};
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -23,7 +23,7 @@ TEST_SUITE("io") {
     g.shape = {6};
     g.lower = {-1.0};
     g.upper = {2.0};
-    const std::string text = xdmf_text("run.h5", xdmf_geometry(g), two_snapshots());
+    const std::string text = xdmf_text(xdmf_geometry(g), two_snapshots());
     CHECK(contains(text, "TopologyType=\"3DCoRectMesh\" Dimensions=\"2 2 7\""));
     CHECK(contains(text, "<DataItem Dimensions=\"1 1 6\""));
     CHECK(contains(text, "Format=\"XML\">0 0 -1</DataItem>"));
@@ -35,7 +35,7 @@ TEST_SUITE("io") {
     g.shape = {8, 4};
     g.lower = {0.0, -2.0};
     g.upper = {1.0, 2.0};
-    const std::string text = xdmf_text("run.h5", xdmf_geometry(g), two_snapshots());
+    const std::string text = xdmf_text(xdmf_geometry(g), two_snapshots());
     CHECK(contains(text, "Dimensions=\"2 5 9\""));
     CHECK(contains(text, "<DataItem Dimensions=\"1 4 8\""));
     CHECK(contains(text, ">0 -2 0</DataItem>"));
@@ -47,19 +47,19 @@ TEST_SUITE("io") {
     g.shape = {3, 4, 5};
     g.lower = {0.0, 0.0, 10.0};
     g.upper = {3.0, 2.0, 15.0};
-    const std::string text = xdmf_text("run.h5", xdmf_geometry(g), two_snapshots());
+    const std::string text = xdmf_text(xdmf_geometry(g), two_snapshots());
     CHECK(contains(text, "Dimensions=\"6 5 4\""));
     CHECK(contains(text, "<DataItem Dimensions=\"5 4 3\""));
     CHECK(contains(text, ">10 0 0</DataItem>"));
     CHECK(contains(text, ">1 0.5 1</DataItem>"));
   }
 
-  TEST_CASE("xdmf: temporal collection with one dataset per snapshot and grid scalars") {
-    const std::string text = xdmf_text("a&b.h5", XdmfGeometry{}, two_snapshots());
+  TEST_CASE("xdmf: temporal collection with one snapshot file per time and grid scalars") {
+    const std::string text = xdmf_text(XdmfGeometry{}, two_snapshots());
     CHECK(contains(text, "CollectionType=\"Temporal\""));
     CHECK(contains(text, "<Time Value=\"0\"/>"));
     CHECK(contains(text, "<Time Value=\"0.1\"/>"));
-    CHECK(contains(text, "Format=\"HDF\">a&amp;b.h5:/steps/000001/density</DataItem>"));
+    CHECK(contains(text, "Format=\"HDF\">a&amp;b.h5.d/000001.h5:/density</DataItem>"));
     CHECK(contains(text, "<Attribute Name=\"mass\" AttributeType=\"Scalar\" Center=\"Grid\">"));
     CHECK(contains(text, ">-0.75</DataItem>"));
     CHECK(contains(text, "GeometryType=\"ORIGIN_DXDYDZ\""));
@@ -72,8 +72,8 @@ TEST_SUITE("io") {
     CHECK(xdmf_path_for(".h5") == ".h5.xmf");
     wgflow::io_test::TempDir dir;
     const std::string path = dir.file("run.xmf");
-    write_xdmf(path, "run.h5", XdmfGeometry{}, two_snapshots());
-    CHECK(wgflow::io_test::read_text(path) == xdmf_text("run.h5", XdmfGeometry{}, two_snapshots()));
+    write_xdmf(path, XdmfGeometry{}, two_snapshots());
+    CHECK(wgflow::io_test::read_text(path) == xdmf_text(XdmfGeometry{}, two_snapshots()));
     CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
   }
 

@@ -1,0 +1,130 @@
+#include "io/output_files.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <vector>
+
+#include "io/xdmf.hpp"
+
+namespace wgflow {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// Index of a snapshot file name "NNNNNN.h5" (any number of digits), or -1 for other names.
+long snapshot_index_of(const std::string& name) {
+  if (!ends_with(name, ".h5") || name.size() == 3) return -1;
+  const std::string digits = name.substr(0, name.size() - 3);
+  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) return -1;
+  return std::stol(digits);
+}
+
+/// Names wgflow writes into the snapshot directory.
+bool is_ours(const std::string& name) {
+  const std::string base = ends_with(name, ".tmp") ? name.substr(0, name.size() - 4) : name;
+  return snapshot_index_of(base) >= 0 || base == "checkpoint.h5";
+}
+
+/// fsync of a file or directory; failures are errors only for files (some file systems refuse
+/// directory syncs, and the rename has happened by then).
+void sync_path(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) {
+    if (directory) return;
+    throw std::runtime_error("cannot open '" + path + "' to sync it");
+  }
+  const int status = ::fsync(fd);
+  ::close(fd);
+  if (status != 0 && !directory) throw std::runtime_error("cannot sync '" + path + "' to disk");
+}
+
+}  // namespace
+
+std::string snapshot_group_name(int index) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%06d", index);
+  return buf;
+}
+
+std::string OutputPaths::snapshot(int index) const { return directory + "/" + snapshot_group_name(index) + ".h5"; }
+
+std::string OutputPaths::snapshot_relative(int index) const {
+  return fs::path(directory).filename().string() + "/" + snapshot_group_name(index) + ".h5";
+}
+
+std::string OutputPaths::checkpoint() const { return directory + "/checkpoint.h5"; }
+
+OutputPaths output_paths(const std::string& main_path) {
+  OutputPaths p;
+  p.main = main_path;
+  p.directory = main_path + ".d";
+  p.xdmf = xdmf_path_for(main_path);
+  return p;
+}
+
+bool output_exists(const OutputPaths& paths) {
+  std::error_code ec;
+  return fs::exists(paths.main, ec) || fs::exists(paths.directory, ec);
+}
+
+void remove_output(const OutputPaths& paths) {
+  std::error_code ec;
+  std::vector<fs::path> ours;
+  if (fs::exists(paths.directory, ec)) {
+    if (!fs::is_directory(paths.directory, ec))
+      throw std::runtime_error("cannot replace output: '" + paths.directory + "' is not a directory");
+    for (const fs::directory_entry& entry : fs::directory_iterator(paths.directory, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!is_ours(name) || !entry.is_regular_file(ec))
+        throw std::runtime_error("cannot replace output: '" + paths.directory + "' holds '" + name +
+                                 "', which wgflow did not write; move it away first");
+      ours.push_back(entry.path());
+    }
+    if (ec) throw std::runtime_error("cannot list '" + paths.directory + "': " + ec.message());
+  }
+  for (const fs::path& file : ours) fs::remove(file, ec);
+  fs::remove(paths.directory, ec);
+  if (ec) throw std::runtime_error("cannot remove '" + paths.directory + "': " + ec.message());
+  fs::remove(paths.main, ec);
+  if (ec) throw std::runtime_error("cannot remove '" + paths.main + "': " + ec.message());
+  fs::remove(paths.xdmf, ec);
+}
+
+void remove_leftovers(const OutputPaths& paths, int first_unlisted) {
+  std::error_code ec;
+  fs::remove(paths.main + ".tmp", ec);
+  fs::remove(paths.xdmf + ".tmp", ec);
+  std::vector<fs::path> doomed;
+  for (const fs::directory_entry& entry : fs::directory_iterator(paths.directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    if ((ends_with(name, ".tmp") && is_ours(name)) || snapshot_index_of(name) >= first_unlisted)
+      doomed.push_back(entry.path());
+  }
+  for (const fs::path& file : doomed) fs::remove(file, ec);
+}
+
+void publish_file(const std::string& temporary, const std::string& final) {
+  try {
+    sync_path(temporary, false);
+    std::error_code ec;
+    fs::rename(temporary, final, ec);
+    if (ec) throw std::runtime_error("cannot rename '" + temporary + "' to '" + final + "': " + ec.message());
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw;
+  }
+  const fs::path parent = fs::path(final).parent_path();
+  sync_path(parent.empty() ? "." : parent.string(), true);
+}
+
+}  // namespace wgflow

@@ -1,0 +1,48 @@
+#pragma once
+/// The files of one run's output and how they change without ever being half-written.
+///
+///     run.h5                 main file: metadata, /grid, /diagnostics, /steps/NNNNNN = external links
+///     run.h5.d/NNNNNN.h5     one file per snapshot, written once and never opened for writing again
+///     run.h5.d/checkpoint.h5 the state at a SIGINT/SIGTERM
+///     run.xmf                XDMF sidecar pointing at the snapshot files
+///
+/// Every file is written under a temporary name, synced and renamed into place, so a reader (or a
+/// restart after SIGKILL, or after a crash of the machine) sees either the old or the new version.
+/// HDF5 updates metadata in place when a file is appended to; that is why nothing is appended.
+#include <string>
+
+namespace wgflow {
+
+/// Snapshot group name of counter `index`: 6-digit zero-padded ("000042").
+std::string snapshot_group_name(int index);
+
+struct OutputPaths {
+  std::string main;       ///< "dir/run.h5"
+  std::string directory;  ///< "dir/run.h5.d"
+  std::string xdmf;       ///< "dir/run.xmf"
+
+  /// "dir/run.h5.d/000003.h5".
+  std::string snapshot(int index) const;
+  /// The same file as the main file and the sidecar name it: "run.h5.d/000003.h5" (both sit in "dir").
+  std::string snapshot_relative(int index) const;
+  std::string checkpoint() const;
+};
+
+OutputPaths output_paths(const std::string& main_path);
+
+/// True if the main file or the snapshot directory exists.
+bool output_exists(const OutputPaths& paths);
+
+/// Deletes an output for --overwrite: the main file, the sidecar and the snapshot directory. Throws
+/// std::runtime_error, deleting nothing, if the directory holds a file wgflow does not write there.
+void remove_output(const OutputPaths& paths);
+
+/// Removes what a killed run can leave behind: temporary files, and snapshot files numbered
+/// `first_unlisted` or higher (written but never linked from the main file).
+void remove_leftovers(const OutputPaths& paths, int first_unlisted);
+
+/// Makes the finished file `temporary` durable (fsync) and renames it to `final`, then syncs the
+/// directory. Throws std::runtime_error naming both paths on failure (and removes `temporary`).
+void publish_file(const std::string& temporary, const std::string& final);
+
+}  // namespace wgflow
