@@ -339,36 +339,6 @@ std::vector<double> read_dataset(hid_t loc, const std::string& name) {
   return read_dataset(dset.id());
 }
 
-void create_extendible_1d(hid_t loc, const std::string& name, hsize_t chunk_rows) {
-  hsize_t zero = 0;
-  hsize_t unlimited = H5S_UNLIMITED;
-  Dataspace space(check(H5Screate_simple(1, &zero, &unlimited),
-                        "cannot create dataspace for " + describe(loc, name)));
-  PropList dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "cannot create dataset properties"));
-  check_status(H5Pset_chunk(dcpl.id(), 1, &chunk_rows), "cannot set chunk size of " + describe(loc, name));
-  Dataset dset(check(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT,
-                                dcpl.id(), H5P_DEFAULT),
-                     "cannot create dataset " + describe(loc, name)));
-}
-
-void append_1d(hid_t loc, const std::string& name, const std::vector<double>& values) {
-  if (values.empty()) return;
-  Dataset dset = open_dataset(loc, name);
-  std::vector<hsize_t> dims = dataset_dims(dset.id());
-  if (dims.size() != 1) throw std::runtime_error("HDF5: dataset " + describe(loc, name) + " is not 1-D");
-  hsize_t old_rows = dims[0];
-  hsize_t new_rows = old_rows + values.size();
-  check_status(H5Dset_extent(dset.id(), &new_rows), "cannot extend dataset " + describe(loc, name));
-  Dataspace file_space(check(H5Dget_space(dset.id()), "cannot query " + describe(loc, name)));
-  hsize_t count = values.size();
-  check_status(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &old_rows, nullptr, &count, nullptr),
-               "cannot select rows of " + describe(loc, name));
-  Dataspace mem_space(check(H5Screate_simple(1, &count, nullptr), "cannot create memory dataspace"));
-  check_status(H5Dwrite(dset.id(), H5T_NATIVE_DOUBLE, mem_space.id(), file_space.id(), H5P_DEFAULT,
-                        values.data()),
-               "cannot append to dataset " + describe(loc, name));
-}
-
 void create_external_link(hid_t loc, const std::string& name, const std::string& file, const std::string& object) {
   check_status(H5Lcreate_external(file.c_str(), object.c_str(), loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
                "cannot create link " + describe(loc, name) + " to '" + file + "'");
@@ -395,16 +365,6 @@ std::string external_link_target(hid_t loc, const std::string& name) {
 
 void delete_link(hid_t loc, const std::string& name) {
   check_status(H5Ldelete(loc, name.c_str(), H5P_DEFAULT), "cannot delete " + describe(loc, name));
-}
-
-void truncate_1d(hid_t loc, const std::string& name, hsize_t rows) {
-  Dataset dset = open_dataset(loc, name);
-  const std::vector<hsize_t> dims = dataset_dims(dset.id());
-  if (dims.size() != 1) throw std::runtime_error("HDF5: dataset " + describe(loc, name) + " is not 1-D");
-  if (dims[0] < rows)
-    throw std::runtime_error("HDF5: dataset " + describe(loc, name) + " has " + std::to_string(dims[0]) +
-                             " rows, fewer than the " + std::to_string(rows) + " to keep");
-  check_status(H5Dset_extent(dset.id(), &rows), "cannot shrink dataset " + describe(loc, name));
 }
 
 }  // namespace wgflow::h5

@@ -1,6 +1,6 @@
 #pragma once
 /// Thin RAII layer over the HDF5 C API: move-only handles that close themselves, and helpers for the
-/// few shapes of data wgflow stores (scalar/vector attributes, float64 arrays, growing 1-D columns).
+/// few shapes of data wgflow stores (scalar/vector attributes, float64 arrays, external links).
 /// Every failing HDF5 call becomes a std::runtime_error naming the object and HDF5's own reason.
 #include <hdf5.h>
 
@@ -122,13 +122,5 @@ H5T_class_t dataset_type_class(hid_t dataset);
 /// Reads a whole numeric dataset, converted to double, in row-major order.
 std::vector<double> read_dataset(hid_t dataset);
 std::vector<double> read_dataset(hid_t loc, const std::string& name);
-
-/// Creates an empty, unlimited, chunked 1-D float64 dataset.
-void create_extendible_1d(hid_t loc, const std::string& name, hsize_t chunk_rows = 1024);
-/// Appends `values` to the end of an extendible 1-D float64 dataset.
-void append_1d(hid_t loc, const std::string& name, const std::vector<double>& values);
-
-/// Shrinks an extendible 1-D dataset to its first `rows` rows (a restart drops rows past its checkpoint).
-void truncate_1d(hid_t loc, const std::string& name, hsize_t rows);
 
 }  // namespace wgflow::h5
