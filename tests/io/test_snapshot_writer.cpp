@@ -31,6 +31,15 @@ DiagnosticsRow make_row(int k) {
   return {t, k == 0 ? 0.0 : 0.1, 1.0 + 1e-15 * k, -std::log1p(t), 0.5 / (1 + k), 0.01 * k, 2.0 - t};
 }
 
+/// An output at `path` holding one snapshot (make_density(cells, 0)) and one diagnostics row.
+template <int Dim>
+void write_one_snapshot(const std::string& path, const UniformGrid<Dim>& grid, const std::string& case_name) {
+  DiagnosticsHistory history;
+  history.push_back(make_row(0));
+  SnapshotWriter<Dim> writer(path, grid, {case_name, ""}, false);
+  writer.write_snapshot(make_density(grid.num_cells(), 0), 0.0, 0, history);
+}
+
 /// True if this process holds an open file descriptor on `path`.
 bool process_has_open(const std::string& path) {
   const auto target = std::filesystem::canonical(path);
@@ -152,12 +161,7 @@ TEST_SUITE("io") {
     TempDir dir;
     const std::string path = dir.file("run.h5");
     const auto grid = make_cube_grid<2>(4, 0.0, 1.0, Boundary::periodic);
-    DiagnosticsHistory history;
-    history.push_back(make_row(0));
-    {
-      SnapshotWriter<2> writer(path, grid, {"a", ""}, false);
-      writer.write_snapshot(make_density(16, 0), 0.0, 0, history);
-    }
+    write_one_snapshot(path, grid, "a");
     REQUIRE(std::filesystem::exists(dir.file("run.xmf")));
     const std::string msg = error_of([&] { SnapshotWriter<2>(path, grid, {"b", ""}, false); });
     CHECK(msg == "output " + path + " exists; pass --overwrite to replace it");
@@ -234,12 +238,7 @@ TEST_SUITE("io") {
     TempDir dir;
     const std::string path = dir.file("run.h5");
     const auto grid = make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux);
-    DiagnosticsHistory history;
-    history.push_back(make_row(0));
-    {
-      SnapshotWriter<1> writer(path, grid, {"a", ""}, false);
-      writer.write_snapshot(make_density(4, 0), 0.0, 0, history);
-    }
+    write_one_snapshot(path, grid, "a");
     std::ofstream(dir.file("run.h5.d/notes.txt")) << "mine";
     const std::string msg = error_of([&] { SnapshotWriter<1>(path, grid, {"b", ""}, true); });
     CHECK(msg.find("holds 'notes.txt', which wgflow did not write") != std::string::npos);
@@ -259,12 +258,7 @@ TEST_SUITE("io") {
     TempDir dir;
     std::filesystem::create_directory(dir.file("a"));
     const std::string path = dir.file("a/run.h5");
-    DiagnosticsHistory history;
-    history.push_back(make_row(0));
-    {
-      SnapshotWriter<1> writer(path, make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux), {"a", ""}, false);
-      writer.write_snapshot(make_density(4, 0), 0.0, 0, history);
-    }
+    write_one_snapshot(path, make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux), "a");
     std::filesystem::copy_file(path, dir.file("moved.h5"));
     const std::string msg = error_of([&] { read_output_summary(dir.file("moved.h5")); });
     CHECK(msg.find("snapshot 000000 is stored in") != std::string::npos);
@@ -275,12 +269,7 @@ TEST_SUITE("io") {
   TEST_CASE("restart refuses an output of another format version") {
     TempDir dir;
     const std::string path = dir.file("run.h5");
-    DiagnosticsHistory history;
-    history.push_back(make_row(0));
-    {
-      SnapshotWriter<1> writer(path, make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux), {"heat", ""}, false);
-      writer.write_snapshot(make_density(4, 0), 0.0, 0, history);
-    }
+    write_one_snapshot(path, make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux), "heat");
     CHECK(read_restart_point(path).step == 0);
     {
       h5::File file = h5::open_file(path, true);
