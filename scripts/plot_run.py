@@ -10,7 +10,7 @@ Writes into OUTDIR (created if missing):
                    the last snapshot's maximum (--slices max), at up to 4 snapshots
   diagnostics.png  relative mass drift (m - m0)/m0, free energy E and dissipation -dE/dt against t,
                    one point per accepted step, snapshot times marked
-Works on a run that is still going (the output is closed between snapshots).
+Works on a run that is still going (its files are renamed into place, never written in place).
 """
 import argparse
 import os
@@ -26,7 +26,8 @@ import numpy as np  # noqa: E402
 
 
 def open_h5(path, wait=5.0):
-    """Opens the output read-only; a running wgflow holds its lock for a moment per snapshot."""
+    """Opens the output read-only, retrying for a moment if a lock is held (outputs of format 1,
+    written by older wgflow versions, were locked while a snapshot was appended)."""
     end = time.monotonic() + wait
     while True:
         try:
