@@ -82,13 +82,17 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
   }
   std::error_code ec;
   std::filesystem::remove(m_paths.xdmf, ec);  // a sidecar of an earlier run would name other snapshots
-  if (!std::filesystem::create_directory(m_paths.directory, ec))
-    throw std::runtime_error("cannot create the snapshot directory '" + m_paths.directory + "': " + ec.message());
   m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, ""};
 #ifdef WGFLOW_GIT_HASH
   m_header.git_hash = WGFLOW_GIT_HASH;
 #endif
+  // The main file first: a run killed before it exists leaves nothing but a temporary file, so the
+  // same command can simply be run again; killed after, --restart starts it afresh.
   write_main_file(DiagnosticsHistory{});
+  if (!std::filesystem::create_directory(m_paths.directory, ec)) {
+    std::filesystem::remove(m_paths.main, ec);
+    throw std::runtime_error("cannot create the snapshot directory '" + m_paths.directory + "'");
+  }
 }
 
 template <int Dim>
