@@ -132,7 +132,7 @@ TEST_SUITE("cli") {
     check_identical_outputs(dir.file("reference.h5"), dir.file("stopped.h5"));
   }
 
-  TEST_CASE("SIGKILL at random moments, inside snapshot writes too, leaves a readable output that --restart completes bit for bit") {
+  TEST_CASE("SIGKILL at random moments (inside snapshot writes too) leaves a readable output that --restart completes bit for bit") {
     // A 96² run with 40 snapshots spends about half its time writing, so uniformly random kill times
     // land inside writes (seen as temporary files left behind) as well as between them. Format 1
     // appended to one HDF5 file and lost it to 3 of 150 such kills; format 2 must lose none.
