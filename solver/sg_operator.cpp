@@ -1,5 +1,7 @@
 #include "solver/sg_operator.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,6 +9,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
+#include "grids/inplace_sweep.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/flux/scharfetter_gummel.hpp"
 
@@ -153,6 +156,13 @@ double SgOperator<Dim>::prepare(Field<Dim>& in) {
 }
 
 template <int Dim>
+double SgOperator<Dim>::prepare_stage(Field<Dim>& in) {
+  // stage_kernel left the ghosts of `in` filled (row by row, or by fill_ghosts where that is not fused)
+  if (m_interaction != nullptr) set_drift_potential(m_interaction->convolve(in));
+  return m_dt_limit;
+}
+
+template <int Dim>
 void SgOperator<Dim>::set_drift_potential(const Field<Dim>& phi_field) {
   if (m_interaction == nullptr) throw std::logic_error("SgOperator: the drift potential is V without an interaction");
   const double* phi = phi_field.data();
@@ -177,29 +187,30 @@ void SgOperator<Dim>::euler_stage(Field<Dim>& out, const Field<Dim>& in, double 
 
 namespace {
 
-/// One row of the stage: out = a·base + b·(in + Δt Σ_k (J_{i−½} − J_{i+½})/Δx_k). Both faces of a cell
-/// are evaluated by the same inline expression from the same operands, so the two cells of a face use
-/// bitwise the same flux; the loop is branch-free and vectorises. Everything it reads besides the
-/// arrays is passed by value, so stores to `o` cannot make the compiler reload it.
+/// One row of the stage: out = a·base + b·(in + Δt Σ_k (J_{i−½} − J_{i+½})/Δx_k), the old values of
+/// `in` coming through RowInputs (the array itself, or the copies of an in-place sweep). Both faces
+/// of a cell are evaluated by the same inline expression from the same operands, so the two cells of
+/// a face use bitwise the same flux; the loop is branch-free and vectorises. Everything it reads
+/// besides the arrays is passed by value, so stores to `o` cannot make the compiler reload it.
 template <int Dim, bool Constant>
-void sg_row(const double* __restrict q, const double* __restrict q0, const double* __restrict V,
+void sg_row(RowInputs<Dim> in, const double* __restrict q0, const double* __restrict V,
             std::array<const double*, Dim> sk, double* __restrict o, std::ptrdiff_t begin, int count,
             std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2, std::array<double, Dim> inv_dx2,
             double dt, [[maybe_unused]] double a, double b) {  // a = 1 − b: stage_update
-  const std::ptrdiff_t end = begin + count;
+  const double* __restrict q = in.centre;  // q[i] is cell c = begin + i
   if constexpr (Constant) {
 #pragma omp simd
-    for (std::ptrdiff_t c = begin; c < end; ++c) {
+    for (int i = 0; i < count; ++i) {
+      const std::ptrdiff_t c = begin + i;
       double rate = 0.0;  // −div J = Σ_k (J_{i−½} − J_{i+½})/Δx_k
-      for (int k = 0; k < Dim; ++k) {
-        const std::ptrdiff_t s = st[k];
-        rate += heat_face_rate(D_dx2[k], q[c - s], q[c]) - heat_face_rate(D_dx2[k], q[c], q[c + s]);
-      }
-      o[c] = stage_update(q0[c], q[c] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
+      for (int k = 0; k < Dim; ++k)
+        rate += heat_face_rate(D_dx2[k], in.lo[k][i], q[i]) - heat_face_rate(D_dx2[k], q[i], in.hi[k][i]);
+      o[c] = stage_update(q0[c], q[i] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
     }
   } else {
 #pragma omp simd
-    for (std::ptrdiff_t c = begin; c < end; ++c) {
+    for (int i = 0; i < count; ++i) {
+      const std::ptrdiff_t c = begin + i;
       double rate = 0.0;
       for (int k = 0; k < Dim; ++k) {
         const std::ptrdiff_t s = st[k];
@@ -207,10 +218,10 @@ void sg_row(const double* __restrict q, const double* __restrict q0, const doubl
         const double d_hi = (V[c + s] - V[c]) * inv_dx2[k];
         const double s_lo = sk[k][c];
         const double s_hi = sk[k][c + s];
-        rate += sg_face_rate(sg_c_plus(s_lo, d_lo), sg_c_minus(s_lo, d_lo), q[c - s], q[c]) -
-                sg_face_rate(sg_c_plus(s_hi, d_hi), sg_c_minus(s_hi, d_hi), q[c], q[c + s]);
+        rate += sg_face_rate(sg_c_plus(s_lo, d_lo), sg_c_minus(s_lo, d_lo), in.lo[k][i], q[i]) -
+                sg_face_rate(sg_c_plus(s_hi, d_hi), sg_c_minus(s_hi, d_hi), q[i], in.hi[k][i]);
       }
-      o[c] = stage_update(q0[c], q[c] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
+      o[c] = stage_update(q0[c], q[i] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
     }
   }
 }
@@ -218,16 +229,23 @@ void sg_row(const double* __restrict q, const double* __restrict q0, const doubl
 #ifdef WGFLOW_SIMD_CLONES
 /// The same row compiled for AVX2.
 template <int Dim, bool Constant>
-[[WGFLOW_TARGET_AVX2]] void sg_row_avx2(const double* __restrict q, const double* __restrict q0,
-                                        const double* __restrict V, std::array<const double*, Dim> sk,
-                                        double* __restrict o, std::ptrdiff_t begin, int count,
-                                        std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2,
+[[WGFLOW_TARGET_AVX2]] void sg_row_avx2(RowInputs<Dim> in, const double* __restrict q0, const double* __restrict V,
+                                        std::array<const double*, Dim> sk, double* __restrict o, std::ptrdiff_t begin,
+                                        int count, std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2,
                                         std::array<double, Dim> inv_dx2, double dt, double a, double b) {
-  sg_row<Dim, Constant>(q, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
+  sg_row<Dim, Constant>(in, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
 }
 #endif
 
 }  // namespace
+
+template <int Dim>
+bool SgOperator<Dim>::enable_in_place_stages() {
+  if (!m_sweep.available())
+    m_sweep = InPlaceSweep<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid,
+                                std::max(omp_get_max_threads(), omp_get_num_procs()));
+  return m_sweep.available();
+}
 
 template <int Dim>
 template <bool Constant>
@@ -246,13 +264,27 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
   const std::array<double, Dim> D_dx2 = m_D_dx2;
   const std::array<double, Dim> inv_dx2 = m_inv_dx2;
   const SimdLevel simd = simd_level();
-  parallel_for_rows(L, [&](std::size_t, std::ptrdiff_t begin, int count) {
+  auto row = [&](const RowInputs<Dim>& rin, std::ptrdiff_t begin, int count) {
 #ifdef WGFLOW_SIMD_CLONES
-      if (simd == SimdLevel::avx2)
-      return sg_row_avx2<Dim, Constant>(q, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
+    if (simd == SimdLevel::avx2)
+      return sg_row_avx2<Dim, Constant>(rin, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
 #endif
-    sg_row<Dim, Constant>(q, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
+    sg_row<Dim, Constant>(rin, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
+  };
+  if (&out == &in) {  // over its input: old values from the sweep's copies; it refills the ghosts
+    if (!m_sweep.available() || &base == &in)
+      throw std::logic_error("SgOperator: an in-place stage needs enable_in_place_stages() and a separate base");
+    m_sweep.run(o, row);
+    return;
+  }
+  // The ghosts of `out` are filled row by row while the row is in L1, so that the next stage's
+  // prepare_stage() needs no separate (in 3D strided, 12 % of a step) fill_ghosts pass.
+  const RowGhostFiller<Dim> fill_row_ghosts(L, m_grid);
+  parallel_for_rows(L, [&](std::size_t, std::ptrdiff_t begin, int count) {
+    row(RowInputs<Dim>::of_array(q, L, begin), begin, count);
+    fill_row_ghosts(o, begin, count);
   });
+  if (!fill_row_ghosts.fused()) fill_ghosts(out, m_grid);
 }
 
 template class SgOperator<1>;

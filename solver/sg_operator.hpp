@@ -14,6 +14,7 @@
 /// with a state-dependent drift frozen over a stage), in parallel passes that allocate nothing.
 #include <array>
 
+#include "grids/inplace_sweep.hpp"
 #include "solver/spatial_operator.hpp"
 
 namespace wgflow {
@@ -24,8 +25,13 @@ class SgOperator final : public SpatialOperator<Dim> {
   explicit SgOperator(const FreeEnergy<Dim>& energy);
   std::string name() const override { return "scharfetter-gummel"; }
   double prepare(Field<Dim>& in) override;
+  /// prepare() without the ghost pass: euler_stage fills the ghosts of its output row by row.
+  double prepare_stage(Field<Dim>& in) override;
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override;
+  /// In 2D and 3D (every axis ≥ 2 cells) euler_stage accepts out == in (InPlaceSweep); allocates the
+  /// sweep's per-thread scratch, about three grid slices per thread.
+  bool enable_in_place_stages() override;
 
   /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients:
   /// D B(±Pe)/Δx² of face i (the low face of cell i) at cell i's index, zeros on walls. The explicit
@@ -74,6 +80,7 @@ class SgOperator final : public SpatialOperator<Dim> {
   mutable std::array<Field<Dim>, Dim> m_c_plus;   ///< c⁺ = s + max(−d, 0), built on demand
   mutable std::array<Field<Dim>, Dim> m_c_minus;  ///< c⁻ = s + max(d, 0), built on demand
   double m_dt_limit = 0.0;
+  mutable InPlaceSweep<Dim> m_sweep;  ///< scratch of in-place stages (written by the const euler_stage)
 };
 
 }  // namespace wgflow
