@@ -16,7 +16,8 @@ namespace wgflow {
 /// 1.2e-12 in mass over 280 000 steps, SSP-RK2 6e-13, forward Euler 3e-14). The increment rounds like
 /// a forward-Euler update, and stays ≥ 0 whenever x, base ≥ 0: x − base ≥ −base, and rounding is
 /// monotone. b = 1 (stage 1, forward Euler) returns x itself.
-inline double stage_update(double base, double x, double b) { return b == 1.0 ? x : base + b * (x - base); }
+inline double stage_increment(double base, double x, double b) { return base + b * (x - base); }
+inline double stage_update(double base, double x, double b) { return b == 1.0 ? x : stage_increment(base, x, b); }
 
 enum class FluxKind { scharfetter_gummel, upwind };
 
