@@ -235,6 +235,13 @@ class TimedOperator final : public SpatialOperator<Dim> {
     prepare_seconds += omp_get_wtime() - t0;
     return limit;
   }
+  bool enable_in_place_stages() override { return m_op.enable_in_place_stages(); }
+  double prepare_stage(Field<Dim>& in) override {
+    const double t0 = omp_get_wtime();
+    const double limit = m_op.prepare_stage(in);
+    prepare_seconds += omp_get_wtime() - t0;
+    return limit;
+  }
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override {
     const double t0 = omp_get_wtime();

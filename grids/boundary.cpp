@@ -6,15 +6,19 @@ namespace wgflow {
 
 namespace {
 
+/// Source cell of ghost g ∈ {1, 2} on the low (high = false) or high side of an axis of n cells.
+int ghost_source(Boundary bc, bool high, int g, int n) {
+  if (!high) return bc == Boundary::periodic ? n - g : g - 1;
+  return bc == Boundary::periodic ? g - 1 : n - g;
+}
+
 /// Fills the ghosts of one pencil along `axis` that starts at interior cell index `first`.
 void fill_pencil(double* q, std::ptrdiff_t first, std::ptrdiff_t s, int n, Boundary bc) {
   constexpr int G = FieldLayout<1>::ghosts;
   for (int g = 1; g <= G; ++g) {
     // Low ghost -g and high ghost n-1+g.
-    const int low_src = bc == Boundary::periodic ? n - g : g - 1;
-    const int high_src = bc == Boundary::periodic ? g - 1 : n - g;
-    q[first - g * s] = q[first + low_src * s];
-    q[first + (n - 1 + g) * s] = q[first + high_src * s];
+    q[first - g * s] = q[first + ghost_source(bc, false, g, n) * s];
+    q[first + (n - 1 + g) * s] = q[first + ghost_source(bc, true, g, n) * s];
   }
 }
 
@@ -45,6 +49,49 @@ void fill_ghosts(Field<Dim>& f, const UniformGrid<Dim>& grid) {
     }
   }
 }
+
+template <int Dim>
+RowGhostFiller<Dim>::RowGhostFiller(const FieldLayout<Dim>& layout, const UniformGrid<Dim>& grid)
+    : m_layout(layout), m_bc(grid.boundary) {
+  m_fused = Dim >= 2;
+  for (int k = 0; k < Dim; ++k) m_fused = m_fused && layout.shape[k] >= 2;
+}
+
+template <int Dim>
+void RowGhostFiller<Dim>::operator()(double* q, std::ptrdiff_t begin, int count) const {
+  if constexpr (Dim >= 2) {
+    constexpr int G = FieldLayout<Dim>::ghosts;
+    const auto& L = m_layout;
+    fill_pencil(q, begin, 1, count, m_bc[0]);  // the row's x-ghosts, as fill_ghosts' axis 0
+    // The row's index along y (and z); for each ghost row of those axes whose source it is, copy
+    // its interior part (fill_ghosts fills axes ≥ 1 on pencils of interior cells only).
+    std::ptrdiff_t rest = begin - L.offset;
+    std::array<int, Dim> cell{};
+    for (int k = Dim - 1; k >= 1; --k) {
+      cell[k] = static_cast<int>(rest / L.stride[k]);
+      rest -= cell[k] * L.stride[k];
+    }
+    for (int k = 1; k < Dim; ++k) {
+      const int n = L.shape[k];
+      for (int side = 0; side < 2; ++side)
+        for (int g = 1; g <= G; ++g) {
+          if (ghost_source(m_bc[k], side == 1, g, n) != cell[k]) continue;
+          const int ghost = side == 1 ? n - 1 + g : -g;
+          double* dst = q + begin + static_cast<std::ptrdiff_t>(ghost - cell[k]) * L.stride[k];
+          const double* src = q + begin;
+          for (int i = 0; i < count; ++i) dst[i] = src[i];
+        }
+    }
+  } else {
+    (void)q;
+    (void)begin;
+    (void)count;
+  }
+}
+
+template class RowGhostFiller<1>;
+template class RowGhostFiller<2>;
+template class RowGhostFiller<3>;
 
 template void fill_ghosts<1>(Field<1>&, const UniformGrid<1>&);
 template void fill_ghosts<2>(Field<2>&, const UniformGrid<2>&);

@@ -1,5 +1,7 @@
 #include "solver/sg_operator.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,6 +9,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
+#include "grids/inplace_sweep.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/flux/scharfetter_gummel.hpp"
 
@@ -153,6 +156,13 @@ double SgOperator<Dim>::prepare(Field<Dim>& in) {
 }
 
 template <int Dim>
+double SgOperator<Dim>::prepare_stage(Field<Dim>& in) {
+  // stage_kernel left the ghosts of `in` filled (row by row, or by fill_ghosts where that is not fused)
+  if (m_interaction != nullptr) set_drift_potential(m_interaction->convolve(in));
+  return m_dt_limit;
+}
+
+template <int Dim>
 void SgOperator<Dim>::set_drift_potential(const Field<Dim>& phi_field) {
   if (m_interaction == nullptr) throw std::logic_error("SgOperator: the drift potential is V without an interaction");
   const double* phi = phi_field.data();
@@ -177,57 +187,92 @@ void SgOperator<Dim>::euler_stage(Field<Dim>& out, const Field<Dim>& in, double 
 
 namespace {
 
-/// One row of the stage: out = a·base + b·(in + Δt Σ_k (J_{i−½} − J_{i+½})/Δx_k). Both faces of a cell
-/// are evaluated by the same inline expression from the same operands, so the two cells of a face use
-/// bitwise the same flux; the loop is branch-free and vectorises. Everything it reads besides the
-/// arrays is passed by value, so stores to `o` cannot make the compiler reload it.
-template <int Dim, bool Constant>
-void sg_row(const double* __restrict q, const double* __restrict q0, const double* __restrict V,
+/// One row of the stage: out = a·base + b·(in + Δt Σ_k (J_{i−½} − J_{i+½})/Δx_k), the old values of
+/// `in` coming through RowInputs (the array itself, or the copies of an in-place sweep). Both faces
+/// of a cell are evaluated by the same inline expression from the same operands, so the two cells of
+/// a face use bitwise the same flux; the loop is branch-free and vectorises. Everything it reads
+/// besides the arrays is passed by value, so stores to `o` cannot make the compiler reload it.
+template <int Dim, bool Constant, bool Increment>
+void sg_row(RowInputs<Dim> in, const double* __restrict q0, const double* __restrict V,
             std::array<const double*, Dim> sk, double* __restrict o, std::ptrdiff_t begin, int count,
             std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2, std::array<double, Dim> inv_dx2,
-            double dt, [[maybe_unused]] double a, double b) {  // a = 1 − b: stage_update
-  const std::ptrdiff_t end = begin + count;
+            double dt, double b) {  // a = 1 − b: stage_update, split on b == 1 by the caller
+  const double* __restrict q = in.centre;  // q[i] is cell c = begin + i
+  const std::array<const double*, Dim> lo = in.lo, hi = in.hi;
   if constexpr (Constant) {
 #pragma omp simd
-    for (std::ptrdiff_t c = begin; c < end; ++c) {
+    for (int i = 0; i < count; ++i) {
+      const std::ptrdiff_t c = begin + i;
       double rate = 0.0;  // −div J = Σ_k (J_{i−½} − J_{i+½})/Δx_k
-      for (int k = 0; k < Dim; ++k) {
-        const std::ptrdiff_t s = st[k];
-        rate += heat_face_rate(D_dx2[k], q[c - s], q[c]) - heat_face_rate(D_dx2[k], q[c], q[c + s]);
-      }
-      o[c] = stage_update(q0[c], q[c] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
+#pragma GCC unroll 3
+      for (int k = 0; k < Dim; ++k)
+        rate += heat_face_rate(D_dx2[k], lo[k][i], q[i]) - heat_face_rate(D_dx2[k], q[i], hi[k][i]);
+      const double x = q[i] + dt * rate;
+      o[c] = Increment ? stage_increment(q0[c], x, b) : x;  // stage_update(q0[c], x, b)
     }
   } else {
 #pragma omp simd
-    for (std::ptrdiff_t c = begin; c < end; ++c) {
+    for (std::ptrdiff_t i = 0; i < count; ++i) {
+      const std::ptrdiff_t c = begin + i;
       double rate = 0.0;
+#pragma GCC unroll 3  // fully: a loop left inside the body stops the vectoriser (control flow)
       for (int k = 0; k < Dim; ++k) {
         const std::ptrdiff_t s = st[k];
         const double d_lo = (V[c] - V[c - s]) * inv_dx2[k];
         const double d_hi = (V[c + s] - V[c]) * inv_dx2[k];
         const double s_lo = sk[k][c];
         const double s_hi = sk[k][c + s];
-        rate += sg_face_rate(sg_c_plus(s_lo, d_lo), sg_c_minus(s_lo, d_lo), q[c - s], q[c]) -
-                sg_face_rate(sg_c_plus(s_hi, d_hi), sg_c_minus(s_hi, d_hi), q[c], q[c + s]);
+        rate += sg_face_rate(sg_c_plus(s_lo, d_lo), sg_c_minus(s_lo, d_lo), lo[k][i], q[i]) -
+                sg_face_rate(sg_c_plus(s_hi, d_hi), sg_c_minus(s_hi, d_hi), q[i], hi[k][i]);
       }
-      o[c] = stage_update(q0[c], q[c] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
+      const double x = q[i] + dt * rate;
+      o[c] = Increment ? stage_increment(q0[c], x, b) : x;  // stage_update(q0[c], x, b)
     }
   }
 }
 
 #ifdef WGFLOW_SIMD_CLONES
 /// The same row compiled for AVX2.
-template <int Dim, bool Constant>
-[[WGFLOW_TARGET_AVX2]] void sg_row_avx2(const double* __restrict q, const double* __restrict q0,
-                                        const double* __restrict V, std::array<const double*, Dim> sk,
-                                        double* __restrict o, std::ptrdiff_t begin, int count,
-                                        std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2,
-                                        std::array<double, Dim> inv_dx2, double dt, double a, double b) {
-  sg_row<Dim, Constant>(q, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
+template <int Dim, bool Constant, bool Increment>
+[[WGFLOW_TARGET_AVX2]] void sg_row_avx2(RowInputs<Dim> in, const double* __restrict q0, const double* __restrict V,
+                                        std::array<const double*, Dim> sk, double* __restrict o, std::ptrdiff_t begin,
+                                        int count, std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2,
+                                        std::array<double, Dim> inv_dx2, double dt, double b) {
+  sg_row<Dim, Constant, Increment>(in, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, b);
 }
 #endif
 
+/// Row kernel for this build and stage: stage_update's test b == 1 (forward Euler, the first stage)
+/// is taken once per row, not per cell, where it would stop the vectoriser (the increment could
+/// trap, so GCC does not if-convert it, and the loop is too large to unswitch).
+template <int Dim, bool Constant>
+auto sg_row_for(SimdLevel simd, double b) {
+  using Row = void (*)(RowInputs<Dim>, const double*, const double*, std::array<const double*, Dim>, double*,
+                       std::ptrdiff_t, int, std::array<std::ptrdiff_t, Dim>, std::array<double, Dim>,
+                       std::array<double, Dim>, double, double);
+  const bool increment = b != 1.0;
+#ifdef WGFLOW_SIMD_CLONES
+  if (simd == SimdLevel::avx2)
+    return increment ? Row(&sg_row_avx2<Dim, Constant, true>) : Row(&sg_row_avx2<Dim, Constant, false>);
+#endif
+  (void)simd;
+  return increment ? Row(&sg_row<Dim, Constant, true>) : Row(&sg_row<Dim, Constant, false>);
+}
+
 }  // namespace
+
+template <int Dim>
+bool SgOperator<Dim>::enable_in_place_stages() {
+  return Dim == 3 && !m_constant && enable_in_place_stages_always();
+}
+
+template <int Dim>
+bool SgOperator<Dim>::enable_in_place_stages_always() {
+  if (!m_sweep.available())
+    m_sweep = InPlaceSweep<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid,
+                                std::max(omp_get_max_threads(), omp_get_num_procs()));
+  return m_sweep.available();
+}
 
 template <int Dim>
 template <bool Constant>
@@ -245,14 +290,25 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
   for (int k = 0; k < Dim; ++k) st[k] = L.stride[k];
   const std::array<double, Dim> D_dx2 = m_D_dx2;
   const std::array<double, Dim> inv_dx2 = m_inv_dx2;
-  const SimdLevel simd = simd_level();
+  (void)a;  // a = 1 − b (stage_update)
+  const auto kernel = sg_row_for<Dim, Constant>(simd_level(), b);
+  auto row = [&](const RowInputs<Dim>& rin, std::ptrdiff_t begin, int count) {
+    kernel(rin, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, b);
+  };
+  if (&out == &in) {  // over its input: old values from the sweep's copies; it refills the ghosts
+    if (!m_sweep.available() || &base == &in)
+      throw std::logic_error("SgOperator: an in-place stage needs enable_in_place_stages() and a separate base");
+    m_sweep.run(o, row);
+    return;
+  }
+  // The ghosts of `out` are filled row by row while the row is in L1, so that the next stage's
+  // prepare_stage() needs no separate (in 3D strided, 12 % of a step) fill_ghosts pass.
+  const RowGhostFiller<Dim> fill_row_ghosts(L, m_grid);
   parallel_for_rows(L, [&](std::size_t, std::ptrdiff_t begin, int count) {
-#ifdef WGFLOW_SIMD_CLONES
-      if (simd == SimdLevel::avx2)
-      return sg_row_avx2<Dim, Constant>(q, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
-#endif
-    sg_row<Dim, Constant>(q, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, a, b);
+    row(RowInputs<Dim>::of_array(q, L, begin), begin, count);
+    fill_row_ghosts(o, begin, count);
   });
+  if (!fill_row_ghosts.fused()) fill_ghosts(out, m_grid);
 }
 
 template class SgOperator<1>;

@@ -14,6 +14,7 @@
 /// with a state-dependent drift frozen over a stage), in parallel passes that allocate nothing.
 #include <array>
 
+#include "grids/inplace_sweep.hpp"
 #include "solver/spatial_operator.hpp"
 
 namespace wgflow {
@@ -24,8 +25,18 @@ class SgOperator final : public SpatialOperator<Dim> {
   explicit SgOperator(const FreeEnergy<Dim>& energy);
   std::string name() const override { return "scharfetter-gummel"; }
   double prepare(Field<Dim>& in) override;
+  /// prepare() without the ghost pass: euler_stage fills the ghosts of its output row by row.
+  double prepare_stage(Field<Dim>& in) override;
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override;
+  /// In-place stages where they are needed for the memory bound of issue 7 (stages + 3 arrays): in 3D
+  /// with a potential, where qⁿ, two stage buffers, V and three face arrays would make 7. Elsewhere the
+  /// out-of-place stage is kept: the in-place sweep copies every row once more and measured 10–30 %
+  /// slower per stage at one thread (docs/benchmarks.md "In-place stages").
+  bool enable_in_place_stages() override;
+  /// In-place stages wherever the sweep can run (2D and 3D, every axis ≥ 2 cells): tests and benchmarks.
+  /// Allocates the sweep's per-thread scratch, about three grid slices per thread.
+  bool enable_in_place_stages_always();
 
   /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients:
   /// D B(±Pe)/Δx² of face i (the low face of cell i) at cell i's index, zeros on walls. The explicit
@@ -74,6 +85,7 @@ class SgOperator final : public SpatialOperator<Dim> {
   mutable std::array<Field<Dim>, Dim> m_c_plus;   ///< c⁺ = s + max(−d, 0), built on demand
   mutable std::array<Field<Dim>, Dim> m_c_minus;  ///< c⁻ = s + max(d, 0), built on demand
   double m_dt_limit = 0.0;
+  mutable InPlaceSweep<Dim> m_sweep;  ///< scratch of in-place stages (written by the const euler_stage)
 };
 
 }  // namespace wgflow

@@ -16,7 +16,8 @@ namespace wgflow {
 /// 1.2e-12 in mass over 280 000 steps, SSP-RK2 6e-13, forward Euler 3e-14). The increment rounds like
 /// a forward-Euler update, and stays ≥ 0 whenever x, base ≥ 0: x − base ≥ −base, and rounding is
 /// monotone. b = 1 (stage 1, forward Euler) returns x itself.
-inline double stage_update(double base, double x, double b) { return b == 1.0 ? x : base + b * (x - base); }
+inline double stage_increment(double base, double x, double b) { return base + b * (x - base); }
+inline double stage_update(double base, double x, double b) { return b == 1.0 ? x : stage_increment(base, x, b); }
 
 enum class FluxKind { scharfetter_gummel, upwind };
 
@@ -36,7 +37,19 @@ class SpatialOperator {
   /// keeps it non-negative: the positivity bound and, where there is diffusion, the parabolic bound.
   virtual double prepare(Field<Dim>& in) = 0;
 
-  /// out = a·base + b·(in + dt·L(in)) on the interior; `in` must have been prepared.
+  /// prepare() for a state that this operator's euler_stage has just written as `out` and nobody
+  /// has changed since (the stages of an explicit step): operators whose stage already leaves `out`
+  /// with its ghosts filled skip that pass here. Returns what prepare() returns.
+  virtual double prepare_stage(Field<Dim>& in) { return prepare(in); }
+
+  /// Whether euler_stage may be called with out and in the same field (base a different one), which
+  /// lets an explicit stepper keep one stage buffer instead of two. Call during set-up: an operator
+  /// may allocate its scratch here. Results are bitwise those of the out-of-place stage.
+  virtual bool enable_in_place_stages() { return false; }
+
+  /// out = a·base + b·(in + dt·L(in)) on the interior; `in` must have been prepared. Ghosts of `out`
+  /// may be written too (never those of `in` or `base` when out is a different field). out == in
+  /// only after enable_in_place_stages() returned true.
   virtual void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a,
                            const Field<Dim>& base, double b) const = 0;
 };

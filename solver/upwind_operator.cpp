@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include <omp.h>
 
@@ -91,14 +92,23 @@ inline void chunk_tail(const double* __restrict q, const double* __restrict q0, 
                        double* __restrict Fz, double* __restrict Sz) {
   const std::ptrdiff_t sy = Dim > 1 ? stride[Dim > 1 ? 1 : 0] : 0, sz = Dim > 2 ? stride[Dim > 2 ? 2 : 0] : 0;
   const double iy = Dim > 1 ? inv_dx2[Dim > 1 ? 1 : 0] : 0.0, iz = Dim > 2 ? inv_dx2[Dim > 2 ? 2 : 0] : 0.0;
+  // stage_update's b == 1 test once per chunk: per cell it keeps the loop from vectorising (the
+  // increment could trap, so it is not if-converted; see sg_row).
+  auto loop = [&](auto increment) {
 #pragma omp simd
-  for (int t = 0; t < m; ++t) {
-    const std::ptrdiff_t c = c0 + 1 + t;
-    double rate = fx[t] - fx[t + 1];  // −div F = Σ_k (F_{i−½} − F_{i+½})/Δx_k
-    if constexpr (Dim > 1) axis_rate<Order, ValidY>(q, c, sy, xr[t + 1], iy, theta, xi, Fy[t], Sy[t], rate);
-    if constexpr (Dim > 2) axis_rate<Order, ValidZ>(q, c, sz, xr[t + 1], iz, theta, xi, Fz[t], Sz[t], rate);
-    o[c] = stage_update(q0[c], q[c] + dt * rate, b);  // = a·q0 + b·(q + Δt rate), a = 1 − b
-  }
+    for (int t = 0; t < m; ++t) {
+      const std::ptrdiff_t c = c0 + 1 + t;
+      double rate = fx[t] - fx[t + 1];  // −div F = Σ_k (F_{i−½} − F_{i+½})/Δx_k
+      if constexpr (Dim > 1) axis_rate<Order, ValidY>(q, c, sy, xr[t + 1], iy, theta, xi, Fy[t], Sy[t], rate);
+      if constexpr (Dim > 2) axis_rate<Order, ValidZ>(q, c, sz, xr[t + 1], iz, theta, xi, Fz[t], Sz[t], rate);
+      const double x = q[c] + dt * rate;
+      o[c] = decltype(increment)::value ? stage_increment(q0[c], x, b) : x;  // stage_update(q0[c], x, b)
+    }
+  };
+  if (b == 1.0)
+    loop(std::false_type{});
+  else
+    loop(std::true_type{});
 }
 
 /// One row of the fused stage. x-faces: ξ and the reconstructed q^E, q^W of each cell are formed once

@@ -24,7 +24,7 @@ std::string to_string(ExplicitScheme scheme) {
 
 template <int Dim>
 ExplicitRk<Dim>::ExplicitRk(SpatialOperator<Dim>& op, ExplicitScheme scheme, double cfl, const FieldLayout<Dim>& layout)
-    : m_op(op), m_scheme(scheme), m_cfl(cfl), m_buffer{Field<Dim>(layout), Field<Dim>(layout)} {
+    : m_op(op), m_scheme(scheme), m_cfl(cfl) {
   switch (scheme) {  // Shu–Osher coefficients
     case ExplicitScheme::euler:
       m_num_stages = 1;
@@ -41,20 +41,25 @@ ExplicitRk<Dim>::ExplicitRk(SpatialOperator<Dim>& op, ExplicitScheme scheme, dou
       m_stages = {{{0.0, 1.0}, {0.75, 0.25}, {1.0 - 2.0 / 3.0, 2.0 / 3.0}}};
       break;
   }
+  // Peak memory (issue 7: ≤ stages + 3 grid arrays): with in-place stages the step holds qⁿ and one
+  // buffer instead of qⁿ and two.
+  m_in_place = m_num_stages > 1 && m_op.enable_in_place_stages();
+  m_buffer[0] = Field<Dim>(layout);
+  if (!m_in_place) m_buffer[1] = Field<Dim>(layout);
 }
 
 template <int Dim>
 bool ExplicitRk<Dim>::run_stages(Field<Dim>& q, double dt, bool check_limits, double& violated_limit) {
   for (int j = 0; j < m_num_stages; ++j) {
-    Field<Dim>& in = j == 0 ? q : m_buffer[static_cast<std::size_t>((j - 1) % 2)];
+    Field<Dim>& in = j == 0 ? q : m_buffer[out_buffer(j - 1)];
     if (j > 0) {
-      const double limit = m_op.prepare(in);
+      const double limit = m_op.prepare_stage(in);  // `in` is the previous stage's output
       if (check_limits && dt > limit) {
         violated_limit = limit;
         return false;
       }
     }
-    m_op.euler_stage(m_buffer[static_cast<std::size_t>(j % 2)], in, dt, m_stages[static_cast<std::size_t>(j)].a, q,
+    m_op.euler_stage(m_buffer[out_buffer(j)], in, dt, m_stages[static_cast<std::size_t>(j)].a, q,
                      m_stages[static_cast<std::size_t>(j)].b);
   }
   return true;
@@ -90,7 +95,7 @@ StepReport ExplicitRk<Dim>::step(Field<Dim>& q, double t, double t_stop) {
     report.reached_stop = false;
     m_op.prepare(q);  // ξ now belongs to a stage state; restore qⁿ's
   }
-  q.swap(m_buffer[static_cast<std::size_t>((m_num_stages - 1) % 2)]);
+  q.swap(m_buffer[result()]);
   report.dt = dt;
   return report;
 }
@@ -100,7 +105,7 @@ void ExplicitRk<Dim>::step_fixed(Field<Dim>& q, double dt) {
   double unused = 0.0;
   m_op.prepare(q);
   run_stages(q, dt, false, unused);
-  q.swap(m_buffer[static_cast<std::size_t>((m_num_stages - 1) % 2)]);
+  q.swap(m_buffer[result()]);
 }
 
 template class ExplicitRk<1>;

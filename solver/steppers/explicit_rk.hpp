@@ -34,7 +34,7 @@ class ExplicitRk final : public TimeStepper<Dim> {
 
  private:
   /// Runs all stages from q (already prepared); returns false, with the violated stage's limit, if a
-  /// stage state needs a smaller step. On success the new state is in m_buffer[(stages − 1) % 2].
+  /// stage state needs a smaller step. On success the new state is in m_buffer[result()].
   bool run_stages(Field<Dim>& q, double dt, bool check_limits, double& violated_limit);
 
   struct Stage {
@@ -45,7 +45,13 @@ class ExplicitRk final : public TimeStepper<Dim> {
   double m_cfl;
   int m_num_stages;
   std::array<Stage, 3> m_stages{};
-  std::array<Field<Dim>, 2> m_buffer;
+  /// Buffer that stage j writes (j = 0 … stages − 1) and, for j ≥ 1, reads: stages after the first
+  /// run in place in m_buffer[0] when the operator allows it (qⁿ stays untouched for base and for a
+  /// retry), else they alternate between two buffers.
+  std::size_t out_buffer(int j) const { return m_in_place ? 0 : static_cast<std::size_t>(j % 2); }
+  std::size_t result() const { return out_buffer(m_num_stages - 1); }
+  bool m_in_place = false;
+  std::array<Field<Dim>, 2> m_buffer;  ///< [1] stays empty with in-place stages (one array less)
 };
 
 }  // namespace wgflow
