@@ -2,7 +2,7 @@
 # Runs the kernel benchmark sweep: SG (heat, Fokker–Planck) and upwind porous medium, SSP-RK3 steps on
 # 1D/2D/3D grids from in-cache to out-of-cache sizes, for 1..P threads, next to a STREAM triad
 # measured by the same program. Writes docs/benchmarks.{csv,json,png} and the result tables in
-# docs/benchmarks.md. About 4 minutes on 2 cores. Extra arguments go to wgflow_bench, e.g.
+# docs/benchmarks.md. One to two minutes on 2 cores. Extra arguments go to wgflow_bench, e.g.
 #   ./scripts/bench.sh --kernels porous --dims 2      (see ./build/benchmarks/wgflow_bench --help)
 # Numbers are only as quiet as the machine: the load average is printed and recorded in the output.
 set -euo pipefail
