@@ -72,7 +72,8 @@ TEST_SUITE("cli") {
     const Result info = run_wgflow(dir, {"info", "p.h5"});
     CHECK(info.code == 0);
     for (const char* part : {"case        porous-medium", "2D", "20 20", "snapshots   5, t = 0 ... 0.1", "max relative drift",
-                             "0 increases", "min q       0"})
+                             "0 increases", "min q       0", "(format 2,", "files       p.h5, p.h5.d/ (one file per snapshot), p.xmf",
+                             "(last snapshot)"})
       CHECK_MESSAGE(contains(info.out, part), "info lacks '" << part << "':\n" << info.out);
     const Result missing = run_wgflow(dir, {"info", "nofile.h5"});
     CHECK(missing.code == 2);
