@@ -1,5 +1,6 @@
 #include "io/h5.hpp"
 
+#include <limits>
 #include <mutex>
 #include <utility>
 #include <stdexcept>
@@ -304,6 +305,29 @@ Dataset write_dataset(hid_t loc, const std::string& name, const std::vector<hsiz
   check_status(H5Dwrite(dset.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
                "cannot write dataset " + describe(loc, name));
   return dset;
+}
+
+Dataset write_virtual_1d(hid_t loc, const std::string& name, const std::vector<VirtualPiece>& pieces) {
+  hsize_t total = 0;
+  for (const VirtualPiece& p : pieces) total += p.rows;
+  if (total == 0) return write_dataset(loc, name, {0}, nullptr);
+  Dataspace space(check(H5Screate_simple(1, &total, nullptr), "cannot create dataspace for " + describe(loc, name)));
+  PropList dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "cannot create dataset properties"));
+  const double missing = std::numeric_limits<double>::quiet_NaN();
+  check_status(H5Pset_fill_value(dcpl.id(), H5T_NATIVE_DOUBLE, &missing), "cannot set fill value");
+  hsize_t first = 0;
+  for (const VirtualPiece& p : pieces) {
+    if (p.rows == 0) continue;
+    Dataspace source(check(H5Screate_simple(1, &p.rows, nullptr), "cannot create dataspace for " + p.file));
+    check_status(H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, &first, nullptr, &p.rows, nullptr),
+                 "cannot select rows of " + describe(loc, name));
+    check_status(H5Pset_virtual(dcpl.id(), space.id(), p.file.c_str(), p.dataset.c_str(), source.id()),
+                 "cannot map " + p.file + ":" + p.dataset + " into " + describe(loc, name));
+    first += p.rows;
+  }
+  check_status(H5Sselect_all(space.id()), "cannot select " + describe(loc, name));
+  return Dataset(check(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+                       "cannot create virtual dataset " + describe(loc, name)));
 }
 
 std::vector<hsize_t> dataset_dims(hid_t dataset) {

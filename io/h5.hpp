@@ -115,6 +115,16 @@ std::vector<long> read_long_vector_attribute(hid_t obj, const std::string& name)
 /// Creates a contiguous float64 dataset of shape `dims` (row-major, last index fastest) holding `data`.
 Dataset write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                    const double* data);
+/// One piece of a virtual 1-D dataset: the whole 1-D dataset `dataset` (of `rows` rows) in `file`
+/// (relative paths are looked up next to the file holding the virtual dataset first).
+struct VirtualPiece {
+  std::string file;
+  std::string dataset;
+  hsize_t rows = 0;
+};
+/// Creates a 1-D float64 virtual dataset (HDF5 VDS) that reads as the pieces one after the other;
+/// rows whose source cannot be opened read as NaN. No pieces: an empty ordinary dataset.
+Dataset write_virtual_1d(hid_t loc, const std::string& name, const std::vector<VirtualPiece>& pieces);
 /// Current shape of a dataset.
 std::vector<hsize_t> dataset_dims(hid_t dataset);
 /// HDF5 type class (H5T_FLOAT, H5T_INTEGER, ...) of a dataset's element type.

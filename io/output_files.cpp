@@ -31,7 +31,7 @@ long snapshot_index_of(const std::string& name) {
 /// Names wgflow writes into the snapshot directory.
 bool is_ours(const std::string& name) {
   const std::string base = ends_with(name, ".tmp") ? name.substr(0, name.size() - 4) : name;
-  return snapshot_index_of(base) >= 0 || base == "checkpoint.h5";
+  return snapshot_index_of(base) >= 0 || base == "checkpoint.h5" || base == "diagnostics-tail.h5";
 }
 
 /// fsync of a file or directory; failures are errors only for files (some file systems refuse
@@ -62,6 +62,12 @@ std::string OutputPaths::snapshot_relative(int index) const {
 }
 
 std::string OutputPaths::checkpoint() const { return directory + "/checkpoint.h5"; }
+
+std::string OutputPaths::diagnostics_tail() const { return directory + "/diagnostics-tail.h5"; }
+
+std::string OutputPaths::diagnostics_tail_relative() const {
+  return fs::path(directory).filename().string() + "/diagnostics-tail.h5";
+}
 
 OutputPaths output_paths(const std::string& main_path) {
   OutputPaths p;

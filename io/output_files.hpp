@@ -1,9 +1,12 @@
 #pragma once
 /// The files of one run's output and how they change without ever being half-written.
 ///
-///     run.h5                 main file: metadata, /grid, /diagnostics, /steps/NNNNNN = external links
-///     run.h5.d/NNNNNN.h5     one file per snapshot, written once and never opened for writing again
+///     run.h5                 main file: metadata, /grid, /steps/NNNNNN = external links, and
+///                            /diagnostics as virtual datasets over the pieces below
+///     run.h5.d/NNNNNN.h5     one file per snapshot (and the diagnostics rows since the previous one),
+///                            written once and never opened for writing again
 ///     run.h5.d/checkpoint.h5 the state at a SIGINT/SIGTERM
+///     run.h5.d/diagnostics-tail.h5  diagnostics rows after the last snapshot (at a stop)
 ///     run.xmf                XDMF sidecar pointing at the snapshot files
 ///
 /// Every file is written under a temporary name, synced and renamed into place, so a reader (or a
@@ -26,6 +29,9 @@ struct OutputPaths {
   /// The same file as the main file and the sidecar name it: "run.h5.d/000003.h5" (both sit in "dir").
   std::string snapshot_relative(int index) const;
   std::string checkpoint() const;
+  std::string diagnostics_tail() const;
+  /// Relative to the main file's directory, as the main file names it.
+  std::string diagnostics_tail_relative() const;
 };
 
 OutputPaths output_paths(const std::string& main_path);

@@ -4,43 +4,13 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "io/diagnostics_columns.hpp"
 #include "io/h5.hpp"
 #include "io/initial_file.hpp"
 
 namespace wgflow {
 
 namespace {
-
-constexpr const char* k_diagnostics_columns[] = {"time", "dt", "mass", "energy", "dissipation", "min",
-                                                 "max"};
-
-/// Columns only f-divergence runs fill (their rows are not NaN): written when the first row has one.
-struct OptionalColumn {
-  const char* name;
-  double DiagnosticsRow::*field;
-};
-constexpr OptionalColumn k_optional_columns[] = {{"l1_to_target", &DiagnosticsRow::l1_to_target},
-                                                 {"w2_to_target", &DiagnosticsRow::w2_to_target}};
-
-void write_column(hid_t group, const char* name, const std::vector<DiagnosticsRow>& rows,
-                  double DiagnosticsRow::*field) {
-  std::vector<double> values(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) values[i] = rows[i].*field;
-  h5::write_dataset(group, name, {values.size()}, values.data());
-}
-
-/// /diagnostics: one column per quantity, one row per accepted step.
-void write_diagnostics(hid_t file, const std::vector<DiagnosticsRow>& rows) {
-  h5::Group group = h5::create_group(file, "diagnostics");
-  constexpr double DiagnosticsRow::*fields[] = {&DiagnosticsRow::time,        &DiagnosticsRow::dt,
-                                                &DiagnosticsRow::mass,        &DiagnosticsRow::energy,
-                                                &DiagnosticsRow::dissipation, &DiagnosticsRow::min,
-                                                &DiagnosticsRow::max};
-  for (std::size_t c = 0; c < 7; ++c) write_column(group.id(), k_diagnostics_columns[c], rows, fields[c]);
-  for (const OptionalColumn& column : k_optional_columns)
-    if (!rows.empty() && !std::isnan(rows.front().*column.field))
-      write_column(group.id(), column.name, rows, column.field);
-}
 
 template <class T, std::size_t N>
 std::vector<T> reversed(const std::array<T, N>& a) {
@@ -88,7 +58,7 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
 #endif
   // The main file first: a run killed before it exists leaves nothing but a temporary file, so the
   // same command can simply be run again; killed after, --restart starts it afresh.
-  write_main_file(DiagnosticsHistory{});
+  write_main_file();
   if (!std::filesystem::create_directory(m_paths.directory, ec)) {
     std::filesystem::remove(m_paths.main, ec);
     throw std::runtime_error("cannot create the snapshot directory '" + m_paths.directory + "'");
@@ -103,26 +73,40 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
       resume.keep_snapshots > static_cast<int>(summary.snapshot_times.size()))
     throw std::logic_error("SnapshotWriter: cannot keep more than " + path + " holds");
   m_header = {summary.case_name, summary.config_text, summary.version, summary.git_hash};
+  if (resume.keep_rows > 0) m_columns = diagnostics_columns(summary.diagnostics.rows.front());
   {
     h5::File file = h5::open_file(path, false);
     for (int i = 0; i < resume.keep_snapshots; ++i) {
-      h5::Group snapshot = h5::open_group(file.id(), "/steps/" + snapshot_group_name(i));
+      const std::string group = "/steps/" + snapshot_group_name(i);
+      h5::Group snapshot = h5::open_group(file.id(), group);
       m_snapshots.push_back({m_paths.snapshot_relative(i), "/density", summary.snapshot_times[i],
                              h5::read_double_attribute(snapshot.id(), "mass"),
                              h5::read_double_attribute(snapshot.id(), "energy")});
+      h5::Dataset rows = h5::open_dataset(file.id(), group + "/diagnostics/time");
+      m_snapshot_rows.push_back(h5::dataset_dims(rows.id()).at(0));
+      m_rows_in_snapshots += m_snapshot_rows.back();
     }
   }
-  DiagnosticsHistory kept;
-  kept.rows.assign(summary.diagnostics.rows.begin(),
-                   summary.diagnostics.rows.begin() + static_cast<long>(resume.keep_rows));
-  write_main_file(kept);  // first, so that nothing links the leftovers removed next
-  m_rows_written = kept.size();
+  // Rows after the last kept snapshot (a SIGINT/SIGTERM stop) are in the tail file written then.
+  if (resume.keep_rows < m_rows_in_snapshots)
+    throw std::logic_error("SnapshotWriter: " + path + "'s snapshots hold more diagnostics rows than its restart point");
+  m_tail_rows = resume.keep_rows - m_rows_in_snapshots;
+  if (m_tail_rows > 0) {
+    h5::File tail = h5::open_file(m_paths.diagnostics_tail(), false);
+    h5::Dataset rows = h5::open_dataset(tail.id(), "/diagnostics/time");
+    if (static_cast<std::size_t>(h5::read_long_attribute(tail.id(), "first_row")) != m_rows_in_snapshots ||
+        h5::dataset_dims(rows.id()).at(0) < m_tail_rows)
+      throw std::runtime_error(m_paths.diagnostics_tail() + " does not hold the diagnostics rows " +
+                               std::to_string(m_rows_in_snapshots) + " to " + std::to_string(resume.keep_rows - 1) +
+                               " of the restart point");
+  }
+  write_main_file();  // first, so that nothing links the leftovers removed next
   remove_leftovers(m_paths, resume.keep_snapshots);
   write_xdmf(m_paths.xdmf, xdmf_geometry(m_grid), m_snapshots);
 }
 
 template <int Dim>
-void SnapshotWriter<Dim>::write_main_file(const DiagnosticsHistory& history) const {
+void SnapshotWriter<Dim>::write_main_file() const {
   const std::string temporary = m_paths.main + ".tmp";
   {
     h5::File file = h5::create_file(temporary);
@@ -136,7 +120,10 @@ void SnapshotWriter<Dim>::write_main_file(const DiagnosticsHistory& history) con
     h5::Group steps = h5::create_group(file.id(), "steps");
     for (int i = 0; i < snapshots_written(); ++i)
       h5::create_external_link(steps.id(), snapshot_group_name(i), m_paths.snapshot_relative(i), "/");
-    write_diagnostics(file.id(), history.rows);
+    std::vector<DiagnosticsPiece> pieces;
+    for (int i = 0; i < snapshots_written(); ++i) pieces.push_back({m_paths.snapshot_relative(i), m_snapshot_rows[i]});
+    if (m_tail_rows > 0) pieces.push_back({m_paths.diagnostics_tail_relative(), m_tail_rows});
+    write_diagnostics_view(file.id(), pieces, m_columns.empty() ? diagnostics_columns(DiagnosticsRow{}) : m_columns);
   }
   publish_file(temporary, m_paths.main);
 }
@@ -160,11 +147,10 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
                              " non-finite values, first at flat index " + std::to_string(first_bad));
   if (history.size() == 0)
     throw std::logic_error("SnapshotWriter: write_snapshot needs the diagnostics row of this state");
-  if (history.size() < m_rows_written)
-    throw std::logic_error("SnapshotWriter: diagnostics history shrank from " + std::to_string(m_rows_written) +
-                           " to " + std::to_string(history.size()) + " rows");
+  check_history(history);
 
   const int index = snapshots_written();
+  if (m_columns.empty()) m_columns = diagnostics_columns(history.rows.front());
   const DiagnosticsRow& row = history.back();
   const std::string final_path = m_paths.snapshot(index);
   const std::string temporary = final_path + ".tmp";
@@ -179,28 +165,56 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
     h5::write_attribute(file.id(), "mass", row.mass);
     h5::write_attribute(file.id(), "energy", row.energy);
     if (!stepper_state.empty()) h5::write_attribute(file.id(), "stepper_state", stepper_state);
+    write_diagnostics_rows(file.id(), history.rows, m_rows_in_snapshots, history.size(), m_columns);
   }
   publish_file(temporary, final_path);
 
+  const std::size_t tail_rows = m_tail_rows;
   m_snapshots.push_back({m_paths.snapshot_relative(index), "/density", time, row.mass, row.energy});
+  m_snapshot_rows.push_back(history.size() - m_rows_in_snapshots);
+  m_tail_rows = 0;  // the snapshot's own rows include them
   try {
-    write_main_file(history);
+    write_main_file();
   } catch (...) {
     m_snapshots.pop_back();
+    m_snapshot_rows.pop_back();
+    m_tail_rows = tail_rows;
     throw;
   }
-  m_rows_written = history.size();
+  m_rows_in_snapshots = history.size();
   write_xdmf(m_paths.xdmf, xdmf_geometry(m_grid), m_snapshots);
 }
 
 template <int Dim>
 void SnapshotWriter<Dim>::flush_diagnostics(const DiagnosticsHistory& history) {
-  if (history.size() == m_rows_written) return;
-  if (history.size() < m_rows_written)
-    throw std::logic_error("SnapshotWriter: diagnostics history shrank from " + std::to_string(m_rows_written) +
-                           " to " + std::to_string(history.size()) + " rows");
-  write_main_file(history);
-  m_rows_written = history.size();
+  check_history(history);
+  const std::size_t tail_rows = history.size() - m_rows_in_snapshots;
+  if (tail_rows == m_tail_rows) return;
+  if (m_columns.empty()) m_columns = diagnostics_columns(history.rows.front());
+  const std::string final_path = m_paths.diagnostics_tail();
+  const std::string temporary = final_path + ".tmp";
+  {
+    h5::File file = h5::create_file(temporary);
+    h5::write_attribute(file.id(), "first_row", static_cast<long>(m_rows_in_snapshots));
+    write_diagnostics_rows(file.id(), history.rows, m_rows_in_snapshots, history.size(), m_columns);
+  }
+  publish_file(temporary, final_path);
+  const std::size_t previous = m_tail_rows;
+  m_tail_rows = tail_rows;
+  try {
+    write_main_file();
+  } catch (...) {
+    m_tail_rows = previous;
+    throw;
+  }
+}
+
+template <int Dim>
+void SnapshotWriter<Dim>::check_history(const DiagnosticsHistory& history) const {
+  if (history.size() < m_rows_in_snapshots + m_tail_rows)
+    throw std::logic_error("SnapshotWriter: diagnostics history shrank from " +
+                           std::to_string(m_rows_in_snapshots + m_tail_rows) + " to " + std::to_string(history.size()) +
+                           " rows");
 }
 
 template class SnapshotWriter<1>;

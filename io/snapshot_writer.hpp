@@ -1,8 +1,9 @@
 #pragma once
 /// Writes a run's output (layout in io/output_files.hpp and the README, "Output format") and keeps
-/// its XDMF sidecar current. Each snapshot goes to a file of its own, and the main file is rebuilt
-/// from memory and renamed into place after it, so a run killed at any moment leaves a main file
-/// that lists exactly the snapshots completed before the kill, and readers never see a partial file.
+/// its XDMF sidecar current. Each snapshot goes to a file of its own (with the diagnostics rows since
+/// the previous one), and the main file is rebuilt from memory and renamed into place after it, so a
+/// run killed at any moment leaves a main file that lists exactly the snapshots completed before the
+/// kill, and readers never see a partial file. The rebuild costs O(snapshots), not O(steps).
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -37,11 +38,12 @@ class SnapshotWriter {
   SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume);
 
   /// Writes snapshot NNNNNN (density in dataset order, x fastest; attributes time, step, mass and
-  /// energy, the last two from history.back()), then the main file with every history row, then
-  /// the .xmf. Throws on NaN/Inf in `density` (writing nothing), a size mismatch or an empty history.
+  /// energy, the last two from history.back(); the diagnostics rows since the previous snapshot),
+  /// then the main file, then the .xmf. Throws on NaN/Inf in `density` (writing nothing), a size
+  /// mismatch or an empty history.
   void write_snapshot(const std::vector<double>& density, double time, long step,
                       const DiagnosticsHistory& history, const std::vector<double>& stepper_state = {});
-  /// Rewrites the main file with every history row (the rows after the last snapshot included).
+  /// Makes the rows after the last snapshot part of the output (the tail file, then the main file).
   void flush_diagnostics(const DiagnosticsHistory& history);
 
   int snapshots_written() const { return static_cast<int>(m_snapshots.size()); }
@@ -54,13 +56,18 @@ class SnapshotWriter {
   struct Header {
     std::string case_name, config_text, version, git_hash;
   };
-  void write_main_file(const DiagnosticsHistory& history) const;
+  /// The main file: metadata, grid, links to the snapshots, diagnostics as views of their pieces.
+  void write_main_file() const;
+  void check_history(const DiagnosticsHistory& history) const;
 
   OutputPaths m_paths;
   UniformGrid<Dim> m_grid;
   Header m_header;
   std::vector<XdmfSnapshot> m_snapshots;
-  std::size_t m_rows_written = 0;
+  std::vector<std::string> m_columns;       ///< diagnostics columns, fixed by the run's first row
+  std::vector<std::size_t> m_snapshot_rows;  ///< diagnostics rows stored in each snapshot file
+  std::size_t m_rows_in_snapshots = 0;       ///< their sum
+  std::size_t m_tail_rows = 0;               ///< rows after the last snapshot, in the tail file
 };
 
 }  // namespace wgflow

@@ -119,7 +119,18 @@ void check_round_trip(const UniformGrid<Dim>& grid, const std::vector<long>& sha
   // One file per snapshot, linked from the main file; nothing else, no temporary left behind.
   CHECK(h5::external_link_target(file.id(), "/steps/000001") == "run.h5.d/000001.h5");
   CHECK(dir.listing() == std::vector<std::string>{"run.h5", "run.h5.d", "run.xmf"});
-  CHECK(dir.listing("run.h5.d") == std::vector<std::string>{"000000.h5", "000001.h5", "000002.h5"});
+  CHECK(dir.listing("run.h5.d") ==
+        std::vector<std::string>{"000000.h5", "000001.h5", "000002.h5", "diagnostics-tail.h5"});
+  // Each snapshot file holds the diagnostics rows since the previous snapshot (the tail file the row
+  // after the last); the main file's columns are views of those pieces, rebuilt in O(snapshots).
+  const std::vector<std::size_t> piece_rows{1, 2, 2};
+  std::size_t row = 0;
+  for (int k = 0; k < 3; ++k) {
+    h5::Dataset piece = h5::open_dataset(file.id(), "/steps/" + snapshot_group_name(k) + "/diagnostics/mass");
+    const std::vector<double> values = h5::read_dataset(piece.id());
+    REQUIRE(values.size() == piece_rows[k]);
+    for (double v : values) CHECK(same_bits(v, history.rows[row++].mass));
+  }
 
   // Sidecar: three grids pointing at the three snapshot files.
   const std::string xmf = wgflow::io_test::read_text(dir.file("run.xmf"));
