@@ -28,10 +28,17 @@ long snapshot_index_of(const std::string& name) {
   return std::stol(digits);
 }
 
+/// Index of a block file name "diagnostics-block-NNNNNN.h5", or -1 for other names.
+long block_index_of(const std::string& name) {
+  const std::string prefix = "diagnostics-block-";
+  return name.rfind(prefix, 0) == 0 ? snapshot_index_of(name.substr(prefix.size())) : -1;
+}
+
 /// Names wgflow writes into the snapshot directory.
 bool is_ours(const std::string& name) {
   const std::string base = ends_with(name, ".tmp") ? name.substr(0, name.size() - 4) : name;
-  return snapshot_index_of(base) >= 0 || base == "checkpoint.h5" || base == "diagnostics-tail.h5";
+  return snapshot_index_of(base) >= 0 || block_index_of(base) >= 0 || base == "checkpoint.h5" ||
+         base == "diagnostics-tail.h5";
 }
 
 /// fsync of a file or directory; failures are errors only for files (some file systems refuse
@@ -64,6 +71,14 @@ std::string OutputPaths::snapshot_relative(int index) const {
 std::string OutputPaths::checkpoint() const { return directory + "/checkpoint.h5"; }
 
 std::string OutputPaths::diagnostics_tail() const { return directory + "/diagnostics-tail.h5"; }
+
+std::string OutputPaths::diagnostics_block(int index) const {
+  return directory + "/diagnostics-block-" + snapshot_group_name(index) + ".h5";
+}
+
+std::string OutputPaths::diagnostics_block_relative(int index) const {
+  return fs::path(directory).filename().string() + "/diagnostics-block-" + snapshot_group_name(index) + ".h5";
+}
 
 std::string OutputPaths::diagnostics_tail_relative() const {
   return fs::path(directory).filename().string() + "/diagnostics-tail.h5";
@@ -105,14 +120,15 @@ void remove_output(const OutputPaths& paths) {
   fs::remove(paths.xdmf, ec);
 }
 
-void remove_leftovers(const OutputPaths& paths, int first_unlisted) {
+void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_unlisted_block) {
   std::error_code ec;
   fs::remove(paths.main + ".tmp", ec);
   fs::remove(paths.xdmf + ".tmp", ec);
   std::vector<fs::path> doomed;
   for (const fs::directory_entry& entry : fs::directory_iterator(paths.directory, ec)) {
     const std::string name = entry.path().filename().string();
-    if ((ends_with(name, ".tmp") && is_ours(name)) || snapshot_index_of(name) >= first_unlisted)
+    if ((ends_with(name, ".tmp") && is_ours(name)) || snapshot_index_of(name) >= first_unlisted ||
+        block_index_of(name) >= first_unlisted_block)
       doomed.push_back(entry.path());
   }
   for (const fs::path& file : doomed) fs::remove(file, ec);

@@ -5,6 +5,8 @@
 ///                            /diagnostics as virtual datasets over the pieces below
 ///     run.h5.d/NNNNNN.h5     one file per snapshot (and the diagnostics rows since the previous one),
 ///                            written once and never opened for writing again
+///     run.h5.d/diagnostics-block-NNNNNN.h5  the diagnostics rows of 64 snapshot files together, so
+///                            the main file's views need O(snapshots/64 + 64) pieces
 ///     run.h5.d/checkpoint.h5 the state at a SIGINT/SIGTERM
 ///     run.h5.d/diagnostics-tail.h5  diagnostics rows after the last snapshot (at a stop)
 ///     run.xmf                XDMF sidecar pointing at the snapshot files
@@ -30,6 +32,8 @@ struct OutputPaths {
   std::string snapshot_relative(int index) const;
   std::string checkpoint() const;
   std::string diagnostics_tail() const;
+  std::string diagnostics_block(int index) const;
+  std::string diagnostics_block_relative(int index) const;
   /// Relative to the main file's directory, as the main file names it.
   std::string diagnostics_tail_relative() const;
 };
@@ -43,9 +47,10 @@ bool output_exists(const OutputPaths& paths);
 /// std::runtime_error, deleting nothing, if the directory holds a file wgflow does not write there.
 void remove_output(const OutputPaths& paths);
 
-/// Removes what a killed run can leave behind: temporary files, and snapshot files numbered
-/// `first_unlisted` or higher (written but never linked from the main file).
-void remove_leftovers(const OutputPaths& paths, int first_unlisted);
+/// Removes what a killed run can leave behind: temporary files, snapshot files numbered
+/// `first_unlisted` or higher (written but never linked from the main file), and diagnostics block
+/// files numbered `first_unlisted_block` or higher.
+void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_unlisted_block);
 
 /// Makes the finished file `temporary` durable (fsync) and renames it to `final`, then syncs the
 /// directory. Throws std::runtime_error naming both paths on failure (and removes `temporary`).

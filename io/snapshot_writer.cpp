@@ -40,6 +40,16 @@ void write_grid(hid_t file, const UniformGrid<Dim>& grid) {
   h5::write_attribute(group.id(), "boundary", boundaries);
 }
 
+/// Snapshot files whose diagnostics rows are also written together into one block file, so that the
+/// main file's views map O(snapshots / 64 + 64) pieces instead of one per snapshot.
+constexpr int k_snapshots_per_block = 64;
+
+/// Rows of /diagnostics/time in `path` (a block, snapshot or tail file).
+std::size_t diagnostics_rows_in(hid_t file) {
+  h5::Dataset rows = h5::open_dataset(file, "/diagnostics/time");
+  return static_cast<std::size_t>(h5::dataset_dims(rows.id()).at(0));
+}
+
 }  // namespace
 
 template <int Dim>
@@ -82,10 +92,20 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
       m_snapshots.push_back({m_paths.snapshot_relative(i), "/density", summary.snapshot_times[i],
                              h5::read_double_attribute(snapshot.id(), "mass"),
                              h5::read_double_attribute(snapshot.id(), "energy")});
-      h5::Dataset rows = h5::open_dataset(file.id(), group + "/diagnostics/time");
-      m_snapshot_rows.push_back(h5::dataset_dims(rows.id()).at(0));
+      h5::Group rows_of(h5::open_group(file.id(), group));
+      m_snapshot_rows.push_back(diagnostics_rows_in(rows_of.id()));
       m_rows_in_snapshots += m_snapshot_rows.back();
     }
+  }
+  for (int b = 0; b < resume.keep_snapshots / k_snapshots_per_block; ++b) {
+    std::size_t rows = 0;
+    for (int i = b * k_snapshots_per_block; i < (b + 1) * k_snapshots_per_block; ++i) rows += m_snapshot_rows[i];
+    h5::File block = h5::open_file(m_paths.diagnostics_block(b), false);
+    if (diagnostics_rows_in(block.id()) != rows)
+      throw std::runtime_error(m_paths.diagnostics_block(b) + " does not hold the diagnostics rows of snapshots " +
+                               std::to_string(b * k_snapshots_per_block) + " to " +
+                               std::to_string((b + 1) * k_snapshots_per_block - 1));
+    m_block_rows.push_back(rows);
   }
   // Rows after the last kept snapshot (a SIGINT/SIGTERM stop) are in the tail file written then.
   if (resume.keep_rows < m_rows_in_snapshots)
@@ -101,7 +121,7 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
                                " of the restart point");
   }
   write_main_file();  // first, so that nothing links the leftovers removed next
-  remove_leftovers(m_paths, resume.keep_snapshots);
+  remove_leftovers(m_paths, resume.keep_snapshots, static_cast<int>(m_block_rows.size()));
   write_xdmf(m_paths.xdmf, xdmf_geometry(m_grid), m_snapshots);
 }
 
@@ -121,7 +141,10 @@ void SnapshotWriter<Dim>::write_main_file() const {
     for (int i = 0; i < snapshots_written(); ++i)
       h5::create_external_link(steps.id(), snapshot_group_name(i), m_paths.snapshot_relative(i), "/");
     std::vector<DiagnosticsPiece> pieces;
-    for (int i = 0; i < snapshots_written(); ++i) pieces.push_back({m_paths.snapshot_relative(i), m_snapshot_rows[i]});
+    const int blocks = static_cast<int>(m_block_rows.size());
+    for (int b = 0; b < blocks; ++b) pieces.push_back({m_paths.diagnostics_block_relative(b), m_block_rows[b]});
+    for (int i = blocks * k_snapshots_per_block; i < snapshots_written(); ++i)
+      pieces.push_back({m_paths.snapshot_relative(i), m_snapshot_rows[i]});
     if (m_tail_rows > 0) pieces.push_back({m_paths.diagnostics_tail_relative(), m_tail_rows});
     write_diagnostics_view(file.id(), pieces, m_columns.empty() ? diagnostics_columns(DiagnosticsRow{}) : m_columns);
   }
@@ -170,14 +193,17 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
   publish_file(temporary, final_path);
 
   const std::size_t tail_rows = m_tail_rows;
+  const std::size_t blocks = m_block_rows.size();
   m_snapshots.push_back({m_paths.snapshot_relative(index), "/density", time, row.mass, row.energy});
   m_snapshot_rows.push_back(history.size() - m_rows_in_snapshots);
   m_tail_rows = 0;  // the snapshot's own rows include them
   try {
+    if ((index + 1) % k_snapshots_per_block == 0) write_block(history);
     write_main_file();
   } catch (...) {
     m_snapshots.pop_back();
     m_snapshot_rows.pop_back();
+    m_block_rows.resize(blocks);
     m_tail_rows = tail_rows;
     throw;
   }
@@ -207,6 +233,22 @@ void SnapshotWriter<Dim>::flush_diagnostics(const DiagnosticsHistory& history) {
     m_tail_rows = previous;
     throw;
   }
+}
+
+template <int Dim>
+void SnapshotWriter<Dim>::write_block(const DiagnosticsHistory& history) {
+  const int b = static_cast<int>(m_block_rows.size());
+  std::size_t first = 0;
+  for (std::size_t rows : m_block_rows) first += rows;
+  const std::string final_path = m_paths.diagnostics_block(b);
+  const std::string temporary = final_path + ".tmp";
+  {
+    h5::File file = h5::create_file(temporary);
+    h5::write_attribute(file.id(), "first_row", static_cast<long>(first));
+    write_diagnostics_rows(file.id(), history.rows, first, history.size(), m_columns);
+  }
+  publish_file(temporary, final_path);
+  m_block_rows.push_back(history.size() - first);
 }
 
 template <int Dim>

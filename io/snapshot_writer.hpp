@@ -59,6 +59,8 @@ class SnapshotWriter {
   /// The main file: metadata, grid, links to the snapshots, diagnostics as views of their pieces.
   void write_main_file() const;
   void check_history(const DiagnosticsHistory& history) const;
+  /// The diagnostics rows of the last 64 snapshot files again, in one block file.
+  void write_block(const DiagnosticsHistory& history);
 
   OutputPaths m_paths;
   UniformGrid<Dim> m_grid;
@@ -67,6 +69,7 @@ class SnapshotWriter {
   std::vector<std::string> m_columns;       ///< diagnostics columns, fixed by the run's first row
   std::vector<std::size_t> m_snapshot_rows;  ///< diagnostics rows stored in each snapshot file
   std::size_t m_rows_in_snapshots = 0;       ///< their sum
+  std::vector<std::size_t> m_block_rows;     ///< rows in each block file (64 snapshots each)
   std::size_t m_tail_rows = 0;               ///< rows after the last snapshot, in the tail file
 };
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -288,5 +289,47 @@ TEST_SUITE("io") {
     }
     const std::string msg = error_of([&] { read_restart_point(path); });
     CHECK(msg.find("written in output format 1 by wgflow") != std::string::npos);
+  }
+
+  TEST_CASE("snapshot writer: 130 snapshots read back through diagnostics blocks and survive a restart in between") {
+    TempDir dir;
+    const std::string path = dir.file("run.h5");
+    const auto grid = make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux);
+    DiagnosticsHistory history;
+    std::vector<std::size_t> rows_at;  // history size at each snapshot
+    const auto write = [&](SnapshotWriter<1>& writer, int s) {
+      for (int k = 0; k < (s == 0 ? 1 : 1 + s % 3); ++k) history.push_back(make_row(int(history.size())));
+      writer.write_snapshot(make_density(4, s), history.back().time, long(history.size()) - 1, history);
+    };
+    {
+      SnapshotWriter<1> writer(path, grid, {"heat", ""}, false);
+      for (int s = 0; s < 130; ++s) {
+        write(writer, s);
+        rows_at.push_back(history.size());
+      }
+    }
+    const auto check_all = [&] {
+      const OutputSummary summary = read_output_summary(path);
+      REQUIRE(summary.snapshot_times.size() == 130);
+      REQUIRE(summary.diagnostics.size() == history.size());
+      for (std::size_t r = 0; r < history.size(); ++r) CHECK(same_bits(summary.diagnostics.rows[r].time, history.rows[r].time));
+      CHECK(same_bits(read_snapshot(path, 129), make_density(4, 129)));
+    };
+    check_all();
+    const std::vector<std::string> files = dir.listing("run.h5.d");
+    CHECK(std::count(files.begin(), files.end(), "diagnostics-block-000000.h5") == 1);
+    CHECK(std::count(files.begin(), files.end(), "diagnostics-block-000001.h5") == 1);
+    CHECK(std::count(files.begin(), files.end(), "diagnostics-block-000002.h5") == 0);
+
+    // Continue from snapshot 99 (block 1 now lies beyond it and goes), then write 100..129 again.
+    history.rows.resize(rows_at[99]);
+    {
+      SnapshotWriter<1> writer(path, grid, SnapshotWriter<1>::Resume{100, rows_at[99]});
+      const std::vector<std::string> kept = dir.listing("run.h5.d");
+      CHECK(std::count(kept.begin(), kept.end(), "diagnostics-block-000001.h5") == 0);
+      CHECK(read_output_summary(path).diagnostics.size() == rows_at[99]);
+      for (int s = 100; s < 130; ++s) write(writer, s);
+    }
+    check_all();
   }
 }
