@@ -40,13 +40,18 @@ void fill_ghosts(Field<Dim>& f, const UniformGrid<Dim>& grid) {
         ++m;
       }
     const std::ptrdiff_t pencils = static_cast<std::ptrdiff_t>(n_other[0]) * n_other[1];
-#pragma omp parallel for schedule(static) if (L.num_cells() >= parallel_min_cells)
-    for (std::ptrdiff_t p = 0; p < pencils; ++p) {
+    const auto fill = [&](std::ptrdiff_t p) {
       std::ptrdiff_t first = L.offset;
       if (m > 0) first += (p % n_other[0]) * L.stride[other[0]];
       if (m > 1) first += (p / n_other[0]) * L.stride[other[1]];
       fill_pencil(q, first, L.stride[axis], L.shape[axis], grid.boundary[axis]);
+    };
+    if (!use_threads(L)) {  // no OpenMP region at all (see use_threads)
+      for (std::ptrdiff_t p = 0; p < pencils; ++p) fill(p);
+      continue;
     }
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t p = 0; p < pencils; ++p) fill(p);
   }
 }
 

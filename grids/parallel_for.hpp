@@ -3,6 +3,8 @@
 /// The interior is cut into fixed "rows": contiguous runs along x (a whole x-line in 2D/3D, blocks
 /// of at most row_block cells in 1D). The cut depends on the grid only, never on the thread count,
 /// so per-row partial sums summed in row order are bitwise identical for any number of threads.
+#include <omp.h>
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -74,33 +76,50 @@ void row_extent(const FieldLayout<Dim>& L, std::size_t r, std::ptrdiff_t& begin,
   }
 }
 
+/// True if loops over `L` should fork threads: at least parallel_min_cells cells and more than one
+/// thread allowed. Otherwise they run with no OpenMP region at all: even a region whose `if` clause
+/// is false ends in libgomp's team barrier, one futex system call each (17 per SSP-RK3 step; 2.9 s of
+/// a 10 s run of a 400-cell 1D problem went to them).
+template <int Dim>
+bool use_threads(const FieldLayout<Dim>& L) {
+  return L.num_cells() >= parallel_min_cells && omp_get_max_threads() > 1;
+}
+
 /// Calls body(row, begin, count) for every row, rows spread over threads with a static schedule.
 template <int Dim, class Body>
 void parallel_for_rows(const FieldLayout<Dim>& L, Body&& body) {
   const auto rows = static_cast<std::ptrdiff_t>(num_rows(L));
-  const bool parallel = L.num_cells() >= parallel_min_cells;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+  const auto visit = [&](std::ptrdiff_t r) {
     std::ptrdiff_t begin;
     int count;
     row_extent(L, static_cast<std::size_t>(r), begin, count);
     body(static_cast<std::size_t>(r), begin, count);
+  };
+  if (!use_threads(L)) {
+    for (std::ptrdiff_t r = 0; r < rows; ++r) visit(r);
+    return;
   }
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t r = 0; r < rows; ++r) visit(r);
 }
 
 /// Maximum over rows of row_max(begin, count); max is exact, so any thread order gives the same value.
 template <int Dim, class RowMax>
 double parallel_max_rows(const FieldLayout<Dim>& L, RowMax&& row_max) {
   const auto rows = static_cast<std::ptrdiff_t>(num_rows(L));
-  double result = 0.0;
-  const bool parallel = L.num_cells() >= parallel_min_cells;
-#pragma omp parallel for schedule(static) reduction(max : result) if (parallel)
-  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+  const auto visit = [&](std::ptrdiff_t r) {
     std::ptrdiff_t begin;
     int count;
     row_extent(L, static_cast<std::size_t>(r), begin, count);
-    result = std::max(result, row_max(begin, count));
+    return row_max(begin, count);
+  };
+  double result = 0.0;
+  if (!use_threads(L)) {
+    for (std::ptrdiff_t r = 0; r < rows; ++r) result = std::max(result, visit(r));
+    return result;
   }
+#pragma omp parallel for schedule(static) reduction(max : result)
+  for (std::ptrdiff_t r = 0; r < rows; ++r) result = std::max(result, visit(r));
   return result;
 }
 
@@ -110,17 +129,21 @@ template <int Dim, std::size_t N, class RowMax>
 std::array<double, N> parallel_max_rows_n(const FieldLayout<Dim>& L, RowMax&& row_max) {
   const auto rows = static_cast<std::ptrdiff_t>(num_rows(L));
   std::array<double, N> result{};
-  const bool parallel = L.num_cells() >= parallel_min_cells;
-#pragma omp parallel if (parallel)
+  const auto visit = [&](std::ptrdiff_t r, std::array<double, N>& acc) {
+    std::ptrdiff_t begin;
+    int count;
+    row_extent(L, static_cast<std::size_t>(r), begin, count);
+    row_max(begin, count, acc);
+  };
+  if (!use_threads(L)) {
+    for (std::ptrdiff_t r = 0; r < rows; ++r) visit(r, result);
+    return result;
+  }
+#pragma omp parallel
   {
     std::array<double, N> acc{};
 #pragma omp for schedule(static) nowait
-    for (std::ptrdiff_t r = 0; r < rows; ++r) {
-      std::ptrdiff_t begin;
-      int count;
-      row_extent(L, static_cast<std::size_t>(r), begin, count);
-      row_max(begin, count, acc);
-    }
+    for (std::ptrdiff_t r = 0; r < rows; ++r) visit(r, acc);
 #pragma omp critical(wgflow_parallel_max_rows_n)
     for (std::size_t i = 0; i < N; ++i) result[i] = std::max(result[i], acc[i]);
   }
