@@ -64,10 +64,6 @@ std::string snapshot_group_name(int index) {
 
 std::string OutputPaths::snapshot(int index) const { return directory + "/" + snapshot_group_name(index) + ".h5"; }
 
-std::string OutputPaths::snapshot_relative(int index) const {
-  return fs::path(directory).filename().string() + "/" + snapshot_group_name(index) + ".h5";
-}
-
 std::string OutputPaths::checkpoint() const { return directory + "/checkpoint.h5"; }
 
 std::string OutputPaths::diagnostics_tail() const { return directory + "/diagnostics-tail.h5"; }
@@ -76,12 +72,10 @@ std::string OutputPaths::diagnostics_block(int index) const {
   return directory + "/diagnostics-block-" + snapshot_group_name(index) + ".h5";
 }
 
-std::string OutputPaths::diagnostics_block_relative(int index) const {
-  return fs::path(directory).filename().string() + "/diagnostics-block-" + snapshot_group_name(index) + ".h5";
-}
-
-std::string OutputPaths::diagnostics_tail_relative() const {
-  return fs::path(directory).filename().string() + "/diagnostics-tail.h5";
+std::string OutputPaths::relative(const std::string& path_in_directory) const {
+  if (path_in_directory.compare(0, directory.size(), directory) != 0)
+    throw std::logic_error("'" + path_in_directory + "' is not in '" + directory + "'");
+  return fs::path(directory).filename().string() + path_in_directory.substr(directory.size());
 }
 
 OutputPaths output_paths(const std::string& main_path) {

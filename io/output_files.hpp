@@ -28,14 +28,12 @@ struct OutputPaths {
 
   /// "dir/run.h5.d/000003.h5".
   std::string snapshot(int index) const;
-  /// The same file as the main file and the sidecar name it: "run.h5.d/000003.h5" (both sit in "dir").
-  std::string snapshot_relative(int index) const;
   std::string checkpoint() const;
   std::string diagnostics_tail() const;
   std::string diagnostics_block(int index) const;
-  std::string diagnostics_block_relative(int index) const;
-  /// Relative to the main file's directory, as the main file names it.
-  std::string diagnostics_tail_relative() const;
+  /// A file of the snapshot directory as the main file and the sidecar name it, relative to the
+  /// directory both sit in: relative(snapshot(3)) == "run.h5.d/000003.h5".
+  std::string relative(const std::string& path_in_directory) const;
 };
 
 OutputPaths output_paths(const std::string& main_path);

@@ -44,10 +44,22 @@ void write_grid(hid_t file, const UniformGrid<Dim>& grid) {
 /// main file's views map O(snapshots / 64 + 64) pieces instead of one per snapshot.
 constexpr int k_snapshots_per_block = 64;
 
-/// Rows of /diagnostics/time in `path` (a block, snapshot or tail file).
+/// Rows of /diagnostics/time in an open block, snapshot or tail file.
 std::size_t diagnostics_rows_in(hid_t file) {
   h5::Dataset rows = h5::open_dataset(file, "/diagnostics/time");
   return static_cast<std::size_t>(h5::dataset_dims(rows.id()).at(0));
+}
+
+/// Writes rows [first, end) as a file of their own at `path` (attribute first_row), atomically.
+void publish_diagnostics_rows(const std::string& path, const std::vector<DiagnosticsRow>& rows, std::size_t first,
+                              std::size_t end, const std::vector<std::string>& columns) {
+  const std::string temporary = path + ".tmp";
+  {
+    h5::File file = h5::create_file(temporary);
+    h5::write_attribute(file.id(), "first_row", static_cast<long>(first));
+    write_diagnostics_rows(file.id(), rows, first, end, columns);
+  }
+  publish_file(temporary, path);
 }
 
 }  // namespace
@@ -89,7 +101,7 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
     for (int i = 0; i < resume.keep_snapshots; ++i) {
       const std::string group = "/steps/" + snapshot_group_name(i);
       h5::Group snapshot = h5::open_group(file.id(), group);
-      m_snapshots.push_back({m_paths.snapshot_relative(i), "/density", summary.snapshot_times[i],
+      m_snapshots.push_back({m_paths.relative(m_paths.snapshot(i)), "/density", summary.snapshot_times[i],
                              h5::read_double_attribute(snapshot.id(), "mass"),
                              h5::read_double_attribute(snapshot.id(), "energy")});
       h5::Group rows_of(h5::open_group(file.id(), group));
@@ -139,13 +151,13 @@ void SnapshotWriter<Dim>::write_main_file() const {
     write_grid(file.id(), m_grid);
     h5::Group steps = h5::create_group(file.id(), "steps");
     for (int i = 0; i < snapshots_written(); ++i)
-      h5::create_external_link(steps.id(), snapshot_group_name(i), m_paths.snapshot_relative(i), "/");
+      h5::create_external_link(steps.id(), snapshot_group_name(i), m_paths.relative(m_paths.snapshot(i)), "/");
     std::vector<DiagnosticsPiece> pieces;
     const int blocks = static_cast<int>(m_block_rows.size());
-    for (int b = 0; b < blocks; ++b) pieces.push_back({m_paths.diagnostics_block_relative(b), m_block_rows[b]});
+    for (int b = 0; b < blocks; ++b) pieces.push_back({m_paths.relative(m_paths.diagnostics_block(b)), m_block_rows[b]});
     for (int i = blocks * k_snapshots_per_block; i < snapshots_written(); ++i)
-      pieces.push_back({m_paths.snapshot_relative(i), m_snapshot_rows[i]});
-    if (m_tail_rows > 0) pieces.push_back({m_paths.diagnostics_tail_relative(), m_tail_rows});
+      pieces.push_back({m_paths.relative(m_paths.snapshot(i)), m_snapshot_rows[i]});
+    if (m_tail_rows > 0) pieces.push_back({m_paths.relative(m_paths.diagnostics_tail()), m_tail_rows});
     write_diagnostics_view(file.id(), pieces, m_columns.empty() ? diagnostics_columns(DiagnosticsRow{}) : m_columns);
   }
   publish_file(temporary, m_paths.main);
@@ -194,7 +206,7 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
 
   const std::size_t tail_rows = m_tail_rows;
   const std::size_t blocks = m_block_rows.size();
-  m_snapshots.push_back({m_paths.snapshot_relative(index), "/density", time, row.mass, row.energy});
+  m_snapshots.push_back({m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy});
   m_snapshot_rows.push_back(history.size() - m_rows_in_snapshots);
   m_tail_rows = 0;  // the snapshot's own rows include them
   try {
@@ -217,14 +229,7 @@ void SnapshotWriter<Dim>::flush_diagnostics(const DiagnosticsHistory& history) {
   const std::size_t tail_rows = history.size() - m_rows_in_snapshots;
   if (tail_rows == m_tail_rows) return;
   if (m_columns.empty()) m_columns = diagnostics_columns(history.rows.front());
-  const std::string final_path = m_paths.diagnostics_tail();
-  const std::string temporary = final_path + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
-    h5::write_attribute(file.id(), "first_row", static_cast<long>(m_rows_in_snapshots));
-    write_diagnostics_rows(file.id(), history.rows, m_rows_in_snapshots, history.size(), m_columns);
-  }
-  publish_file(temporary, final_path);
+  publish_diagnostics_rows(m_paths.diagnostics_tail(), history.rows, m_rows_in_snapshots, history.size(), m_columns);
   const std::size_t previous = m_tail_rows;
   m_tail_rows = tail_rows;
   try {
@@ -240,14 +245,7 @@ void SnapshotWriter<Dim>::write_block(const DiagnosticsHistory& history) {
   const int b = static_cast<int>(m_block_rows.size());
   std::size_t first = 0;
   for (std::size_t rows : m_block_rows) first += rows;
-  const std::string final_path = m_paths.diagnostics_block(b);
-  const std::string temporary = final_path + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
-    h5::write_attribute(file.id(), "first_row", static_cast<long>(first));
-    write_diagnostics_rows(file.id(), history.rows, first, history.size(), m_columns);
-  }
-  publish_file(temporary, final_path);
+  publish_diagnostics_rows(m_paths.diagnostics_block(b), history.rows, first, history.size(), m_columns);
   m_block_rows.push_back(history.size() - first);
 }
 
