@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "grids/field.hpp"
 #include "io/checkpoint.hpp"
@@ -11,14 +13,19 @@
 
 namespace wgflow {
 
-/// Writes every snapshot (and the diagnostics rows so far) to the output file, and a checkpoint when
-/// the run is interrupted.
+/// Writes every snapshot (and the diagnostics rows so far, and the arrays of each source) to the
+/// output file, and a checkpoint when the run is interrupted.
 template <int Dim>
 class OutputTracker final : public Tracker<Dim> {
  public:
-  OutputTracker(SnapshotWriter<Dim>& writer, const TimeStepper<Dim>& stepper) : m_writer(writer), m_stepper(stepper) {}
+  OutputTracker(SnapshotWriter<Dim>& writer, const TimeStepper<Dim>& stepper,
+                std::vector<const SnapshotArraySource<Dim>*> sources = {})
+      : m_writer(writer), m_stepper(stepper), m_sources(std::move(sources)) {}
   void on_snapshot(const Field<Dim>& q, const DiagnosticsHistory& history, long step, int) override {
-    m_writer.write_snapshot(interior_values(q), history.back().time, step, history, m_stepper.carried_state());
+    std::vector<SnapshotArray> arrays;
+    for (const SnapshotArraySource<Dim>* source : m_sources) source->append_snapshot_arrays(q, arrays);
+    m_writer.write_snapshot(interior_values(q), history.back().time, step, history, m_stepper.carried_state(),
+                            arrays);
   }
   void on_interrupt(const Field<Dim>& q, const DiagnosticsHistory& history, long step, int next_snapshot) override {
     m_writer.flush_diagnostics(history);
@@ -29,6 +36,7 @@ class OutputTracker final : public Tracker<Dim> {
  private:
   SnapshotWriter<Dim>& m_writer;
   const TimeStepper<Dim>& m_stepper;
+  std::vector<const SnapshotArraySource<Dim>*> m_sources;
 };
 
 /// Progress on stderr: a line rewritten in place on a terminal (5 times a second at most), plain log

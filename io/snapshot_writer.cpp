@@ -40,6 +40,21 @@ void write_grid(hid_t file, const UniformGrid<Dim>& grid) {
   h5::write_attribute(group.id(), "boundary", boundaries);
 }
 
+/// An extra snapshot array must be well formed and finite, like the density: nothing non-finite is
+/// ever written as a result.
+void check_array(const SnapshotArray& array, long step, double time) {
+  std::size_t expected = 1;
+  for (std::size_t extent : array.shape) expected *= extent;
+  if (array.name.empty() || array.name == "density" || array.name.find('/') != std::string::npos ||
+      expected != array.values.size())
+    throw std::logic_error("SnapshotWriter: malformed snapshot array '" + array.name + "'");
+  for (std::size_t i = 0; i < array.values.size(); ++i)
+    if (!std::isfinite(array.values[i]))
+      throw std::runtime_error("refusing to write snapshot at step " + std::to_string(step) + " (t = " +
+                               format_double(time) + "): " + array.name + " has a non-finite value at flat index " +
+                               std::to_string(i));
+}
+
 /// Snapshot files whose diagnostics rows are also written together into one block file, so that the
 /// main file's views map O(snapshots / 64 + 64) pieces instead of one per snapshot.
 constexpr int k_snapshots_per_block = 64;
@@ -166,7 +181,8 @@ void SnapshotWriter<Dim>::write_main_file() const {
 template <int Dim>
 void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, double time, long step,
                                          const DiagnosticsHistory& history,
-                                         const std::vector<double>& stepper_state) {
+                                         const std::vector<double>& stepper_state,
+                                         const std::vector<SnapshotArray>& arrays) {
   if (density.size() != m_grid.num_cells())
     throw std::invalid_argument("SnapshotWriter: density has " + std::to_string(density.size()) +
                                 " values, the grid has " + std::to_string(m_grid.num_cells()) +
@@ -180,6 +196,7 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
     throw std::runtime_error("refusing to write snapshot at step " + std::to_string(step) + " (t = " +
                              format_double(time) + "): density has " + std::to_string(bad) +
                              " non-finite values, first at flat index " + std::to_string(first_bad));
+  for (const SnapshotArray& array : arrays) check_array(array, step, time);
   if (history.size() == 0)
     throw std::logic_error("SnapshotWriter: write_snapshot needs the diagnostics row of this state");
   check_history(history);
@@ -200,6 +217,9 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
     h5::write_attribute(file.id(), "mass", row.mass);
     h5::write_attribute(file.id(), "energy", row.energy);
     if (!stepper_state.empty()) h5::write_attribute(file.id(), "stepper_state", stepper_state);
+    for (const SnapshotArray& array : arrays)
+      h5::write_dataset(file.id(), array.name, std::vector<hsize_t>(array.shape.begin(), array.shape.end()),
+                        array.values.data());
     write_diagnostics_rows(file.id(), history.rows, m_rows_in_snapshots, history.size(), m_columns);
   }
   publish_file(temporary, final_path);

@@ -12,6 +12,7 @@
 #include "io/output_files.hpp"
 #include "io/xdmf.hpp"
 #include "solver/diagnostics_history.hpp"
+#include "solver/snapshot_arrays.hpp"
 
 namespace wgflow {
 
@@ -38,11 +39,12 @@ class SnapshotWriter {
   SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume);
 
   /// Writes snapshot NNNNNN (density in dataset order, x fastest; attributes time, step, mass and
-  /// energy, the last two from history.back(); the diagnostics rows since the previous snapshot),
-  /// then the main file, then the .xmf. Throws on NaN/Inf in `density` (writing nothing), a size
-  /// mismatch or an empty history.
+  /// energy, the last two from history.back(); the diagnostics rows since the previous snapshot;
+  /// each of `arrays` as a dataset beside the density), then the main file, then the .xmf. Throws on
+  /// NaN/Inf in `density` or an array (writing nothing), a size mismatch or an empty history.
   void write_snapshot(const std::vector<double>& density, double time, long step,
-                      const DiagnosticsHistory& history, const std::vector<double>& stepper_state = {});
+                      const DiagnosticsHistory& history, const std::vector<double>& stepper_state = {},
+                      const std::vector<SnapshotArray>& arrays = {});
   /// Makes the rows after the last snapshot part of the output (the tail file, then the main file).
   void flush_diagnostics(const DiagnosticsHistory& history);
 

@@ -333,3 +333,32 @@ TEST_SUITE("io") {
     check_all();
   }
 }
+
+TEST_SUITE("io") {
+TEST_CASE("snapshot arrays are written beside the density and read through the main file") {
+  TempDir dir;
+  const std::string path = dir.file("run.h5");
+  UniformGrid<2> grid;
+  grid.shape = {4, 3};
+  grid.lower = {0.0, 0.0};
+  grid.upper = {1.0, 1.0};
+  DiagnosticsHistory history;
+  history.push_back(make_row(0));
+  const SnapshotArray positions{"particles", {3, 2}, {0.1, 0.2, 0.3, 0.4, 0.5, 1.0 / 3.0}};
+  {
+    SnapshotWriter<2> writer(path, grid, {"heat", ""}, false);
+    writer.write_snapshot(make_density(grid.num_cells(), 0), 0.0, 0, history, {}, {positions});
+    // Nothing non-finite is ever written as a result: the snapshot is refused whole.
+    SnapshotArray bad = positions;
+    bad.values[4] = std::numeric_limits<double>::quiet_NaN();
+    history.push_back(make_row(1));
+    CHECK(error_of([&] { writer.write_snapshot(make_density(grid.num_cells(), 1), 0.1, 1, history, {}, {bad}); })
+              .find("particles has a non-finite value at flat index 4") != std::string::npos);
+    CHECK(writer.snapshots_written() == 1);
+  }
+  h5::File file = h5::open_file(path, false);
+  h5::Dataset dset = h5::open_dataset(file.id(), "/steps/000000/particles");
+  CHECK(h5::dataset_dims(dset.id()) == std::vector<hsize_t>{3, 2});
+  CHECK(same_bits(h5::read_dataset(dset.id()), positions.values));
+}
+}
