@@ -34,15 +34,13 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
       }
       const StepReport report = m_stepper.step(q, state.t, t_next);
       const double t_new = report.reached_stop ? t_next : state.t + report.dt;
-      // A step this small would need more steps than any run can take: stop instead of crawling.
-      constexpr double max_remaining_steps = 1e10;
-      if (!(t_new > state.t) || (!report.reached_stop && (t_end - state.t) > max_remaining_steps * report.dt)) {
+      if (!(t_new > state.t)) {
         std::ostringstream msg;
         msg << "the time step fell to " << report.dt << " at step " << state.step + 1 << ", t = " << state.t
-            << ": reaching t-end = " << t_end << " would take more than 1e10 steps; the explicit step limit "
-            << "(positivity/parabolic bound) is too strict for this problem: check the potential and the data";
+            << ": too small to advance the time any more; check the potential and the data";
         throw std::runtime_error(msg.str());
       }
+      m_crawl_guard.check(state.step + 1, state.t, t_end, report);
       state.t = t_new;
       ++state.step;
       ++summary.steps;
@@ -67,6 +65,21 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
   summary.final_energy = m_history.back().energy;
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
+}
+
+void CrawlGuard::check(long step, double t, double t_end, const StepReport& report) {
+  if (step < m_next_check) return;
+  const bool hopeless = !report.reached_stop && (t_end - t) > k_max_remaining_steps * report.dt;
+  if (hopeless && m_dt_at_last_check > 0.0 && report.dt <= m_dt_at_last_check) {
+    std::ostringstream msg;
+    msg << "the time step is " << report.dt << " at step " << step << ", t = " << t << ", no larger than "
+        << m_dt_at_last_check << " at step " << m_next_check / 2 << ": reaching t-end = " << t_end
+        << " would take more than 1e10 more steps; the step size limit is too strict for this problem: check "
+        << "the potential and the data";
+    throw std::runtime_error(msg.str());
+  }
+  m_dt_at_last_check = report.dt;
+  m_next_check *= 2;
 }
 
 template class Simulation<1>;

@@ -50,6 +50,21 @@ struct RunSummary {
   double final_time = 0.0;
 };
 
+/// Stops a run that crawls: one whose step would need more than 1e10 further steps to reach t_end,
+/// judged only on sustained behaviour, so that no run is refused on a projection it later disproves
+/// (steps often grow by orders of magnitude after a stiff start). Looked at after 2^16, 2^17, ...
+/// steps; refuses when the projection holds and the step has not grown since the previous look.
+class CrawlGuard {
+ public:
+  static constexpr double k_max_remaining_steps = 1e10;
+  static constexpr long k_first_check = 1L << 16;
+  void check(long step, double t, double t_end, const StepReport& report);
+
+ private:
+  long m_next_check = k_first_check;
+  double m_dt_at_last_check = 0.0;
+};
+
 template <int Dim>
 class Simulation {
  public:
@@ -71,6 +86,7 @@ class Simulation {
   TimeStepper<Dim>& m_stepper;
   Diagnostics<Dim> m_diagnostics;
   DiagnosticsHistory m_history;
+  CrawlGuard m_crawl_guard;
   const volatile std::sig_atomic_t* m_stop_flag = nullptr;
 };
 
