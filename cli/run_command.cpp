@@ -84,13 +84,17 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
   if (summary.diagnostics.size() < rows)
     throw std::runtime_error("--restart " + path + ": the file has " + std::to_string(summary.diagnostics.size()) +
                              " diagnostics rows, fewer than the " + std::to_string(rows) + " its checkpoint needs");
-  s.history.rows.assign(summary.diagnostics.rows.begin(), summary.diagnostics.rows.begin() + static_cast<long>(rows));
   s.q = Field<Dim>(FieldLayout<Dim>(grid.shape));
   set_interior_values(s.q, checkpoint.density);
   s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
   s.stepper_state = checkpoint.stepper_state;
   s.writer = std::make_unique<SnapshotWriter<Dim>>(
       path, grid, typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows});
+  // The history continues as a window: row 0 and the rows not in a piece file (those of the tail).
+  s.history.initial = summary.diagnostics.front();
+  s.history.first = std::min(s.writer->rows_written(), rows - 1);
+  s.history.rows.assign(summary.diagnostics.rows.begin() + static_cast<long>(s.history.first),
+                        summary.diagnostics.rows.begin() + static_cast<long>(rows));
   return s;
 }
 
@@ -141,8 +145,13 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   RunSummary summary;
   try {
     summary = simulation.run(start.q, c.t_end, c.snapshots, start.state, trackers);
-  } catch (const NonFiniteState&) {
-    start.writer->flush_diagnostics(simulation.history());  // keep the diagnostics of every good step
+  } catch (const std::runtime_error&) {
+    // Keep the diagnostics of every good step and list every snapshot written (a failure while writing
+    // is reported as it is, not hidden behind a second one).
+    try {
+      start.writer->flush_diagnostics(simulation.history());
+    } catch (const std::exception&) {
+    }
     throw;
   }
   start.writer->flush_diagnostics(simulation.history());

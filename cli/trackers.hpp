@@ -27,6 +27,8 @@ class OutputTracker final : public Tracker<Dim> {
     m_writer.write_snapshot(interior_values(q), history.back().time, step, history, m_stepper.carried_state(),
                             arrays);
   }
+  void on_step(const Field<Dim>&, const DiagnosticsHistory& history, long) override { m_writer.write_rows_if_due(history); }
+  std::size_t rows_needed_from() const override { return m_writer.rows_written(); }
   void on_interrupt(const Field<Dim>& q, const DiagnosticsHistory& history, long step, int next_snapshot) override {
     m_writer.flush_diagnostics(history);
     write_checkpoint(m_writer.path(), Checkpoint{interior_values(q), history.back().time, step, next_snapshot,
@@ -56,7 +58,7 @@ class ProgressTracker final : public Tracker<Dim> {
     const DiagnosticsRow& row = history.back();
     const double done = (row.time - m_t_start) / (m_t_end - m_t_start);  // of this call, for the ETA
     const double eta = done > 0.0 ? elapsed * (1.0 - done) / done : 0.0;
-    const double drift = std::abs(row.mass - history.rows.front().mass) / history.rows.front().mass;
+    const double drift = std::abs(row.mass - history.front().mass) / history.front().mass;
     std::fprintf(stderr, "%s[%5.1f%%] t = %-10.4g step %-8ld dt %-9.3g elapsed %-8.1fs ETA %-8.1fs mass drift %.1e%s",
                  m_terminal ? "\r" : "", 100.0 * (row.time / m_t_end), row.time, step, row.dt, elapsed, eta, drift,
                  m_terminal ? "" : "\n");

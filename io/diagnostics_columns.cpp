@@ -39,16 +39,36 @@ std::vector<std::string> diagnostics_columns(const DiagnosticsRow& first_row) {
   return names;
 }
 
-void write_diagnostics_rows(hid_t file, const std::vector<DiagnosticsRow>& rows, std::size_t first, std::size_t end,
+void write_diagnostics_rows(hid_t file, const DiagnosticsHistory& history, std::size_t first, std::size_t end,
                             const std::vector<std::string>& columns) {
-  if (first > end || end > rows.size()) throw std::logic_error("write_diagnostics_rows: rows out of range");
-  h5::Group group = h5::create_group(file, "diagnostics");
-  std::vector<double> values(end - first);
-  for (const std::string& name : columns) {
-    const Column& column = column_named(name);
-    for (std::size_t i = first; i < end; ++i) values[i - first] = rows[i].*column.field;
-    h5::write_dataset(group.id(), name, {values.size()}, values.data());
+  if (first > end || end > history.size() || first < history.first)
+    throw std::logic_error("write_diagnostics_rows: rows out of range");
+  std::vector<std::vector<double>> values(columns.size(), std::vector<double>(end - first));
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const Column& column = column_named(columns[c]);
+    for (std::size_t i = first; i < end; ++i) values[c][i - first] = history.row(i).*column.field;
   }
+  write_diagnostics_columns(file, values, columns);
+}
+
+void write_diagnostics_columns(hid_t file, const std::vector<std::vector<double>>& values,
+                               const std::vector<std::string>& columns) {
+  h5::Group group = h5::create_group(file, "diagnostics");
+  for (std::size_t c = 0; c < columns.size(); ++c)
+    h5::write_dataset(group.id(), columns[c], {values[c].size()}, values[c].data());
+}
+
+std::size_t append_diagnostics_columns(hid_t file, const std::vector<std::string>& columns,
+                                       std::vector<std::vector<double>>& values) {
+  values.resize(columns.size());
+  std::size_t rows = 0;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const std::vector<double> column = h5::read_dataset(file, "/diagnostics/" + columns[c]);
+    if (c == 0) rows = column.size();
+    if (column.size() != rows) throw std::runtime_error("/diagnostics/" + columns[c] + " has a different length");
+    values[c].insert(values[c].end(), column.begin(), column.end());
+  }
+  return rows;
 }
 
 void write_diagnostics_view(hid_t file, const std::vector<DiagnosticsPiece>& pieces,

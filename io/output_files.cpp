@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -34,11 +35,20 @@ long block_index_of(const std::string& name) {
   return name.rfind(prefix, 0) == 0 ? snapshot_index_of(name.substr(prefix.size())) : -1;
 }
 
+/// First row of a rows file name "diagnostics-rows-RRRRRRRRRRRR.h5", or -1 for other names.
+long long rows_file_first_row(const std::string& name) {
+  const std::string prefix = "diagnostics-rows-";
+  if (name.rfind(prefix, 0) != 0 || !ends_with(name, ".h5")) return -1;
+  const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - 3);
+  if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(digits);
+}
+
 /// Names wgflow writes into the snapshot directory.
 bool is_ours(const std::string& name) {
   const std::string base = ends_with(name, ".tmp") ? name.substr(0, name.size() - 4) : name;
-  return snapshot_index_of(base) >= 0 || block_index_of(base) >= 0 || base == "checkpoint.h5" ||
-         base == "diagnostics-tail.h5";
+  return snapshot_index_of(base) >= 0 || block_index_of(base) >= 0 || rows_file_first_row(base) >= 0 ||
+         base == "checkpoint.h5" || base == "diagnostics-tail.h5";
 }
 
 /// fsync of a file or directory; failures are errors only for files (some file systems refuse
@@ -70,6 +80,12 @@ std::string OutputPaths::diagnostics_tail() const { return directory + "/diagnos
 
 std::string OutputPaths::diagnostics_block(int index) const {
   return directory + "/diagnostics-block-" + snapshot_group_name(index) + ".h5";
+}
+
+std::string OutputPaths::diagnostics_rows(std::size_t first_row) const {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "/diagnostics-rows-%012zu.h5", first_row);
+  return directory + buf;
 }
 
 std::string OutputPaths::relative(const std::string& path_in_directory) const {
@@ -114,7 +130,8 @@ void remove_output(const OutputPaths& paths) {
   fs::remove(paths.xdmf, ec);
 }
 
-void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_unlisted_block) {
+void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_unlisted_block,
+                      std::size_t first_unlisted_row) {
   std::error_code ec;
   fs::remove(paths.main + ".tmp", ec);
   fs::remove(paths.xdmf + ".tmp", ec);
@@ -122,10 +139,22 @@ void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_un
   for (const fs::directory_entry& entry : fs::directory_iterator(paths.directory, ec)) {
     const std::string name = entry.path().filename().string();
     if ((ends_with(name, ".tmp") && is_ours(name)) || snapshot_index_of(name) >= first_unlisted ||
-        block_index_of(name) >= first_unlisted_block)
+        block_index_of(name) >= first_unlisted_block ||
+        rows_file_first_row(name) >= static_cast<long long>(first_unlisted_row))
       doomed.push_back(entry.path());
   }
   for (const fs::path& file : doomed) fs::remove(file, ec);
+}
+
+std::vector<std::size_t> diagnostics_rows_files(const OutputPaths& paths) {
+  std::vector<std::size_t> first_rows;
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(paths.directory, ec)) {
+    const long long first = rows_file_first_row(entry.path().filename().string());
+    if (first >= 0) first_rows.push_back(static_cast<std::size_t>(first));
+  }
+  std::sort(first_rows.begin(), first_rows.end());
+  return first_rows;
 }
 
 void publish_file(const std::string& temporary, const std::string& final) {

@@ -5,8 +5,10 @@
 ///                            /diagnostics as virtual datasets over the pieces below
 ///     run.h5.d/NNNNNN.h5     one file per snapshot (and the diagnostics rows since the previous one),
 ///                            written once and never opened for writing again
-///     run.h5.d/diagnostics-block-NNNNNN.h5  the diagnostics rows of 64 snapshot files together, so
-///                            the main file's views need O(snapshots/64 + 64) pieces
+///     run.h5.d/diagnostics-rows-RRRRRRRRRRRR.h5  32768 diagnostics rows from row R on, written
+///                            between snapshots so that a run's memory does not grow with its steps
+///     run.h5.d/diagnostics-block-NNNNNN.h5  the diagnostics rows of 64 pieces (snapshot or rows
+///                            files) together, so the main file's views need O(pieces/64 + 64) pieces
 ///     run.h5.d/checkpoint.h5 the state at a SIGINT/SIGTERM
 ///     run.h5.d/diagnostics-tail.h5  diagnostics rows after the last snapshot (at a stop)
 ///     run.xmf                XDMF sidecar pointing at the snapshot files
@@ -14,7 +16,9 @@
 /// Every file is written under a temporary name, synced and renamed into place, so a reader (or a
 /// restart after SIGKILL, or after a crash of the machine) sees either the old or the new version.
 /// HDF5 updates metadata in place when a file is appended to; that is why nothing is appended.
+#include <cstddef>
 #include <string>
+#include <vector>
 
 namespace wgflow {
 
@@ -31,6 +35,7 @@ struct OutputPaths {
   std::string checkpoint() const;
   std::string diagnostics_tail() const;
   std::string diagnostics_block(int index) const;
+  std::string diagnostics_rows(std::size_t first_row) const;
   /// A file of the snapshot directory as the main file and the sidecar name it, relative to the
   /// directory both sit in: relative(snapshot(3)) == "run.h5.d/000003.h5".
   std::string relative(const std::string& path_in_directory) const;
@@ -46,9 +51,13 @@ bool output_exists(const OutputPaths& paths);
 void remove_output(const OutputPaths& paths);
 
 /// Removes what a killed run can leave behind: temporary files, snapshot files numbered
-/// `first_unlisted` or higher (written but never linked from the main file), and diagnostics block
-/// files numbered `first_unlisted_block` or higher.
-void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_unlisted_block);
+/// `first_unlisted` or higher (written but never linked from the main file), diagnostics block
+/// files numbered `first_unlisted_block` or higher and rows files from row `first_unlisted_row` on.
+void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_unlisted_block,
+                      std::size_t first_unlisted_row);
+
+/// First rows of the diagnostics rows files in the snapshot directory, ascending.
+std::vector<std::size_t> diagnostics_rows_files(const OutputPaths& paths);
 
 /// Makes the finished file `temporary` durable (fsync) and renames it to `final`, then syncs the
 /// directory. Throws std::runtime_error naming both paths on failure (and removes `temporary`).

@@ -1,5 +1,6 @@
 #include "io/snapshot_writer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -55,9 +56,9 @@ void check_array(const SnapshotArray& array, long step, double time) {
                                std::to_string(i));
 }
 
-/// Snapshot files whose diagnostics rows are also written together into one block file, so that the
-/// main file's views map O(snapshots / 64 + 64) pieces instead of one per snapshot.
-constexpr int k_snapshots_per_block = 64;
+/// Pieces (snapshot or rows files) whose diagnostics rows are also written together into one block
+/// file, so that the main file's views map O(pieces / 64 + 64) files instead of one per piece.
+constexpr std::size_t k_pieces_per_block = 64;
 
 /// Rows of /diagnostics/time in an open block, snapshot or tail file.
 std::size_t diagnostics_rows_in(hid_t file) {
@@ -66,7 +67,7 @@ std::size_t diagnostics_rows_in(hid_t file) {
 }
 
 /// Writes rows [first, end) as a file of their own at `path` (attribute first_row), atomically.
-void publish_diagnostics_rows(const std::string& path, const std::vector<DiagnosticsRow>& rows, std::size_t first,
+void publish_diagnostics_rows(const std::string& path, const DiagnosticsHistory& rows, std::size_t first,
                               std::size_t end, const std::vector<std::string>& columns) {
   const std::string temporary = path + ".tmp";
   {
@@ -110,46 +111,69 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
       resume.keep_snapshots > static_cast<int>(summary.snapshot_times.size()))
     throw std::logic_error("SnapshotWriter: cannot keep more than " + path + " holds");
   m_header = {summary.case_name, summary.config_text, summary.version, summary.git_hash};
-  if (resume.keep_rows > 0) m_columns = diagnostics_columns(summary.diagnostics.rows.front());
+  if (resume.keep_rows > 0) m_columns = diagnostics_columns(summary.diagnostics.front());
+
+  // The pieces that hold rows [0, keep_rows): the kept snapshot files and the rows files between them
+  // (and before the checkpoint), in row order; the rest of the rows are in the tail file.
+  struct Found {
+    std::size_t first, rows;
+    std::string file;
+  };
+  std::vector<Found> found;
   {
     h5::File file = h5::open_file(path, false);
+    std::size_t end_of_previous = 0;  // for snapshot files written before they carried first_row
     for (int i = 0; i < resume.keep_snapshots; ++i) {
-      const std::string group = "/steps/" + snapshot_group_name(i);
-      h5::Group snapshot = h5::open_group(file.id(), group);
+      h5::Group snapshot = h5::open_group(file.id(), "/steps/" + snapshot_group_name(i));
       m_snapshots.push_back({m_paths.relative(m_paths.snapshot(i)), "/density", summary.snapshot_times[i],
                              h5::read_double_attribute(snapshot.id(), "mass"),
                              h5::read_double_attribute(snapshot.id(), "energy")});
-      h5::Group rows_of(h5::open_group(file.id(), group));
-      m_snapshot_rows.push_back(diagnostics_rows_in(rows_of.id()));
-      m_rows_in_snapshots += m_snapshot_rows.back();
+      const std::size_t rows = diagnostics_rows_in(snapshot.id());
+      const std::size_t first = h5::has_attribute(snapshot.id(), "first_row")
+                                    ? static_cast<std::size_t>(h5::read_long_attribute(snapshot.id(), "first_row"))
+                                    : end_of_previous;
+      found.push_back({first, rows, m_paths.relative(m_paths.snapshot(i))});
+      end_of_previous = first + rows;
     }
   }
-  for (int b = 0; b < resume.keep_snapshots / k_snapshots_per_block; ++b) {
+  for (std::size_t first : diagnostics_rows_files(m_paths)) {
+    h5::File rows_file = h5::open_file(m_paths.diagnostics_rows(first), false);
+    const std::size_t rows = diagnostics_rows_in(rows_file.id());
+    if (first + rows <= resume.keep_rows) found.push_back({first, rows, m_paths.relative(m_paths.diagnostics_rows(first))});
+  }
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.first < b.first; });
+  for (const Found& piece : found) {
+    if (piece.first != m_rows_in_pieces)
+      throw std::runtime_error(m_paths.directory + ": the diagnostics pieces do not line up at row " +
+                               std::to_string(m_rows_in_pieces) + " (" + piece.file + " starts at row " +
+                               std::to_string(piece.first) + ")");
+    m_pieces.push_back({piece.file, piece.rows});
+    m_rows_in_pieces += piece.rows;
+  }
+  if (resume.keep_rows < m_rows_in_pieces)
+    throw std::logic_error("SnapshotWriter: " + path + "'s pieces hold more diagnostics rows than its restart point");
+  for (std::size_t b = 0; b < m_pieces.size() / k_pieces_per_block; ++b) {
     std::size_t rows = 0;
-    for (int i = b * k_snapshots_per_block; i < (b + 1) * k_snapshots_per_block; ++i) rows += m_snapshot_rows[i];
-    h5::File block = h5::open_file(m_paths.diagnostics_block(b), false);
+    for (std::size_t i = b * k_pieces_per_block; i < (b + 1) * k_pieces_per_block; ++i) rows += m_pieces[i].rows;
+    h5::File block = h5::open_file(m_paths.diagnostics_block(static_cast<int>(b)), false);
     if (diagnostics_rows_in(block.id()) != rows)
-      throw std::runtime_error(m_paths.diagnostics_block(b) + " does not hold the diagnostics rows of snapshots " +
-                               std::to_string(b * k_snapshots_per_block) + " to " +
-                               std::to_string((b + 1) * k_snapshots_per_block - 1));
+      throw std::runtime_error(m_paths.diagnostics_block(static_cast<int>(b)) +
+                               " does not hold the diagnostics rows of its 64 pieces");
     m_block_rows.push_back(rows);
   }
-  // Rows after the last kept snapshot (a SIGINT/SIGTERM stop) are in the tail file written then.
-  if (resume.keep_rows < m_rows_in_snapshots)
-    throw std::logic_error("SnapshotWriter: " + path + "'s snapshots hold more diagnostics rows than its restart point");
-  m_tail_rows = resume.keep_rows - m_rows_in_snapshots;
+  // Rows after the last piece (a SIGINT/SIGTERM stop) are in the tail file written then.
+  m_tail_rows = resume.keep_rows - m_rows_in_pieces;
   if (m_tail_rows > 0) {
     h5::File tail = h5::open_file(m_paths.diagnostics_tail(), false);
     h5::Dataset rows = h5::open_dataset(tail.id(), "/diagnostics/time");
-    if (static_cast<std::size_t>(h5::read_long_attribute(tail.id(), "first_row")) != m_rows_in_snapshots ||
+    if (static_cast<std::size_t>(h5::read_long_attribute(tail.id(), "first_row")) != m_rows_in_pieces ||
         h5::dataset_dims(rows.id()).at(0) < m_tail_rows)
       throw std::runtime_error(m_paths.diagnostics_tail() + " does not hold the diagnostics rows " +
-                               std::to_string(m_rows_in_snapshots) + " to " + std::to_string(resume.keep_rows - 1) +
+                               std::to_string(m_rows_in_pieces) + " to " + std::to_string(resume.keep_rows - 1) +
                                " of the restart point");
   }
-  write_main_file();  // first, so that nothing links the leftovers removed next
-  remove_leftovers(m_paths, resume.keep_snapshots, static_cast<int>(m_block_rows.size()));
-  write_xdmf(m_paths.xdmf, xdmf_geometry(m_grid), m_snapshots);
+  publish_index();  // first, so that nothing links the leftovers removed next
+  remove_leftovers(m_paths, resume.keep_snapshots, static_cast<int>(m_block_rows.size()), m_rows_in_pieces);
 }
 
 template <int Dim>
@@ -168,14 +192,23 @@ void SnapshotWriter<Dim>::write_main_file() const {
     for (int i = 0; i < snapshots_written(); ++i)
       h5::create_external_link(steps.id(), snapshot_group_name(i), m_paths.relative(m_paths.snapshot(i)), "/");
     std::vector<DiagnosticsPiece> pieces;
-    const int blocks = static_cast<int>(m_block_rows.size());
-    for (int b = 0; b < blocks; ++b) pieces.push_back({m_paths.relative(m_paths.diagnostics_block(b)), m_block_rows[b]});
-    for (int i = blocks * k_snapshots_per_block; i < snapshots_written(); ++i)
-      pieces.push_back({m_paths.relative(m_paths.snapshot(i)), m_snapshot_rows[i]});
+    const std::size_t blocks = m_block_rows.size();
+    for (std::size_t b = 0; b < blocks; ++b)
+      pieces.push_back({m_paths.relative(m_paths.diagnostics_block(static_cast<int>(b))), m_block_rows[b]});
+    pieces.insert(pieces.end(), m_pieces.begin() + static_cast<std::ptrdiff_t>(blocks * k_pieces_per_block),
+                  m_pieces.end());
     if (m_tail_rows > 0) pieces.push_back({m_paths.relative(m_paths.diagnostics_tail()), m_tail_rows});
     write_diagnostics_view(file.id(), pieces, m_columns.empty() ? diagnostics_columns(DiagnosticsRow{}) : m_columns);
   }
   publish_file(temporary, m_paths.main);
+}
+
+template <int Dim>
+void SnapshotWriter<Dim>::publish_index() {
+  write_main_file();
+  write_xdmf(m_paths.xdmf, xdmf_geometry(m_grid), m_snapshots);
+  m_listed_snapshots = snapshots_written();
+  m_index_current = true;
 }
 
 template <int Dim>
@@ -202,7 +235,7 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
   check_history(history);
 
   const int index = snapshots_written();
-  if (m_columns.empty()) m_columns = diagnostics_columns(history.rows.front());
+  if (m_columns.empty()) m_columns = diagnostics_columns(history.front());
   const DiagnosticsRow& row = history.back();
   const std::string final_path = m_paths.snapshot(index);
   const std::string temporary = final_path + ".tmp";
@@ -220,61 +253,81 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
     for (const SnapshotArray& array : arrays)
       h5::write_dataset(file.id(), array.name, std::vector<hsize_t>(array.shape.begin(), array.shape.end()),
                         array.values.data());
-    write_diagnostics_rows(file.id(), history.rows, m_rows_in_snapshots, history.size(), m_columns);
+    h5::write_attribute(file.id(), "first_row", static_cast<long>(m_rows_in_pieces));
+    write_diagnostics_rows(file.id(), history, m_rows_in_pieces, history.size(), m_columns);
   }
   publish_file(temporary, final_path);
 
-  const std::size_t tail_rows = m_tail_rows;
-  const std::size_t blocks = m_block_rows.size();
   m_snapshots.push_back({m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy});
-  m_snapshot_rows.push_back(history.size() - m_rows_in_snapshots);
   m_tail_rows = 0;  // the snapshot's own rows include them
-  try {
-    if ((index + 1) % k_snapshots_per_block == 0) write_block(history);
-    write_main_file();
-  } catch (...) {
-    m_snapshots.pop_back();
-    m_snapshot_rows.pop_back();
-    m_block_rows.resize(blocks);
-    m_tail_rows = tail_rows;
-    throw;
-  }
-  m_rows_in_snapshots = history.size();
-  write_xdmf(m_paths.xdmf, xdmf_geometry(m_grid), m_snapshots);
+  add_piece(m_paths.relative(final_path), history.size() - m_rows_in_pieces);
+  // The main file and sidecar list every snapshot: rebuilt when those it misses reach 1/32 of those it
+  // lists, so the O(snapshots) rebuild costs O(1) per snapshot; flush_diagnostics completes it.
+  if (snapshots_written() - m_listed_snapshots >= std::max(1, m_listed_snapshots / 32)) publish_index();
+}
+
+template <int Dim>
+void SnapshotWriter<Dim>::write_rows_if_due(const DiagnosticsHistory& history) {
+  if (history.size() - m_rows_in_pieces < k_rows_per_file) return;
+  if (m_columns.empty()) m_columns = diagnostics_columns(history.front());
+  const std::string path = m_paths.diagnostics_rows(m_rows_in_pieces);
+  publish_diagnostics_rows(path, history, m_rows_in_pieces, history.size(), m_columns);
+  m_tail_rows = 0;
+  add_piece(m_paths.relative(path), history.size() - m_rows_in_pieces);
+}
+
+template <int Dim>
+void SnapshotWriter<Dim>::add_piece(const std::string& file, std::size_t rows) {
+  m_pieces.push_back({file, rows});
+  m_rows_in_pieces += rows;
+  m_index_current = false;
+  if (m_pieces.size() % k_pieces_per_block == 0) write_block();
 }
 
 template <int Dim>
 void SnapshotWriter<Dim>::flush_diagnostics(const DiagnosticsHistory& history) {
   check_history(history);
-  const std::size_t tail_rows = history.size() - m_rows_in_snapshots;
-  if (tail_rows == m_tail_rows) return;
-  if (m_columns.empty()) m_columns = diagnostics_columns(history.rows.front());
-  publish_diagnostics_rows(m_paths.diagnostics_tail(), history.rows, m_rows_in_snapshots, history.size(), m_columns);
-  const std::size_t previous = m_tail_rows;
-  m_tail_rows = tail_rows;
-  try {
-    write_main_file();
-  } catch (...) {
-    m_tail_rows = previous;
-    throw;
+  const std::size_t tail_rows = history.size() - m_rows_in_pieces;
+  if (tail_rows != m_tail_rows) {
+    if (m_columns.empty()) m_columns = diagnostics_columns(history.front());
+    if (tail_rows > 0)
+      publish_diagnostics_rows(m_paths.diagnostics_tail(), history, m_rows_in_pieces, history.size(), m_columns);
+    m_tail_rows = tail_rows;
+    m_index_current = false;
   }
+  if (!m_index_current) publish_index();
 }
 
 template <int Dim>
-void SnapshotWriter<Dim>::write_block(const DiagnosticsHistory& history) {
-  const int b = static_cast<int>(m_block_rows.size());
-  std::size_t first = 0;
-  for (std::size_t rows : m_block_rows) first += rows;
-  publish_diagnostics_rows(m_paths.diagnostics_block(b), history.rows, first, history.size(), m_columns);
-  m_block_rows.push_back(history.size() - first);
+void SnapshotWriter<Dim>::write_block() {
+  const std::size_t b = m_block_rows.size();
+  std::vector<std::vector<double>> values;
+  std::size_t rows = 0;
+  const std::string directory = std::filesystem::path(m_paths.main).parent_path().string();
+  for (std::size_t i = b * k_pieces_per_block; i < (b + 1) * k_pieces_per_block; ++i) {
+    const std::string piece = directory.empty() ? m_pieces[i].file : directory + "/" + m_pieces[i].file;
+    h5::File file = h5::open_file(piece, false);
+    rows += append_diagnostics_columns(file.id(), m_columns, values);
+  }
+  const std::string path = m_paths.diagnostics_block(static_cast<int>(b));
+  const std::string temporary = path + ".tmp";
+  {
+    h5::File file = h5::create_file(temporary);
+    h5::write_attribute(file.id(), "first_row", static_cast<long>(m_rows_in_pieces - rows));
+    write_diagnostics_columns(file.id(), values, m_columns);
+  }
+  publish_file(temporary, path);
+  m_block_rows.push_back(rows);
 }
 
 template <int Dim>
 void SnapshotWriter<Dim>::check_history(const DiagnosticsHistory& history) const {
-  if (history.size() < m_rows_in_snapshots + m_tail_rows)
+  if (history.size() < m_rows_in_pieces + m_tail_rows)
     throw std::logic_error("SnapshotWriter: diagnostics history shrank from " +
-                           std::to_string(m_rows_in_snapshots + m_tail_rows) + " to " + std::to_string(history.size()) +
+                           std::to_string(m_rows_in_pieces + m_tail_rows) + " to " + std::to_string(history.size()) +
                            " rows");
+  if (history.first > m_rows_in_pieces)
+    throw std::logic_error("SnapshotWriter: the history forgot rows not yet written");
 }
 
 template class SnapshotWriter<1>;

@@ -1,5 +1,6 @@
 #pragma once
 /// One row per accepted step (row 0 is the initial state): what /diagnostics in the output holds.
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 #include <vector>
@@ -19,12 +20,34 @@ struct DiagnosticsRow {
   double w2_to_target = std::numeric_limits<double>::quiet_NaN();
 };
 
+/// The rows of a run as a window: rows[0] is row `first` of the run; the rows before it have been
+/// written to the output and dropped, so a run's memory does not grow with its number of steps. Row 0
+/// (the initial state: the reference mass) is kept for the whole run. A history read from a file
+/// holds every row (first == 0).
 struct DiagnosticsHistory {
-  std::vector<DiagnosticsRow> rows;
+  std::size_t first = 0;              ///< index in the run of rows[0]
+  std::vector<DiagnosticsRow> rows;   ///< rows first, first + 1, ...
+  DiagnosticsRow initial;             ///< row 0, kept when the window moves on
+
   void reserve(std::size_t n) { rows.reserve(n); }
-  void push_back(const DiagnosticsRow& r) { rows.push_back(r); }
-  std::size_t size() const { return rows.size(); }
+  void push_back(const DiagnosticsRow& r) {
+    if (size() == 0) initial = r;
+    rows.push_back(r);
+  }
+  /// Rows in the run so far (not only in the window).
+  std::size_t size() const { return first + rows.size(); }
+  /// Row 0 (a history filled row by row from a file has it in rows[0]).
+  const DiagnosticsRow& front() const { return first == 0 && !rows.empty() ? rows.front() : initial; }
   const DiagnosticsRow& back() const { return rows.back(); }
+  /// Row `index` of the run; it must still be in the window.
+  const DiagnosticsRow& row(std::size_t index) const { return rows.at(index - first); }
+  /// Drops the rows before `index` (never the last row): they are no longer needed in memory.
+  void forget_before(std::size_t index) {
+    if (rows.empty()) return;
+    const std::size_t drop = std::min(index, size() - 1) > first ? std::min(index, size() - 1) - first : 0;
+    rows.erase(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(drop));
+    first += drop;
+  }
 };
 
 }  // namespace wgflow

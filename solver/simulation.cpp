@@ -12,6 +12,14 @@ Simulation<Dim>::Simulation(const FreeEnergy<Dim>& energy, TimeStepper<Dim>& ste
     : m_stepper(stepper), m_diagnostics(energy) {}
 
 template <int Dim>
+void Simulation<Dim>::forget_rows_done_with(const std::vector<Tracker<Dim>*>& trackers) {
+  if (m_history.rows.size() <= k_history_window) return;
+  std::size_t needed = m_history.size();
+  for (const Tracker<Dim>* tr : trackers) needed = std::min(needed, tr->rows_needed_from());
+  m_history.forget_before(needed);
+}
+
+template <int Dim>
 RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunState& state,
                                 const std::vector<Tracker<Dim>*>& trackers) {
   const auto start = std::chrono::steady_clock::now();
@@ -21,7 +29,7 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
     for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, state.step, 0);
     state.next_snapshot = 1;
   }
-  const double mass0 = m_history.rows.front().mass;
+  const double mass0 = m_history.front().mass;
   summary.min_q = m_history.back().min;
 
   for (int& k = state.next_snapshot; k <= snapshots; ++k) {
@@ -57,6 +65,7 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
       summary.relative_mass_drift =
           std::max(summary.relative_mass_drift, std::abs(row.mass - mass0) / (mass0 > 0.0 ? mass0 : 1.0));
       for (Tracker<Dim>* tr : trackers) tr->on_step(q, m_history, state.step);
+      forget_rows_done_with(trackers);
     }
     if (summary.interrupted) break;
     for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, state.step, k);

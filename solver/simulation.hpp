@@ -2,6 +2,8 @@
 /// The run loop: step up to the next output time, measure, tell the trackers. Output, progress and
 /// checks hang off the loop as trackers, so the loop itself stays a dozen lines.
 #include <csignal>
+#include <cstddef>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +26,9 @@ class Tracker {
   /// When the run stops early on request; `next_snapshot` is the index of the first snapshot not written.
   virtual void on_interrupt(const Field<Dim>& /*q*/, const DiagnosticsHistory& /*history*/, long /*step*/,
                             int /*next_snapshot*/) {}
+  /// The first diagnostics row this tracker may still read from the history (rows before it can
+  /// leave memory); the default: none but the newest.
+  virtual std::size_t rows_needed_from() const { return std::numeric_limits<std::size_t>::max(); }
 };
 
 /// Where a run stands: a fresh run starts at the default; a restarted one where its checkpoint was.
@@ -75,7 +80,9 @@ class Simulation {
   RunSummary run(Field<Dim>& q, double t_end, int snapshots, RunState& state,
                  const std::vector<Tracker<Dim>*>& trackers);
 
-  /// The rows of the steps already taken (a restart continues them).
+  /// The rows of the steps already taken (a restart continues them). Only a window stays in memory:
+  /// rows every tracker is done with are dropped once the window exceeds k_history_window rows.
+  static constexpr std::size_t k_history_window = 4096;
   void set_history(DiagnosticsHistory history) { m_history = std::move(history); }
   const DiagnosticsHistory& history() const { return m_history; }
 
@@ -83,6 +90,8 @@ class Simulation {
   void set_stop_flag(const volatile std::sig_atomic_t* flag) { m_stop_flag = flag; }
 
  private:
+  void forget_rows_done_with(const std::vector<Tracker<Dim>*>& trackers);
+
   TimeStepper<Dim>& m_stepper;
   Diagnostics<Dim> m_diagnostics;
   DiagnosticsHistory m_history;

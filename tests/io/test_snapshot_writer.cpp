@@ -307,6 +307,7 @@ TEST_SUITE("io") {
         write(writer, s);
         rows_at.push_back(history.size());
       }
+      writer.flush_diagnostics(history);  // the run loop's last call: the main file lists all 130
     }
     const auto check_all = [&] {
       const OutputSummary summary = read_output_summary(path);
@@ -329,6 +330,7 @@ TEST_SUITE("io") {
       CHECK(std::count(kept.begin(), kept.end(), "diagnostics-block-000001.h5") == 0);
       CHECK(read_output_summary(path).diagnostics.size() == rows_at[99]);
       for (int s = 100; s < 130; ++s) write(writer, s);
+      writer.flush_diagnostics(history);
     }
     check_all();
   }
@@ -360,5 +362,85 @@ TEST_CASE("snapshot arrays are written beside the density and read through the m
   h5::Dataset dset = h5::open_dataset(file.id(), "/steps/000000/particles");
   CHECK(h5::dataset_dims(dset.id()) == std::vector<hsize_t>{3, 2});
   CHECK(same_bits(h5::read_dataset(dset.id()), positions.values));
+}
+}
+
+TEST_SUITE("io") {
+// A run's memory must not grow with its steps: the run loop forgets the rows the writer has put in files
+// (rows files every k_rows_per_file rows between snapshots), and a restart continues from the pieces.
+TEST_CASE("snapshot writer: rows files between snapshots let the history forget its rows and survive a restart") {
+  TempDir dir;
+  const std::string path = dir.file("run.h5");
+  const auto grid = make_cube_grid<1>(4, 0.0, 1.0, Boundary::no_flux);
+  constexpr std::size_t per_file = SnapshotWriter<1>::k_rows_per_file;
+  std::vector<DiagnosticsRow> all;  // every row, to compare with what the files hold
+  DiagnosticsHistory history;       // the window the run loop keeps
+  std::size_t largest_window = 0;
+  const auto step = [&](SnapshotWriter<1>& writer) {
+    all.push_back(make_row(int(all.size())));
+    history.push_back(all.back());
+    writer.write_rows_if_due(history);
+    history.forget_before(writer.rows_written());
+    largest_window = std::max(largest_window, history.rows.size());
+  };
+  std::vector<std::size_t> rows_at;  // rows when each snapshot was written
+  const auto snapshot = [&](SnapshotWriter<1>& writer, int s) {
+    writer.write_snapshot(make_density(4, s), history.back().time, long(all.size()) - 1, history);
+    history.forget_before(writer.rows_written());
+    rows_at.push_back(all.size());
+  };
+  {
+    SnapshotWriter<1> writer(path, grid, {"heat", ""}, false);
+    step(writer);
+    snapshot(writer, 0);
+    // 2.5 rows files' worth before snapshot 1, then 66 snapshots a few rows apart: 70 pieces, one block.
+    for (std::size_t k = 0; k < 5 * per_file / 2; ++k) step(writer);
+    snapshot(writer, 1);
+    for (int s = 2; s < 68; ++s) {
+      for (int k = 0; k < 3; ++k) step(writer);
+      snapshot(writer, s);
+    }
+    for (int k = 0; k < 5; ++k) step(writer);  // rows after the last snapshot go to the tail file
+    writer.flush_diagnostics(history);
+  }
+  CHECK(largest_window <= per_file);
+  const std::vector<std::string> files = dir.listing("run.h5.d");
+  CHECK(std::count_if(files.begin(), files.end(), [](const std::string& f) { return f.rfind("diagnostics-rows-", 0) == 0; }) == 2);
+  CHECK(std::count(files.begin(), files.end(), "diagnostics-block-000000.h5") == 1);
+  const auto check_rows = [&](std::size_t count) {
+    const OutputSummary summary = read_output_summary(path);
+    REQUIRE(summary.diagnostics.size() == count);
+    bool same = true;
+    for (std::size_t r = 0; r < count; ++r) same = same && same_bits(summary.diagnostics.rows[r].energy, all[r].energy);
+    CHECK(same);
+  };
+  check_rows(all.size());
+
+  // Killed after snapshot 1 (rows files before it stay, none after it existed): continue from it.
+  all.resize(rows_at[1]);
+  history = DiagnosticsHistory{};
+  {
+    SnapshotWriter<1> writer(path, grid, SnapshotWriter<1>::Resume{2, rows_at[1]});
+    CHECK(writer.rows_written() == rows_at[1]);
+    const std::vector<std::string> kept = dir.listing("run.h5.d");
+    CHECK(std::count(kept.begin(), kept.end(), "diagnostics-block-000000.h5") == 0);
+    history.initial = all.front();
+    history.first = rows_at[1] - 1;
+    history.rows = {all.back()};
+    for (std::size_t k = 0; k < per_file + 10; ++k) step(writer);  // one more rows file, then a snapshot
+    snapshot(writer, 2);
+    writer.flush_diagnostics(history);
+  }
+  check_rows(all.size());
+  CHECK(read_output_summary(path).snapshot_times.size() == 3);
+  const auto rows_files = [&] {
+    const std::vector<std::string> names = dir.listing("run.h5.d");
+    return std::count_if(names.begin(), names.end(), [](const std::string& f) { return f.rfind("diagnostics-rows-", 0) == 0; });
+  };
+  CHECK(rows_files() == 3);
+  // Back to snapshot 0: every rows file lies beyond it and goes.
+  { SnapshotWriter<1> writer(path, grid, SnapshotWriter<1>::Resume{1, rows_at[0]}); }
+  CHECK(rows_files() == 0);
+  check_rows(rows_at[0]);
 }
 }
