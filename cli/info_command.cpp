@@ -55,7 +55,11 @@ int info_command(const std::vector<std::string>& args) {
         dt_max = std::max(dt_max, rows[r].dt);
       }
     }
-    std::printf("  steps       %zu, dt %.3g ... %.3g\n", rows.size() - 1, dt_min, dt_max);
+    if (s.snapshot_steps.empty() || rows.size() == static_cast<std::size_t>(s.snapshot_steps.back()) + 1)
+      std::printf("  steps       %zu, dt %.3g ... %.3g\n", rows.size() - 1, dt_min, dt_max);
+    else  // --diagnostics-every K: a row every K steps and at each snapshot
+      std::printf("  steps       %ld (diagnostics rows %zu), dt %.3g ... %.3g\n", s.snapshot_steps.back(), rows.size(),
+                  dt_min, dt_max);
     std::printf("  mass        %.12g, max relative drift %.2e\n", rows.front().mass, drift);
     std::printf("  energy      %.10g -> %.10g (%ld increase%s)\n", rows.front().energy, rows.back().energy, rises,
                 rises == 1 ? "" : "s");

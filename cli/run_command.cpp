@@ -44,6 +44,12 @@ auto as_input_error(SetUp&& set_up) {
   }
 }
 
+/// " (rose in N steps)" when the energy ever increased from one step to the next (checked every step,
+/// whether or not --diagnostics-every keeps the rows), else "".
+std::string energy_rises(const RunSummary& summary) {
+  return summary.energy_increases > 0 ? " (rose in " + std::to_string(summary.energy_increases) + " steps)" : "";
+}
+
 /// Refuses an output path that cannot be written, before any work is done.
 void check_output_path(const std::string& out, bool overwrite) {
   namespace fs = std::filesystem;
@@ -80,7 +86,7 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
   }
   StartingPoint<Dim> s;
   const Checkpoint checkpoint = read_restart_point(path);
-  const auto rows = static_cast<std::size_t>(checkpoint.step) + 1;  // row 0 and one per step
+  const std::size_t rows = checkpoint.rows;
   if (summary.diagnostics.size() < rows)
     throw std::runtime_error("--restart " + path + ": the file has " + std::to_string(summary.diagnostics.size()) +
                              " diagnostics rows, fewer than the " + std::to_string(rows) + " its checkpoint needs");
@@ -134,6 +140,7 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   if (!start.stepper_state.empty()) stepper->restore_carried_state(start.stepper_state);
 
   Simulation<Dim> simulation(energy, *stepper);
+  simulation.set_diagnostics_every(c.diagnostics_every);
   simulation.set_history(std::move(start.history));
   OutputTracker<Dim> output(*start.writer, *stepper);
   ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
@@ -176,10 +183,10 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   if (!c.quiet)
     std::printf(
         "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s%s; "
-        "mass drift %.2e, final energy %.10g, min q %.3g; wrote %s\n",
+        "mass drift %.2e, final energy %.10g%s, min q %.3g; wrote %s\n",
         Dim, c.case_name.c_str(), c.n, Dim, stepper->name().c_str(), scheme.c_str(), summary.steps,
         summary.rejected, summary.final_time, summary.wall_seconds, solver_work.c_str(), summary.relative_mass_drift,
-        summary.final_energy, summary.min_q, out.c_str());
+        summary.final_energy, energy_rises(summary).c_str(), summary.min_q, out.c_str());
   return 0;
 }
 

@@ -29,10 +29,11 @@ class OutputTracker final : public Tracker<Dim> {
   }
   void on_step(const Field<Dim>&, const DiagnosticsHistory& history, long) override { m_writer.write_rows_if_due(history); }
   std::size_t rows_needed_from() const override { return m_writer.rows_written(); }
-  void on_interrupt(const Field<Dim>& q, const DiagnosticsHistory& history, long step, int next_snapshot) override {
+  void on_interrupt(const Field<Dim>& q, const DiagnosticsHistory& history, long step, double t,
+                    int next_snapshot) override {
     m_writer.flush_diagnostics(history);
-    write_checkpoint(m_writer.path(), Checkpoint{interior_values(q), history.back().time, step, next_snapshot,
-                                                 m_stepper.carried_state()});
+    write_checkpoint(m_writer.path(), Checkpoint{interior_values(q), t, step, next_snapshot,
+                                                 m_stepper.carried_state(), history.size()});
   }
 
  private:

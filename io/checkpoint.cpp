@@ -20,6 +20,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
     h5::write_attribute(file.id(), "time", c.time);
     h5::write_attribute(file.id(), "step", c.step);
     h5::write_attribute(file.id(), "next_snapshot", c.next_snapshot);
+    h5::write_attribute(file.id(), "rows", static_cast<long>(c.rows));
     if (!c.stepper_state.empty()) h5::write_attribute(file.id(), "stepper_state", c.stepper_state);
   }
   publish_file(temporary, final_path);
@@ -49,6 +50,9 @@ Checkpoint read_restart_point(const std::string& path) {
       c.time = h5::read_double_attribute(file.id(), "time");
       c.step = step;
       c.density = h5::read_dataset(file.id(), "density");
+      // Outputs written before --diagnostics-every kept one row per step.
+      c.rows = h5::has_attribute(file.id(), "rows") ? static_cast<std::size_t>(h5::read_long_attribute(file.id(), "rows"))
+                                                    : static_cast<std::size_t>(step) + 1;
       if (h5::has_attribute(file.id(), "stepper_state"))
         c.stepper_state = h5::read_double_vector_attribute(file.id(), "stepper_state");
       return c;
@@ -59,6 +63,11 @@ Checkpoint read_restart_point(const std::string& path) {
   h5::Group last = h5::open_group(file.id(), "/steps/" + snapshot_group_name(c.next_snapshot - 1));
   if (h5::has_attribute(last.id(), "stepper_state"))
     c.stepper_state = h5::read_double_vector_attribute(last.id(), "stepper_state");
+  // The snapshot's rows end where the state's row is (a snapshot always keeps its row).
+  c.rows = h5::has_attribute(last.id(), "first_row")
+               ? static_cast<std::size_t>(h5::read_long_attribute(last.id(), "first_row")) +
+                     static_cast<std::size_t>(h5::dataset_dims(h5::open_dataset(last.id(), "/diagnostics/time").id()).at(0))
+               : static_cast<std::size_t>(c.step) + 1;
   return c;
 }
 

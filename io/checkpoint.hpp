@@ -3,6 +3,7 @@
 /// between snapshots); a run killed outright restarts from its last snapshot, which holds the same
 /// information. Either way the continued run repeats the uninterrupted one bit for bit, because the
 /// step sizes depend only on the state, the time and the next output time.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ struct Checkpoint {
   long step = 0;
   int next_snapshot = 0;        ///< index of the first snapshot not yet written
   std::vector<double> stepper_state;  ///< the time stepper's carried step control (may be empty)
+  std::size_t rows = 0;         ///< diagnostics rows up to this state (row 0 included)
 };
 
 /// Writes (or atomically replaces) the checkpoint file of the output `path` (PATH.h5.d/checkpoint.h5).

@@ -74,6 +74,8 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("order", po::value(&c.order)->default_value(c.order), "upwind reconstruction order: 1 | 2 (the SG flux is always second order)")
     ("cfl", po::value(&c.cfl)->default_value(c.cfl), "fraction of the positivity/parabolic step limit, in (0, 1]")
     ("snapshots", po::value(&c.snapshots)->default_value(c.snapshots), "K: write K+1 snapshots, at t = 0 and t_end k/K")
+    ("diagnostics-every", po::value(&c.diagnostics_every)->default_value(c.diagnostics_every),
+        "K: keep a /diagnostics row every K steps and at every snapshot (the energy is still checked every step)")
     ("threads", po::value(&c.threads)->default_value(c.threads), "OpenMP threads (0: OMP_NUM_THREADS or all cores)")
     ("out", po::value(&c.out)->default_value(c.out), "output HDF5 file (an XDMF sidecar goes next to it)")
     ("overwrite", po::bool_switch(&c.overwrite), "replace an existing output file")

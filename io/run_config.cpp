@@ -112,6 +112,8 @@ void RunConfig::validate() const {
   if (order != 1 && order != 2) fail("order", "must be 1 or 2", show(order));
   if (!(cfl > 0.0) || !(cfl <= 1.0)) fail("cfl", "must be in (0, 1]", show(cfl));
   if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));
+  if (diagnostics_every < 1 || diagnostics_every > 1000000000)
+    fail("diagnostics-every", "must be an integer in [1, 1e9]", show(diagnostics_every));
   if (threads < 0 || threads > 4096) fail("threads", "must be in [0, 4096] (0: OpenMP's default)", show(threads));
   if (out.empty()) fail("out", "needs a file name", "''");
   validate_interaction(*this);
@@ -166,6 +168,7 @@ std::string RunConfig::to_ini() const {
     << "order = " << order << "\n"
     << "cfl = " << cfl << "\n"
     << "snapshots = " << snapshots << "\n"
+    << (diagnostics_every != 1 ? "diagnostics-every = " + std::to_string(diagnostics_every) + "\n" : "")
     << interaction_ini(*this);
   if (case_name == "f-divergence")
     s << "divergence = " << divergence << "\n"

@@ -34,6 +34,7 @@ struct RunConfig {
   int order = 2;
   double cfl = 0.5;
   int snapshots = 10;
+  long diagnostics_every = 1;              ///< keep a diagnostics row every K steps (and at snapshots)
   int threads = 0;                         ///< 0: OpenMP's default
   std::string out = "wgflow.h5";
   bool overwrite = false;

@@ -24,19 +24,25 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
                                 const std::vector<Tracker<Dim>*>& trackers) {
   const auto start = std::chrono::steady_clock::now();
   RunSummary summary;
+  DiagnosticsRow previous;  // the row of the state before each step (kept in the history or not)
   if (state.next_snapshot == 0) {
     m_history.push_back(m_diagnostics.measure(q, state.t, 0.0, nullptr));
     for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, state.step, 0);
     state.next_snapshot = 1;
+    previous = m_history.back();
+  } else {
+    // A restart: measuring the state again gives the bits it had (the measure is deterministic),
+    // whether or not its row was kept.
+    previous = m_diagnostics.measure(q, state.t, 0.0, nullptr);
   }
   const double mass0 = m_history.front().mass;
-  summary.min_q = m_history.back().min;
+  summary.min_q = previous.min;
 
   for (int& k = state.next_snapshot; k <= snapshots; ++k) {
     const double t_next = t_end * k / snapshots;
     while (state.t < t_next) {
       if (m_stop_flag != nullptr && *m_stop_flag != 0) {
-        for (Tracker<Dim>* tr : trackers) tr->on_interrupt(q, m_history, state.step, k);
+        for (Tracker<Dim>* tr : trackers) tr->on_interrupt(q, m_history, state.step, state.t, k);
         summary.interrupted = true;
         break;
       }
@@ -53,14 +59,16 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
       ++state.step;
       ++summary.steps;
       summary.rejected += report.rejected;
-      const DiagnosticsRow row = m_diagnostics.measure(q, state.t, report.dt, &m_history.back());
+      const DiagnosticsRow row = m_diagnostics.measure(q, state.t, report.dt, &previous);
       if (!std::isfinite(row.mass) || !std::isfinite(row.energy) || !std::isfinite(row.max)) {
         std::ostringstream msg;
         msg << "the density became non-finite at step " << state.step << ", t = " << state.t << ": "
             << m_diagnostics.locate_bad_value(q) << "; stopping (the last good snapshot is kept)";
         throw NonFiniteState(msg.str());
       }
-      m_history.push_back(row);
+      summary.energy_increases += row.energy > previous.energy;
+      previous = row;
+      if (report.reached_stop || state.step % m_every == 0) m_history.push_back(row);
       summary.min_q = std::min(summary.min_q, row.min);
       summary.relative_mass_drift =
           std::max(summary.relative_mass_drift, std::abs(row.mass - mass0) / (mass0 > 0.0 ? mass0 : 1.0));
@@ -71,7 +79,7 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
     for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, state.step, k);
   }
   summary.final_time = state.t;
-  summary.final_energy = m_history.back().energy;
+  summary.final_energy = previous.energy;
   summary.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

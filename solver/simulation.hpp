@@ -18,14 +18,17 @@ template <int Dim>
 class Tracker {
  public:
   virtual ~Tracker() = default;
-  /// After every accepted step (history.back() is its row).
+  /// After every accepted step (history.back() is its row, or with --diagnostics-every > 1 the newest
+  /// row kept).
   virtual void on_step(const Field<Dim>& /*q*/, const DiagnosticsHistory& /*history*/, long /*step*/) {}
   /// At each output time, including t = 0 (index 0) and t_end (index snapshots).
   virtual void on_snapshot(const Field<Dim>& /*q*/, const DiagnosticsHistory& /*history*/, long /*step*/,
                            int /*index*/) {}
-  /// When the run stops early on request; `next_snapshot` is the index of the first snapshot not written.
+  /// When the run stops early on request at time t; `next_snapshot` is the index of the first snapshot
+  /// not written. (history.back() is the newest row kept, which is not this state's with
+  /// --diagnostics-every > 1.)
   virtual void on_interrupt(const Field<Dim>& /*q*/, const DiagnosticsHistory& /*history*/, long /*step*/,
-                            int /*next_snapshot*/) {}
+                            double /*t*/, int /*next_snapshot*/) {}
   /// The first diagnostics row this tracker may still read from the history (rows before it can
   /// leave memory); the default: none but the newest.
   virtual std::size_t rows_needed_from() const { return std::numeric_limits<std::size_t>::max(); }
@@ -53,6 +56,7 @@ struct RunSummary {
   double final_energy = 0.0;
   double min_q = 0.0;                ///< minimum over the run
   double final_time = 0.0;
+  long energy_increases = 0;         ///< steps whose energy exceeded the previous step's (every step, kept row or not)
 };
 
 /// Stops a run that crawls: one whose step would need more than 1e10 further steps to reach t_end,
@@ -86,6 +90,10 @@ class Simulation {
   void set_history(DiagnosticsHistory history) { m_history = std::move(history); }
   const DiagnosticsHistory& history() const { return m_history; }
 
+  /// Keep a diagnostics row every `every` steps and at every snapshot (1: every step). Every step is
+  /// still measured: non-finite states, energy increases and the mass drift are checked on each.
+  void set_diagnostics_every(long every) { m_every = every; }
+
   /// A flag (set by a signal handler) checked after every step; when raised, the run stops cleanly.
   void set_stop_flag(const volatile std::sig_atomic_t* flag) { m_stop_flag = flag; }
 
@@ -96,6 +104,7 @@ class Simulation {
   Diagnostics<Dim> m_diagnostics;
   DiagnosticsHistory m_history;
   CrawlGuard m_crawl_guard;
+  long m_every = 1;
   const volatile std::sig_atomic_t* m_stop_flag = nullptr;
 };
 

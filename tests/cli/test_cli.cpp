@@ -230,6 +230,8 @@ TEST_SUITE("cli") {
         {{"--t-end", "0"}, {"--t-end"}},
         {{"--cfl", "0"}, {"--cfl"}},
         {{"--cfl", "1.5"}, {"--cfl"}},
+        {{"--diagnostics-every", "0"}, {"--diagnostics-every", "[1, 1e9]"}},
+        {{"--diagnostics-every", "2.5"}, {"--diagnostics-every"}},
         {{"--order", "3"}, {"--order"}},
         {{"--stepper", "rk4"}, {"--stepper", "rk4"}},
         {{"--bc", "sideways"}, {"--bc", "sideways"}},

@@ -2,6 +2,8 @@
 /// moment, leaves a readable output; `wgflow run --restart` continues it to a result that is bit for
 /// bit the uninterrupted run's (every snapshot and every diagnostics row).
 #include <doctest/doctest.h>
+
+#include <algorithm>
 #include <signal.h>
 #include <spawn.h>
 #include <unistd.h>
@@ -214,6 +216,46 @@ TEST_SUITE("cli") {
     CHECK(read_output_summary(dir.file("stopped.h5")).snapshot_times.size() < 13);
     REQUIRE(run_wgflow(dir, {"run", "--restart", "stopped.h5", "--quiet"}).code == 0);
     check_identical_outputs(dir.file("reference.h5"), dir.file("stopped.h5"));
+  }
+
+  // --diagnostics-every K keeps the row of every K-th step and of every snapshot: exactly those rows of the
+  // every-step run, bit for bit, and a run stopped between kept rows restarts bit for bit (the checkpoint
+  // stores how many rows it has).
+  TEST_CASE("--diagnostics-every keeps every K-th row of the full run and restarts bit for bit") {
+    CliDir dir;
+    const std::vector<std::string> run{"run", "--case", "f-divergence", "--dim", "1", "--n", "200", "--divergence",
+                                       "hellinger", "--t-end", "20", "--snapshots", "12", "--quiet", "--threads", "1"};
+    std::vector<std::string> every = run, sparse = run, stopped = run;
+    every.insert(every.end(), {"--out", "every.h5"});
+    sparse.insert(sparse.end(), {"--diagnostics-every", "7", "--out", "sparse.h5"});
+    stopped.insert(stopped.end(), {"--diagnostics-every", "7", "--out", "stopped.h5"});
+    REQUIRE(run_wgflow(dir, every).code == 0);
+    REQUIRE(run_wgflow(dir, sparse).code == 0);
+    const OutputSummary all = read_output_summary(dir.file("every.h5"));
+    const OutputSummary kept = read_output_summary(dir.file("sparse.h5"));
+    REQUIRE(all.snapshot_steps == kept.snapshot_steps);
+    for (int k = 0; k < static_cast<int>(all.snapshot_steps.size()); ++k)
+      CHECK(read_snapshot(dir.file("every.h5"), k) == read_snapshot(dir.file("sparse.h5"), k));
+    std::vector<std::size_t> expected;  // row r of the full run is step r
+    for (std::size_t r = 0; r < all.diagnostics.size(); ++r)
+      if (r % 7 == 0 || std::count(all.snapshot_steps.begin(), all.snapshot_steps.end(), static_cast<long>(r)) > 0)
+        expected.push_back(r);
+    REQUIRE(kept.diagnostics.size() == expected.size());
+    REQUIRE(kept.diagnostics.size() * 5 < all.diagnostics.size());
+    bool same = true;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      const DiagnosticsRow &x = all.diagnostics.rows[expected[i]], &y = kept.diagnostics.rows[i];
+      same = same && x.time == y.time && x.dt == y.dt && x.mass == y.mass && x.energy == y.energy &&
+             x.dissipation == y.dissipation && x.min == y.min && x.max == y.max;
+    }
+    CHECK(same);
+
+    REQUIRE(interrupt_after_snapshots(dir, stopped, "stopped.h5", 4) == 128 + SIGINT);
+    REQUIRE(read_output_summary(dir.file("stopped.h5")).snapshot_times.size() < 13);
+    const Result restarted = run_wgflow(dir, {"run", "--restart", "stopped.h5", "--quiet"});
+    INFO("stderr: " << restarted.err);
+    REQUIRE(restarted.code == 0);
+    check_identical_outputs(dir.file("sparse.h5"), dir.file("stopped.h5"));
   }
 
   TEST_CASE("--restart takes no options that change the problem and refuses files it cannot continue") {
