@@ -6,6 +6,7 @@
 
 #include "cli/info_command.hpp"
 #include "cli/run_command.hpp"
+#include "io/h5.hpp"
 #include "io/run_config.hpp"
 
 namespace {
@@ -23,6 +24,7 @@ const char* const usage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  wgflow::h5::init();  // before any other HDF5 call: no error stacks on stderr, no atexit clean-up
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "help") {

@@ -39,6 +39,8 @@ auto as_input_error(SetUp&& set_up) {
     return set_up();
   } catch (const ConfigError&) {
     throw;
+  } catch (const OutputWriteError&) {  // not the input's fault: the disk's
+    throw;
   } catch (const std::exception& e) {
     throw ConfigError(e.what());
   }
@@ -192,6 +194,21 @@ RunConfig restart_config(const ParsedRunOptions& parsed) {
   return c;
 }
 
+/// The one line for a run stopped by a failed write: what failed, what the output still holds (read
+/// back from disk, not assumed), and how to go on.
+std::string failed_write_message(const OutputWriteError& e, const std::string& out) {
+  std::string kept = "nothing kept; free space and run the same command again";
+  try {
+    const std::size_t n = read_output_summary(out).snapshot_times.size();
+    kept = n == 0   ? "no snapshot kept"
+           : n == 1 ? "snapshot 0 kept"
+                    : "snapshots 0-" + std::to_string(n - 1) + " kept";
+    kept += e.disk_full() ? "; free space and run with --restart " + out : "; run with --restart " + out + " once it can be written";
+  } catch (const std::exception&) {
+  }
+  return std::string(e.what()) + "; " + kept;
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
@@ -202,10 +219,14 @@ int run_command(const std::vector<std::string>& args) {
   }
   const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
   if (c.threads > 0) omp_set_num_threads(c.threads);
-  switch (c.dim) {
-    case 1: return run_problem<1>(c, parsed.restart);
-    case 2: return run_problem<2>(c, parsed.restart);
-    default: return run_problem<3>(c, parsed.restart);
+  try {
+    switch (c.dim) {
+      case 1: return run_problem<1>(c, parsed.restart);
+      case 2: return run_problem<2>(c, parsed.restart);
+      default: return run_problem<3>(c, parsed.restart);
+    }
+  } catch (const OutputWriteError& e) {
+    throw std::runtime_error(failed_write_message(e, c.out));
   }
 }
 

@@ -14,7 +14,12 @@
 /// Every file is written under a temporary name, synced and renamed into place, so a reader (or a
 /// restart after SIGKILL, or after a crash of the machine) sees either the old or the new version.
 /// HDF5 updates metadata in place when a file is appended to; that is why nothing is appended.
+#include <hdf5.h>
+
+#include <functional>
 #include <string>
+
+#include "io/write_error.hpp"
 
 namespace wgflow {
 
@@ -51,7 +56,13 @@ void remove_output(const OutputPaths& paths);
 void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_unlisted_block);
 
 /// Makes the finished file `temporary` durable (fsync) and renames it to `final`, then syncs the
-/// directory. Throws std::runtime_error naming both paths on failure (and removes `temporary`).
+/// directory. Throws OutputWriteError naming `final` on failure (and removes `temporary`).
 void publish_file(const std::string& temporary, const std::string& final);
+
+/// Writes the HDF5 file `final` atomically: `fill` writes into a new file `final`.tmp, which is closed
+/// (a failed close of any object while it was open counts as a failed write: HDF5 writes metadata on
+/// close) and published. On any failure the temporary file is removed and `final` is untouched;
+/// HDF5 failures become OutputWriteError naming `final`.
+void publish_h5_file(const std::string& final, const std::function<void(hid_t file)>& fill);
 
 }  // namespace wgflow

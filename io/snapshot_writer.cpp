@@ -53,13 +53,10 @@ std::size_t diagnostics_rows_in(hid_t file) {
 /// Writes rows [first, end) as a file of their own at `path` (attribute first_row), atomically.
 void publish_diagnostics_rows(const std::string& path, const std::vector<DiagnosticsRow>& rows, std::size_t first,
                               std::size_t end, const std::vector<std::string>& columns) {
-  const std::string temporary = path + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
-    h5::write_attribute(file.id(), "first_row", static_cast<long>(first));
-    write_diagnostics_rows(file.id(), rows, first, end, columns);
-  }
-  publish_file(temporary, path);
+  publish_h5_file(path, [&](hid_t file) {
+    h5::write_attribute(file, "first_row", static_cast<long>(first));
+    write_diagnostics_rows(file, rows, first, end, columns);
+  });
 }
 
 }  // namespace
@@ -139,17 +136,15 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
 
 template <int Dim>
 void SnapshotWriter<Dim>::write_main_file() const {
-  const std::string temporary = m_paths.main + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
-    h5::write_attribute(file.id(), "format", "wgflow");
-    h5::write_attribute(file.id(), "format_version", k_output_format_version);
-    h5::write_attribute(file.id(), "case", m_header.case_name);
-    h5::write_attribute(file.id(), "config", m_header.config_text);
-    h5::write_attribute(file.id(), "version", m_header.version);
-    if (!m_header.git_hash.empty()) h5::write_attribute(file.id(), "git_hash", m_header.git_hash);
-    write_grid(file.id(), m_grid);
-    h5::Group steps = h5::create_group(file.id(), "steps");
+  publish_h5_file(m_paths.main, [&](hid_t file) {
+    h5::write_attribute(file, "format", "wgflow");
+    h5::write_attribute(file, "format_version", k_output_format_version);
+    h5::write_attribute(file, "case", m_header.case_name);
+    h5::write_attribute(file, "config", m_header.config_text);
+    h5::write_attribute(file, "version", m_header.version);
+    if (!m_header.git_hash.empty()) h5::write_attribute(file, "git_hash", m_header.git_hash);
+    write_grid(file, m_grid);
+    h5::Group steps = h5::create_group(file, "steps");
     for (int i = 0; i < snapshots_written(); ++i)
       h5::create_external_link(steps.id(), snapshot_group_name(i), m_paths.relative(m_paths.snapshot(i)), "/");
     std::vector<DiagnosticsPiece> pieces;
@@ -158,9 +153,8 @@ void SnapshotWriter<Dim>::write_main_file() const {
     for (int i = blocks * k_snapshots_per_block; i < snapshots_written(); ++i)
       pieces.push_back({m_paths.relative(m_paths.snapshot(i)), m_snapshot_rows[i]});
     if (m_tail_rows > 0) pieces.push_back({m_paths.relative(m_paths.diagnostics_tail()), m_tail_rows});
-    write_diagnostics_view(file.id(), pieces, m_columns.empty() ? diagnostics_columns(DiagnosticsRow{}) : m_columns);
-  }
-  publish_file(temporary, m_paths.main);
+    write_diagnostics_view(file, pieces, m_columns.empty() ? diagnostics_columns(DiagnosticsRow{}) : m_columns);
+  });
 }
 
 template <int Dim>
@@ -188,21 +182,17 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
   if (m_columns.empty()) m_columns = diagnostics_columns(history.rows.front());
   const DiagnosticsRow& row = history.back();
   const std::string final_path = m_paths.snapshot(index);
-  const std::string temporary = final_path + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
+  publish_h5_file(final_path, [&](hid_t file) {
     std::vector<hsize_t> dims(m_grid.shape.rbegin(), m_grid.shape.rend());
-    {
-      h5::Dataset dset = h5::write_dataset(file.id(), "density", dims, density.data());
-      h5::write_attribute(dset.id(), "time", time);
-      h5::write_attribute(dset.id(), "step", step);
-    }
-    h5::write_attribute(file.id(), "mass", row.mass);
-    h5::write_attribute(file.id(), "energy", row.energy);
-    if (!stepper_state.empty()) h5::write_attribute(file.id(), "stepper_state", stepper_state);
-    write_diagnostics_rows(file.id(), history.rows, m_rows_in_snapshots, history.size(), m_columns);
-  }
-  publish_file(temporary, final_path);
+    h5::Dataset dset = h5::write_dataset(file, "density", dims, density.data());
+    h5::write_attribute(dset.id(), "time", time);
+    h5::write_attribute(dset.id(), "step", step);
+    dset.close("dataset '/density' of '" + final_path + ".tmp'");
+    h5::write_attribute(file, "mass", row.mass);
+    h5::write_attribute(file, "energy", row.energy);
+    if (!stepper_state.empty()) h5::write_attribute(file, "stepper_state", stepper_state);
+    write_diagnostics_rows(file, history.rows, m_rows_in_snapshots, history.size(), m_columns);
+  });
 
   const std::size_t tail_rows = m_tail_rows;
   const std::size_t blocks = m_block_rows.size();
@@ -213,6 +203,11 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
     if ((index + 1) % k_snapshots_per_block == 0) write_block(history);
     write_main_file();
   } catch (...) {
+    // The main file still lists the snapshots before this one: the files only a new main file would
+    // have linked go now (a restart would remove them anyway), which gives their space back.
+    std::error_code ignored;
+    std::filesystem::remove(final_path, ignored);
+    if (m_block_rows.size() > blocks) std::filesystem::remove(m_paths.diagnostics_block(static_cast<int>(blocks)), ignored);
     m_snapshots.pop_back();
     m_snapshot_rows.pop_back();
     m_block_rows.resize(blocks);

@@ -1,13 +1,19 @@
 #include "io/xdmf.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <locale>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
+
+#include "io/write_error.hpp"
 
 namespace wgflow {
 
@@ -132,21 +138,27 @@ std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapsh
 void write_xdmf(const std::string& xmf_path, const XdmfGeometry& geometry,
                 const std::vector<XdmfSnapshot>& snapshots) {
   const std::string tmp_path = xmf_path + ".tmp";
-  {
-    std::ofstream out(tmp_path, std::ios::out | std::ios::trunc | std::ios::binary);
-    if (!out) throw std::runtime_error("cannot write XDMF sidecar '" + tmp_path + "'");
-    out << xdmf_text(geometry, snapshots);
-    out.close();
-    if (!out) {
-      std::remove(tmp_path.c_str());
-      throw std::runtime_error("cannot write XDMF sidecar '" + tmp_path + "'");
-    }
+  const std::string text = xdmf_text(geometry, snapshots);
+  // POSIX calls rather than a stream: a full disk must be told apart from other failures by errno.
+  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw OutputWriteError(xmf_path, is_no_space_errno(errno), std::strerror(errno));
+  std::size_t written = 0;
+  int error = 0;
+  while (written < text.size() && error == 0) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno != EINTR) error = errno;
+    if (n > 0) written += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0) {
+    std::remove(tmp_path.c_str());
+    throw OutputWriteError(xmf_path, is_no_space_errno(error), std::strerror(error));
   }
   std::error_code ec;
   std::filesystem::rename(tmp_path, xmf_path, ec);
   if (ec) {
     std::remove(tmp_path.c_str());
-    throw std::runtime_error("cannot rename '" + tmp_path + "' to '" + xmf_path + "': " + ec.message());
+    throw OutputWriteError(xmf_path, false, "cannot rename '" + tmp_path + "' to it: " + ec.message());
   }
 }
 
