@@ -15,6 +15,7 @@
 #include "io/initial_file.hpp"
 #include "io/interaction_config.hpp"
 #include "io/options.hpp"
+#include "io/output_lock.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 
@@ -217,6 +218,9 @@ int run_command(const std::vector<std::string>& args) {
     std::cout << parsed.help_text;
     return 0;
   }
+  // One writer per output, for the whole run (before anything of it is read, checked or written).
+  const OutputLock lock(parsed.restart.empty() ? parsed.config.out : parsed.restart,
+                        parsed.restart.empty() ? "--out" : "--restart");
   const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
   if (c.threads > 0) omp_set_num_threads(c.threads);
   try {

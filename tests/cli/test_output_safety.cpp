@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 #include <sys/mount.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "io/initial_file.hpp"
 #include "tests/cli/cli_support.hpp"
@@ -66,6 +68,28 @@ std::vector<std::string> temporaries_in(const fs::path& dir) {
   return names;
 }
 
+/// A 2D porous-medium run of about 1.3 s (one thread), long enough for other commands to meet it.
+std::vector<std::string> long_run(const std::string& out) {
+  return {"run", "--case", "porous-medium", "--dim", "2",       "--n",     "192",       "--domain=-4,4", "--t-end",
+          "3",   "--snapshots", "12",       "--out", out,       "--quiet", "--threads", "1"};
+}
+
+/// Waits (at most 120 s) until `path` exists while `pid` runs; false if it ended first.
+bool wait_for_file_while_running(pid_t pid, const fs::path& path) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!fs::exists(path) && std::chrono::steady_clock::now() < give_up) {
+    if (::kill(pid, 0) != 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return fs::exists(path);
+}
+
+/// True if the child `pid` has not exited yet.
+bool still_running(pid_t pid) {
+  int status = 0;
+  return ::waitpid(pid, &status, WNOHANG) == 0;
+}
+
 }  // namespace
 
 TEST_SUITE("cli") {
@@ -107,5 +131,64 @@ TEST_SUITE("cli") {
     INFO("restart stderr: " << restarted.err);
     REQUIRE(restarted.code == 0);
     check_identical_outputs(dir.file("reference.h5"), dir.file("disk/full.h5"));
+  }
+
+  TEST_CASE("a second writer on a running output is refused with exit 2 naming the holder and the first run finishes intact") {
+    CliDir dir;
+    REQUIRE(run_wgflow(dir, long_run("reference.h5")).code == 0);
+    CHECK(!fs::exists(dir.file("reference.h5.lock")));  // gone with its run
+    const pid_t first = spawn_wgflow(dir, long_run("s.h5"));
+    REQUIRE(wait_for_file_while_running(first, dir.file("s.h5.d/000001.h5")));
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    const std::string holder = "is being written by pid " + std::to_string(first) + " on host " + host + ";";
+
+    const Result fresh = run_wgflow(dir, long_run("s.h5"));
+    std::vector<std::string> overwrite = long_run("s.h5");
+    overwrite.push_back("--overwrite");
+    const Result replacing = run_wgflow(dir, overwrite);
+    const Result restart = run_wgflow(dir, {"run", "--restart", "s.h5", "--quiet"});
+    const Result info = run_wgflow(dir, {"info", "s.h5"});  // readers take no lock
+    const Result reader = run_wgflow(dir, {"run", "--initial", "file:s.h5", "--case", "porous-medium", "--dim", "2",
+                                           "--n", "192", "--domain=-4,4", "--t-end", "0.001", "--out", "r.h5", "--quiet"});
+    REQUIRE(still_running(first));  // the refusals met a live writer
+    for (const Result& r : {fresh, replacing, restart}) {
+      INFO(r.command << "\nstderr: " << r.err);
+      CHECK(r.code == 2);
+      CHECK(count_lines(r.err) == 1);
+      CHECK(contains(r.err, holder));
+    }
+    CHECK(starts_with(fresh.err, "wgflow: error: --out: 's.h5' is being written by"));
+    CHECK(starts_with(restart.err, "wgflow: error: --restart: 's.h5' is being written by"));
+    CHECK(info.code == 0);
+    CHECK(reader.code == 0);
+
+    REQUIRE(wait_exit_code(first) == 0);
+    check_identical_outputs(dir.file("reference.h5"), dir.file("s.h5"));
+    CHECK(!fs::exists(dir.file("s.h5.lock")));
+  }
+
+  TEST_CASE("a SIGKILLed run leaves its lock file but never blocks its restart") {
+    CliDir dir;
+    const pid_t killed = spawn_wgflow(dir, long_run("k.h5"));
+    REQUIRE(wait_for_file_while_running(killed, dir.file("k.h5.d/000001.h5")));
+    ::kill(killed, SIGKILL);
+    REQUIRE(wait_exit_code(killed) == 128 + SIGKILL);
+    CHECK(contains(read_text(dir.file("k.h5.lock")), "pid " + std::to_string(killed)));
+    const Result restarted = run_wgflow(dir, {"run", "--restart", "k.h5", "--quiet"});
+    INFO("stderr: " << restarted.err);
+    CHECK(restarted.code == 0);
+    CHECK(read_output_summary(dir.file("k.h5")).snapshot_times.size() == 13);
+    CHECK(!fs::exists(dir.file("k.h5.lock")));
+  }
+
+  TEST_CASE("a lock file wgflow did not write is not taken over") {
+    CliDir dir;
+    write_text(dir.work() / "u.h5.lock", "user notes\n");
+    const Result r = run_wgflow(dir, {"run", "--n", "16", "--t-end", "0.01", "--out", "u.h5", "--quiet"});
+    CHECK(r.code == 2);
+    CHECK(r.err == "wgflow: error: --out: 'u.h5.lock' exists and is not a wgflow lock file; move it away first\n");
+    CHECK(read_text(dir.work() / "u.h5.lock") == "user notes\n");
+    CHECK(!fs::exists(dir.file("u.h5")));
   }
 }
