@@ -58,9 +58,10 @@ void check_output_path(const std::string& out, bool overwrite) {
     throw ConfigError("--out: cannot create '" + out + "': directory '" + dir.string() + "' does not exist");
   if (access(dir.c_str(), W_OK) != 0)
     throw ConfigError("--out: cannot create '" + out + "': no write permission in '" + dir.string() + "'");
-  if (output_exists(output_paths(out)) && !overwrite)
-    throw ConfigError("--out: '" + out + "' (or its snapshot directory '" + out +
-                      ".d') exists; pass --overwrite to replace it");
+  const OutputPaths paths = output_paths(out);
+  if (output_exists(paths) && !overwrite)
+    throw ConfigError("--out: '" + out + "' (or its snapshot directory '" + paths.directory + "' or its sidecar '" +
+                      paths.xdmf + "') exists; pass --overwrite to replace it");
 }
 
 template <int Dim>

@@ -102,11 +102,13 @@ OutputPaths output_paths(const std::string& main_path) {
 
 bool output_exists(const OutputPaths& paths) {
   std::error_code ec;
-  return fs::exists(paths.main, ec) || fs::exists(paths.directory, ec);
+  return fs::exists(paths.main, ec) || fs::exists(paths.directory, ec) || fs::exists(paths.xdmf, ec);
 }
 
 void remove_output(const OutputPaths& paths) {
   std::error_code ec;
+  if (fs::exists(paths.xdmf, ec) && !is_wgflow_xdmf(paths.xdmf))
+    throw std::runtime_error("cannot replace output: '" + paths.xdmf + "' is not an XDMF file wgflow wrote; move it away first");
   std::vector<fs::path> ours;
   if (fs::exists(paths.directory, ec)) {
     if (!fs::is_directory(paths.directory, ec))

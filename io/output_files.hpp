@@ -43,11 +43,12 @@ struct OutputPaths {
 
 OutputPaths output_paths(const std::string& main_path);
 
-/// True if the main file or the snapshot directory exists.
+/// True if the main file, the snapshot directory or the XDMF sidecar exists.
 bool output_exists(const OutputPaths& paths);
 
 /// Deletes an output for --overwrite: the main file, the sidecar and the snapshot directory. Throws
-/// std::runtime_error, deleting nothing, if the directory holds a file wgflow does not write there.
+/// std::runtime_error, deleting nothing, if the directory holds a file wgflow does not write there or
+/// the sidecar is not an XDMF file wgflow wrote.
 void remove_output(const OutputPaths& paths);
 
 /// Removes what a killed run can leave behind: temporary files, snapshot files numbered

@@ -70,7 +70,6 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
     remove_output(m_paths);
   }
   std::error_code ec;
-  std::filesystem::remove(m_paths.xdmf, ec);  // a sidecar of an earlier run would name other snapshots
   m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, ""};
 #ifdef WGFLOW_GIT_HASH
   m_header.git_hash = WGFLOW_GIT_HASH;

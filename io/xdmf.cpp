@@ -19,6 +19,9 @@ namespace wgflow {
 
 namespace {
 
+/// How a wgflow sidecar's temporal collection starts: what tells it from an XDMF file of someone else.
+const char k_collection_tag[] = "<Grid Name=\"wgflow\" GridType=\"Collection\"";
+
 /// Escapes the five XML special characters for use in attribute values and text.
 std::string xml_escape(const std::string& text) {
   std::string out;
@@ -93,6 +96,15 @@ std::string xdmf_path_for(const std::string& h5_path) {
   return h5_path + ".xmf";
 }
 
+bool is_wgflow_xdmf(const std::string& xmf_path) {
+  const int fd = ::open(xmf_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[1024];
+  const ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  return n > 0 && std::string(head, static_cast<std::size_t>(n)).find(k_collection_tag) != std::string::npos;
+}
+
 std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapshot>& snapshots) {
   std::array<long, 3> points{};
   for (int k = 0; k < 3; ++k) points[k] = geometry.cells_zyx[k] + 1;
@@ -107,7 +119,7 @@ std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapsh
       << "<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n"
       << "<Xdmf Version=\"3.0\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">\n"
       << "  <Domain>\n"
-      << "    <Grid Name=\"wgflow\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+      << "    " << k_collection_tag << " CollectionType=\"Temporal\">\n";
   for (std::size_t i = 0; i < snapshots.size(); ++i) {
     const XdmfSnapshot& snap = snapshots[i];
     char name[32];

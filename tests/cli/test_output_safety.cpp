@@ -191,4 +191,32 @@ TEST_SUITE("cli") {
     CHECK(read_text(dir.work() / "u.h5.lock") == "user notes\n");
     CHECK(!fs::exists(dir.file("u.h5")));
   }
+
+  TEST_CASE("an XDMF file of the output's name is an output file: kept without --overwrite and never replaced if not wgflow's") {
+    CliDir dir;
+    const std::string mine = "<?xml version=\"1.0\" ?>\n<Xdmf><Domain><Grid Name=\"mine\"/></Domain></Xdmf>\n";
+    write_text(dir.work() / "keep.xmf", mine);
+    const std::vector<std::string> run{"run", "--n", "16", "--t-end", "0.01", "--out", "keep.h5", "--quiet"};
+    const Result refused = run_wgflow(dir, run);
+    CHECK(refused.code == 2);
+    CHECK(refused.err == "wgflow: error: --out: 'keep.h5' (or its snapshot directory 'keep.h5.d' or its sidecar "
+                         "'keep.xmf') exists; pass --overwrite to replace it\n");
+    std::vector<std::string> overwrite = run;
+    overwrite.push_back("--overwrite");
+    const Result not_ours = run_wgflow(dir, overwrite);
+    CHECK(not_ours.code == 2);
+    CHECK(contains(not_ours.err, "'keep.xmf' is not an XDMF file wgflow wrote; move it away first"));
+    CHECK(read_text(dir.work() / "keep.xmf") == mine);
+    CHECK(dir.listing() == std::vector<std::string>{"keep.xmf"});
+
+    // wgflow's own sidecar left without its run is replaced with --overwrite only.
+    REQUIRE(run_wgflow(dir, {"run", "--n", "16", "--t-end", "0.01", "--out", "own.h5", "--quiet"}).code == 0);
+    fs::remove(dir.work() / "own.h5");
+    fs::remove_all(dir.work() / "own.h5.d");
+    std::vector<std::string> again{"run", "--n", "16", "--t-end", "0.01", "--out", "own.h5", "--quiet"};
+    CHECK(run_wgflow(dir, again).code == 2);
+    again.push_back("--overwrite");
+    CHECK(run_wgflow(dir, again).code == 0);
+    CHECK(read_output_summary(dir.file("own.h5")).snapshot_times.size() == 11);
+  }
 }
