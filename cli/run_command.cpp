@@ -16,6 +16,7 @@
 #include "io/interaction_config.hpp"
 #include "io/options.hpp"
 #include "io/output_lock.hpp"
+#include "io/pack.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 
@@ -186,6 +187,9 @@ RunConfig restart_config(const ParsedRunOptions& parsed) {
   } catch (const std::exception& e) {
     throw ConfigError("--restart " + parsed.restart + ": " + e.what());
   }
+  if (is_packed_output(parsed.restart))
+    throw ConfigError("--restart " + parsed.restart + ": a file written by wgflow pack is a copy to read, not a run to "
+                      "continue; continue the run it was packed from");
   RunConfig c = parse_config_text(summary.config_text);
   c.threads = parsed.config.threads;
   c.quiet = parsed.config.quiet;
