@@ -7,6 +7,7 @@
 #include "io/checkpoint.hpp"
 #include "io/initial_file.hpp"
 #include "io/output_files.hpp"
+#include "io/pack.hpp"
 #include "io/run_config.hpp"
 
 namespace wgflow {
@@ -34,7 +35,10 @@ int info_command(const std::vector<std::string>& args) {
   }
   std::printf("  snapshots   %zu, t = %g ... %g (steps %ld ... %ld)\n", s.snapshot_times.size(), s.snapshot_times.front(),
               s.snapshot_times.back(), s.snapshot_steps.front(), s.snapshot_steps.back());
-  if (s.format_version >= 2) {
+  if (is_packed_output(path)) {
+    std::printf("  files       %s (one self-contained file, written by wgflow pack), %s\n", path.c_str(),
+                output_paths(path).xdmf.c_str());
+  } else if (s.format_version >= 2) {
     const OutputPaths paths = output_paths(path);
     std::printf("  files       %s, %s/ (one file per snapshot), %s\n", path.c_str(), paths.directory.c_str(),
                 paths.xdmf.c_str());

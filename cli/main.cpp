@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "cli/info_command.hpp"
+#include "cli/pack_command.hpp"
 #include "cli/run_command.hpp"
+#include "io/h5.hpp"
 #include "io/run_config.hpp"
 
 namespace {
@@ -17,12 +19,14 @@ const char* const usage =
     "  run      solve a problem and write PATH.h5 (+ PATH.xmf); `wgflow run --help` lists every option\n"
     "  cases    list the built-in cases with their equations, defaults and example commands\n"
     "  info     summarise an output file: wgflow info PATH.h5\n"
+    "  pack     write a run into one self-contained file: wgflow pack RUN.h5 OUT.h5 [--overwrite]\n"
     "\n"
     "  wgflow --version   prints the version\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  wgflow::h5::init();  // before any other HDF5 call: no error stacks on stderr, no atexit clean-up
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "help") {
@@ -37,7 +41,8 @@ int main(int argc, char** argv) {
     if (args[0] == "run") return wgflow::run_command(rest);
     if (args[0] == "info") return wgflow::info_command(rest);
     if (args[0] == "cases") return wgflow::cases_command(rest);
-    std::fprintf(stderr, "wgflow: error: unknown command '%s' (allowed: run, cases, info)\n", args[0].c_str());
+    if (args[0] == "pack") return wgflow::pack_command(rest);
+    std::fprintf(stderr, "wgflow: error: unknown command '%s' (allowed: run, cases, info, pack)\n", args[0].c_str());
     return 2;
   } catch (const wgflow::ConfigError& e) {
     std::fprintf(stderr, "wgflow: error: %s\n", e.what());

@@ -15,6 +15,8 @@
 #include "io/initial_file.hpp"
 #include "io/interaction_config.hpp"
 #include "io/options.hpp"
+#include "io/output_lock.hpp"
+#include "io/pack.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 
@@ -39,6 +41,8 @@ auto as_input_error(SetUp&& set_up) {
     return set_up();
   } catch (const ConfigError&) {
     throw;
+  } catch (const OutputWriteError&) {  // not the input's fault: the disk's
+    throw;
   } catch (const std::exception& e) {
     throw ConfigError(e.what());
   }
@@ -61,9 +65,10 @@ void check_output_path(const std::string& out, bool overwrite) {
     throw ConfigError("--out: cannot create '" + out + "': directory '" + dir.string() + "' does not exist");
   if (access(dir.c_str(), W_OK) != 0)
     throw ConfigError("--out: cannot create '" + out + "': no write permission in '" + dir.string() + "'");
-  if (output_exists(output_paths(out)) && !overwrite)
-    throw ConfigError("--out: '" + out + "' (or its snapshot directory '" + out +
-                      ".d') exists; pass --overwrite to replace it");
+  const OutputPaths paths = output_paths(out);
+  if (output_exists(paths) && !overwrite)
+    throw ConfigError("--out: '" + out + "' (or its snapshot directory '" + paths.directory + "' or its sidecar '" +
+                      paths.xdmf + "') exists; pass --overwrite to replace it");
 }
 
 template <int Dim>
@@ -198,6 +203,9 @@ RunConfig restart_config(const ParsedRunOptions& parsed) {
   } catch (const std::exception& e) {
     throw ConfigError("--restart " + parsed.restart + ": " + e.what());
   }
+  if (is_packed_output(parsed.restart))
+    throw ConfigError("--restart " + parsed.restart + ": a file written by wgflow pack is a copy to read, not a run to "
+                      "continue; continue the run it was packed from");
   RunConfig c = parse_config_text(summary.config_text);
   c.threads = parsed.config.threads;
   c.quiet = parsed.config.quiet;
@@ -208,6 +216,21 @@ RunConfig restart_config(const ParsedRunOptions& parsed) {
   return c;
 }
 
+/// The one line for a run stopped by a failed write: what failed, what the output still holds (read
+/// back from disk, not assumed), and how to go on.
+std::string failed_write_message(const OutputWriteError& e, const std::string& out) {
+  std::string kept = "nothing kept; free space and run the same command again";
+  try {
+    const std::size_t n = read_output_summary(out).snapshot_times.size();
+    kept = n == 0   ? "no snapshot kept"
+           : n == 1 ? "snapshot 0 kept"
+                    : "snapshots 0-" + std::to_string(n - 1) + " kept";
+    kept += e.disk_full() ? "; free space and run with --restart " + out : "; run with --restart " + out + " once it can be written";
+  } catch (const std::exception&) {
+  }
+  return std::string(e.what()) + "; " + kept;
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
@@ -216,12 +239,19 @@ int run_command(const std::vector<std::string>& args) {
     std::cout << parsed.help_text;
     return 0;
   }
+  // One writer per output, for the whole run (before anything of it is read, checked or written).
+  const OutputLock lock(parsed.restart.empty() ? parsed.config.out : parsed.restart,
+                        parsed.restart.empty() ? "--out" : "--restart");
   const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
   if (c.threads > 0) omp_set_num_threads(c.threads);
-  switch (c.dim) {
-    case 1: return run_problem<1>(c, parsed.restart);
-    case 2: return run_problem<2>(c, parsed.restart);
-    default: return run_problem<3>(c, parsed.restart);
+  try {
+    switch (c.dim) {
+      case 1: return run_problem<1>(c, parsed.restart);
+      case 2: return run_problem<2>(c, parsed.restart);
+      default: return run_problem<3>(c, parsed.restart);
+    }
+  } catch (const OutputWriteError& e) {
+    throw std::runtime_error(failed_write_message(e, c.out));
   }
 }
 

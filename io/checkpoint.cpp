@@ -12,18 +12,15 @@ namespace wgflow {
 void write_checkpoint(const std::string& path, const Checkpoint& c) {
   const OutputPaths paths = output_paths(path);
   const std::string final_path = paths.checkpoint();
-  const std::string temporary = final_path + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
+  publish_h5_file(final_path, [&](hid_t file) {
     const std::vector<hsize_t> dims{c.density.size()};  // flat: the grid's shape is in the main file
-    h5::write_dataset(file.id(), "density", dims, c.density.data());
-    h5::write_attribute(file.id(), "time", c.time);
-    h5::write_attribute(file.id(), "step", c.step);
-    h5::write_attribute(file.id(), "next_snapshot", c.next_snapshot);
-    h5::write_attribute(file.id(), "rows", static_cast<long>(c.rows));
-    if (!c.stepper_state.empty()) h5::write_attribute(file.id(), "stepper_state", c.stepper_state);
-  }
-  publish_file(temporary, final_path);
+    h5::write_dataset(file, "density", dims, c.density.data());
+    h5::write_attribute(file, "time", c.time);
+    h5::write_attribute(file, "step", c.step);
+    h5::write_attribute(file, "next_snapshot", c.next_snapshot);
+    h5::write_attribute(file, "rows", static_cast<long>(c.rows));
+    if (!c.stepper_state.empty()) h5::write_attribute(file, "stepper_state", c.stepper_state);
+  });
 }
 
 Checkpoint read_restart_point(const std::string& path) {

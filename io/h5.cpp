@@ -1,5 +1,8 @@
 #include "io/h5.hpp"
 
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <utility>
@@ -15,6 +18,18 @@ herr_t innermost_error(unsigned n, const H5E_error2_t* err, void* client) {
   if (n == 0 && err != nullptr && err->desc != nullptr) *out = err->desc;
   return 0;
 }
+
+/// True if any entry of the HDF5 error stack reports an errno saying the file system is full (the
+/// sec2 driver writes "errno = 28, error message = 'No space left on device'").
+herr_t find_no_space(unsigned, const H5E_error2_t* err, void* client) {
+  if (err == nullptr || err->desc == nullptr) return 0;
+  for (int code : {ENOSPC, EDQUOT, EFBIG})
+    if (std::strstr(err->desc, ("errno = " + std::to_string(code) + ",").c_str()) != nullptr)
+      *static_cast<bool*>(client) = true;
+  return 0;
+}
+
+std::atomic<unsigned long> g_failed_closes{0};
 
 /// A scalar dataspace, or a 1-D one of `n` elements.
 Dataspace make_space(hsize_t n, bool scalar) {
@@ -76,14 +91,32 @@ T read_one(hid_t obj, const std::string& name, hid_t mem_type) {
 
 void init() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
+}
+
+unsigned long failed_closes() { return g_failed_closes.load(); }
+
+void note_failed_close() {
+  ++g_failed_closes;
+  H5Eclear2(H5E_DEFAULT);
+}
+
+void fail_close(const std::string& what) {
+  ++g_failed_closes;
+  fail("cannot close " + what);
 }
 
 void fail(const std::string& what) {
   std::string detail;
+  bool no_space = false;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &detail);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_no_space, &no_space);
   H5Eclear2(H5E_DEFAULT);
-  throw std::runtime_error("HDF5: " + what + (detail.empty() ? "" : ": " + detail));
+  if (no_space) throw Error("HDF5: " + what + ": no space left on the device", true);
+  throw Error("HDF5: " + what + (detail.empty() ? "" : ": " + detail), false);
 }
 
 hid_t check(hid_t id, const std::string& what) {

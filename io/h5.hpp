@@ -4,13 +4,35 @@
 /// Every failing HDF5 call becomes a std::runtime_error naming the object and HDF5's own reason.
 #include <hdf5.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace wgflow::h5 {
 
-/// Turns off HDF5's automatic error-stack printing (errors become exceptions instead); idempotent.
+/// Turns off HDF5's automatic error-stack printing (errors become exceptions instead) and its atexit
+/// clean-up (which closes identifiers leaked by a failed close and crashed with SIGSEGV after a disk
+/// filled up; every file wgflow writes is closed explicitly); idempotent. Call it before any other
+/// HDF5 function: main() does.
 void init();
+
+/// A failed HDF5 call. no_space(): the file system refused to store more (ENOSPC, EDQUOT, EFBIG).
+class Error : public std::runtime_error {
+ public:
+  Error(const std::string& what, bool no_space) : std::runtime_error(what), m_no_space(no_space) {}
+  bool no_space() const { return m_no_space; }
+
+ private:
+  bool m_no_space;
+};
+
+/// How many closes of a handle failed so far in this process: a destructor cannot throw, so it counts
+/// the failure, and whoever publishes a file checks that the count did not move while writing it.
+unsigned long failed_closes();
+/// Called by Handle when its close fails.
+void note_failed_close();
+/// Throws h5::Error for a failed explicit close (Handle::close).
+[[noreturn]] void fail_close(const std::string& what);
 
 /// Owner of one HDF5 identifier, released with `Close` when destroyed; move-only.
 template <herr_t (*Close)(hid_t)>
@@ -33,10 +55,16 @@ class Handle {
 
   hid_t id() const { return m_id; }
   bool valid() const { return m_id >= 0; }
-  /// Closes the identifier now (errors on close are ignored: destructors must not throw).
+  /// Closes the identifier now; a failure is only counted (see failed_closes(): destructors must not throw).
   void reset() {
-    if (m_id >= 0) Close(m_id);
+    if (m_id >= 0 && Close(m_id) < 0) note_failed_close();
     m_id = H5I_INVALID_HID;
+  }
+  /// Closes the identifier now and throws h5::Error if that fails (for a file: flushing its data failed).
+  void close(const std::string& what) {
+    const hid_t id = m_id;
+    m_id = H5I_INVALID_HID;
+    if (id >= 0 && Close(id) < 0) fail_close(what);
   }
 
  private:
@@ -51,7 +79,8 @@ using Attribute = Handle<H5Aclose>;
 using PropList = Handle<H5Pclose>;
 using Datatype = Handle<H5Tclose>;
 
-/// Throws std::runtime_error("HDF5: <what>: <innermost HDF5 error>") and clears the error stack.
+/// Throws h5::Error("HDF5: <what>: <innermost HDF5 error>") and clears the error stack; a write refused
+/// for lack of space becomes h5::Error("HDF5: <what>: no space left on the device", true).
 [[noreturn]] void fail(const std::string& what);
 /// Returns `id` if it is valid, else fail(what).
 hid_t check(hid_t id, const std::string& what);

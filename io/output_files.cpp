@@ -1,14 +1,18 @@
 #include "io/output_files.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <vector>
 
+#include "io/h5.hpp"
 #include "io/xdmf.hpp"
 
 namespace wgflow {
@@ -52,16 +56,26 @@ bool is_ours(const std::string& name) {
 }
 
 /// fsync of a file or directory; failures are errors only for files (some file systems refuse
-/// directory syncs, and the rename has happened by then).
-void sync_path(const std::string& path, bool directory) {
+/// directory syncs, and the rename has happened by then). `final` names the file in errors.
+void sync_path(const std::string& path, bool directory, const std::string& final = "") {
   const int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
   if (fd < 0) {
     if (directory) return;
-    throw std::runtime_error("cannot open '" + path + "' to sync it");
+    throw OutputWriteError(final, false, "cannot open '" + path + "' to sync it");
   }
   const int status = ::fsync(fd);
+  const int error = errno;
   ::close(fd);
-  if (status != 0 && !directory) throw std::runtime_error("cannot sync '" + path + "' to disk");
+  if (status != 0 && !directory)
+    throw OutputWriteError(final, is_no_space_errno(error), "cannot sync '" + path + "' to disk: " + std::strerror(error));
+}
+
+/// True if the file system holding `path` has no block left for an unprivileged writer: HDF5 does not
+/// always pass the errno of a failed write up its error stack.
+bool no_space_left_near(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  struct statvfs stats {};
+  return ::statvfs(parent.empty() ? "." : parent.c_str(), &stats) == 0 && stats.f_bavail == 0;
 }
 
 }  // namespace
@@ -104,11 +118,13 @@ OutputPaths output_paths(const std::string& main_path) {
 
 bool output_exists(const OutputPaths& paths) {
   std::error_code ec;
-  return fs::exists(paths.main, ec) || fs::exists(paths.directory, ec);
+  return fs::exists(paths.main, ec) || fs::exists(paths.directory, ec) || fs::exists(paths.xdmf, ec);
 }
 
 void remove_output(const OutputPaths& paths) {
   std::error_code ec;
+  if (fs::exists(paths.xdmf, ec) && !is_wgflow_xdmf(paths.xdmf))
+    throw std::runtime_error("cannot replace output: '" + paths.xdmf + "' is not an XDMF file wgflow wrote; move it away first");
   std::vector<fs::path> ours;
   if (fs::exists(paths.directory, ec)) {
     if (!fs::is_directory(paths.directory, ec))
@@ -159,10 +175,10 @@ std::vector<std::size_t> diagnostics_rows_files(const OutputPaths& paths) {
 
 void publish_file(const std::string& temporary, const std::string& final) {
   try {
-    sync_path(temporary, false);
+    sync_path(temporary, false, final);
     std::error_code ec;
     fs::rename(temporary, final, ec);
-    if (ec) throw std::runtime_error("cannot rename '" + temporary + "' to '" + final + "': " + ec.message());
+    if (ec) throw OutputWriteError(final, false, "cannot rename '" + temporary + "' to it: " + ec.message());
   } catch (...) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
@@ -170,6 +186,28 @@ void publish_file(const std::string& temporary, const std::string& final) {
   }
   const fs::path parent = fs::path(final).parent_path();
   sync_path(parent.empty() ? "." : parent.string(), true);
+}
+
+void publish_h5_file(const std::string& final, const std::function<void(hid_t file)>& fill) {
+  const std::string temporary = final + ".tmp";
+  const unsigned long failed_closes_before = h5::failed_closes();
+  try {
+    h5::File file = h5::create_file(temporary);
+    fill(file.id());
+    file.close("'" + temporary + "'");
+    if (h5::failed_closes() != failed_closes_before)
+      throw h5::Error("HDF5: an object in '" + temporary + "' could not be closed", false);
+  } catch (const h5::Error& e) {
+    const bool full = e.no_space() || no_space_left_near(temporary);
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw OutputWriteError(final, full, e.what());
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw;
+  }
+  publish_file(temporary, final);
 }
 
 }  // namespace wgflow

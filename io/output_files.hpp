@@ -17,8 +17,13 @@
 /// restart after SIGKILL, or after a crash of the machine) sees either the old or the new version.
 /// HDF5 updates metadata in place when a file is appended to; that is why nothing is appended.
 #include <cstddef>
+#include <hdf5.h>
+
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "io/write_error.hpp"
 
 namespace wgflow {
 
@@ -43,11 +48,12 @@ struct OutputPaths {
 
 OutputPaths output_paths(const std::string& main_path);
 
-/// True if the main file or the snapshot directory exists.
+/// True if the main file, the snapshot directory or the XDMF sidecar exists.
 bool output_exists(const OutputPaths& paths);
 
 /// Deletes an output for --overwrite: the main file, the sidecar and the snapshot directory. Throws
-/// std::runtime_error, deleting nothing, if the directory holds a file wgflow does not write there.
+/// std::runtime_error, deleting nothing, if the directory holds a file wgflow does not write there or
+/// the sidecar is not an XDMF file wgflow wrote.
 void remove_output(const OutputPaths& paths);
 
 /// Removes what a killed run can leave behind: temporary files, snapshot files numbered
@@ -60,7 +66,13 @@ void remove_leftovers(const OutputPaths& paths, int first_unlisted, int first_un
 std::vector<std::size_t> diagnostics_rows_files(const OutputPaths& paths);
 
 /// Makes the finished file `temporary` durable (fsync) and renames it to `final`, then syncs the
-/// directory. Throws std::runtime_error naming both paths on failure (and removes `temporary`).
+/// directory. Throws OutputWriteError naming `final` on failure (and removes `temporary`).
 void publish_file(const std::string& temporary, const std::string& final);
+
+/// Writes the HDF5 file `final` atomically: `fill` writes into a new file `final`.tmp, which is closed
+/// (a failed close of any object while it was open counts as a failed write: HDF5 writes metadata on
+/// close) and published. On any failure the temporary file is removed and `final` is untouched;
+/// HDF5 failures become OutputWriteError naming `final`.
+void publish_h5_file(const std::string& final, const std::function<void(hid_t file)>& fill);
 
 }  // namespace wgflow

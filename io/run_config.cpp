@@ -54,12 +54,6 @@ std::vector<std::string> RunConfig::boundary_per_axis() const {
   return bc;
 }
 
-double estimated_memory_bytes(const RunConfig& c) {
-  const double padded = std::pow(static_cast<double>(c.n) + 4.0, c.dim);
-  const double arrays = 5.0 + 2.0 * c.dim;  // q, two stage buffers, ξ, V, and SG's two coefficients per axis
-  return padded * arrays * 8.0 + interaction_memory_bytes(c);
-}
-
 void RunConfig::validate() const {
   if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium", "aggregation-diffusion", "keller-segel", "f-divergence"}))
     fail("case", "must be one of heat, fokker-planck, porous-medium, aggregation-diffusion, keller-segel, f-divergence",
@@ -71,8 +65,8 @@ void RunConfig::validate() const {
   if (have > 0.0 && need > 0.8 * have) {
     std::ostringstream s;
     s.precision(3);
-    s << "--n: " << n << "^" << dim << " cells need about " << need / (1 << 30) << " GiB, more than 80% of this machine's "
-      << have / (1 << 30) << " GiB";
+    s << "--n: " << n << "^" << dim << " cells with --stepper " << stepper << " need about " << need / (1 << 30)
+      << " GiB, more than 80% of this machine's " << have / (1 << 30) << " GiB";
     throw ConfigError(s.str());
   }
   if (!std::isfinite(domain[0]) || !std::isfinite(domain[1]) || !(domain[0] < domain[1]))

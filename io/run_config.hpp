@@ -59,7 +59,7 @@ struct RunConfig {
   std::string to_ini() const;
 };
 
-/// Bytes a run of this size needs (state, stage buffers, ξ, V and flux coefficients, with ghosts).
+/// Bytes a run needs at its peak: estimate_memory(config).total() (io/memory_estimate.hpp).
 double estimated_memory_bytes(const RunConfig& config);
 
 }  // namespace wgflow

@@ -69,13 +69,10 @@ std::size_t diagnostics_rows_in(hid_t file) {
 /// Writes rows [first, end) as a file of their own at `path` (attribute first_row), atomically.
 void publish_diagnostics_rows(const std::string& path, const DiagnosticsHistory& rows, std::size_t first,
                               std::size_t end, const std::vector<std::string>& columns) {
-  const std::string temporary = path + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
-    h5::write_attribute(file.id(), "first_row", static_cast<long>(first));
-    write_diagnostics_rows(file.id(), rows, first, end, columns);
-  }
-  publish_file(temporary, path);
+  publish_h5_file(path, [&](hid_t file) {
+    h5::write_attribute(file, "first_row", static_cast<long>(first));
+    write_diagnostics_rows(file, rows, first, end, columns);
+  });
 }
 
 }  // namespace
@@ -89,7 +86,6 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
     remove_output(m_paths);
   }
   std::error_code ec;
-  std::filesystem::remove(m_paths.xdmf, ec);  // a sidecar of an earlier run would name other snapshots
   m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, ""};
 #ifdef WGFLOW_GIT_HASH
   m_header.git_hash = WGFLOW_GIT_HASH;
@@ -178,17 +174,15 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
 
 template <int Dim>
 void SnapshotWriter<Dim>::write_main_file() const {
-  const std::string temporary = m_paths.main + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
-    h5::write_attribute(file.id(), "format", "wgflow");
-    h5::write_attribute(file.id(), "format_version", k_output_format_version);
-    h5::write_attribute(file.id(), "case", m_header.case_name);
-    h5::write_attribute(file.id(), "config", m_header.config_text);
-    h5::write_attribute(file.id(), "version", m_header.version);
-    if (!m_header.git_hash.empty()) h5::write_attribute(file.id(), "git_hash", m_header.git_hash);
-    write_grid(file.id(), m_grid);
-    h5::Group steps = h5::create_group(file.id(), "steps");
+  publish_h5_file(m_paths.main, [&](hid_t file) {
+    h5::write_attribute(file, "format", "wgflow");
+    h5::write_attribute(file, "format_version", k_output_format_version);
+    h5::write_attribute(file, "case", m_header.case_name);
+    h5::write_attribute(file, "config", m_header.config_text);
+    h5::write_attribute(file, "version", m_header.version);
+    if (!m_header.git_hash.empty()) h5::write_attribute(file, "git_hash", m_header.git_hash);
+    write_grid(file, m_grid);
+    h5::Group steps = h5::create_group(file, "steps");
     for (int i = 0; i < snapshots_written(); ++i)
       h5::create_external_link(steps.id(), snapshot_group_name(i), m_paths.relative(m_paths.snapshot(i)), "/");
     std::vector<DiagnosticsPiece> pieces;
@@ -198,9 +192,8 @@ void SnapshotWriter<Dim>::write_main_file() const {
     pieces.insert(pieces.end(), m_pieces.begin() + static_cast<std::ptrdiff_t>(blocks * k_pieces_per_block),
                   m_pieces.end());
     if (m_tail_rows > 0) pieces.push_back({m_paths.relative(m_paths.diagnostics_tail()), m_tail_rows});
-    write_diagnostics_view(file.id(), pieces, m_columns.empty() ? diagnostics_columns(DiagnosticsRow{}) : m_columns);
-  }
-  publish_file(temporary, m_paths.main);
+    write_diagnostics_view(file, pieces, m_columns.empty() ? diagnostics_columns(DiagnosticsRow{}) : m_columns);
+  });
 }
 
 template <int Dim>
@@ -238,31 +231,35 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
   if (m_columns.empty()) m_columns = diagnostics_columns(history.front());
   const DiagnosticsRow& row = history.back();
   const std::string final_path = m_paths.snapshot(index);
-  const std::string temporary = final_path + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
+  publish_h5_file(final_path, [&](hid_t file) {
     std::vector<hsize_t> dims(m_grid.shape.rbegin(), m_grid.shape.rend());
-    {
-      h5::Dataset dset = h5::write_dataset(file.id(), "density", dims, density.data());
-      h5::write_attribute(dset.id(), "time", time);
-      h5::write_attribute(dset.id(), "step", step);
-    }
-    h5::write_attribute(file.id(), "mass", row.mass);
-    h5::write_attribute(file.id(), "energy", row.energy);
-    if (!stepper_state.empty()) h5::write_attribute(file.id(), "stepper_state", stepper_state);
+    h5::Dataset dset = h5::write_dataset(file, "density", dims, density.data());
+    h5::write_attribute(dset.id(), "time", time);
+    h5::write_attribute(dset.id(), "step", step);
+    dset.close("dataset '/density' of '" + final_path + ".tmp'");
+    h5::write_attribute(file, "mass", row.mass);
+    h5::write_attribute(file, "energy", row.energy);
+    if (!stepper_state.empty()) h5::write_attribute(file, "stepper_state", stepper_state);
     for (const SnapshotArray& array : arrays)
-      h5::write_dataset(file.id(), array.name, std::vector<hsize_t>(array.shape.begin(), array.shape.end()),
-                        array.values.data());
-    h5::write_attribute(file.id(), "first_row", static_cast<long>(m_rows_in_pieces));
-    write_diagnostics_rows(file.id(), history, m_rows_in_pieces, history.size(), m_columns);
-  }
-  publish_file(temporary, final_path);
+      h5::write_dataset(file, array.name, std::vector<hsize_t>(array.shape.begin(), array.shape.end()),
+                        array.values.data())
+          .close("dataset '/" + array.name + "' of '" + final_path + ".tmp'");
+    h5::write_attribute(file, "first_row", static_cast<long>(m_rows_in_pieces));
+    write_diagnostics_rows(file, history, m_rows_in_pieces, history.size(), m_columns);
+  });
 
   m_snapshots.push_back({m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy});
+  const std::size_t tail_rows = m_tail_rows;
   m_tail_rows = 0;  // the snapshot's own rows include them
-  add_piece(m_paths.relative(final_path), history.size() - m_rows_in_pieces);
-  // The main file and sidecar list every snapshot: rebuilt when those it misses reach 1/32 of those it
-  // lists, so the O(snapshots) rebuild costs O(1) per snapshot; flush_diagnostics completes it.
+  try {
+    add_piece(final_path, history.size() - m_rows_in_pieces);
+  } catch (...) {
+    m_snapshots.pop_back();
+    m_tail_rows = tail_rows;
+    throw;
+  }
+  // The main file and sidecar list every snapshot: rebuilt when those they miss reach 1/32 of those
+  // they list, so the O(snapshots) rebuild costs O(1) per snapshot; flush_diagnostics completes it.
   if (snapshots_written() - m_listed_snapshots >= std::max(1, m_listed_snapshots / 32)) publish_index();
 }
 
@@ -272,16 +269,33 @@ void SnapshotWriter<Dim>::write_rows_if_due(const DiagnosticsHistory& history) {
   if (m_columns.empty()) m_columns = diagnostics_columns(history.front());
   const std::string path = m_paths.diagnostics_rows(m_rows_in_pieces);
   publish_diagnostics_rows(path, history, m_rows_in_pieces, history.size(), m_columns);
+  const std::size_t tail_rows = m_tail_rows;
   m_tail_rows = 0;
-  add_piece(m_paths.relative(path), history.size() - m_rows_in_pieces);
+  try {
+    add_piece(path, history.size() - m_rows_in_pieces);
+  } catch (...) {
+    m_tail_rows = tail_rows;
+    throw;
+  }
 }
 
 template <int Dim>
-void SnapshotWriter<Dim>::add_piece(const std::string& file, std::size_t rows) {
-  m_pieces.push_back({file, rows});
+void SnapshotWriter<Dim>::add_piece(const std::string& path, std::size_t rows) {
+  m_pieces.push_back({m_paths.relative(path), rows});
   m_rows_in_pieces += rows;
   m_index_current = false;
-  if (m_pieces.size() % k_pieces_per_block == 0) write_block();
+  if (m_pieces.size() % k_pieces_per_block != 0) return;
+  try {
+    write_block();
+  } catch (...) {
+    // Nothing lists the piece yet: its file goes (a restart would remove it anyway), which gives its
+    // space back, and the writer is as before it.
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+    m_pieces.pop_back();
+    m_rows_in_pieces -= rows;
+    throw;
+  }
 }
 
 template <int Dim>
@@ -309,14 +323,10 @@ void SnapshotWriter<Dim>::write_block() {
     h5::File file = h5::open_file(piece, false);
     rows += append_diagnostics_columns(file.id(), m_columns, values);
   }
-  const std::string path = m_paths.diagnostics_block(static_cast<int>(b));
-  const std::string temporary = path + ".tmp";
-  {
-    h5::File file = h5::create_file(temporary);
-    h5::write_attribute(file.id(), "first_row", static_cast<long>(m_rows_in_pieces - rows));
-    write_diagnostics_columns(file.id(), values, m_columns);
-  }
-  publish_file(temporary, path);
+  publish_h5_file(m_paths.diagnostics_block(static_cast<int>(b)), [&](hid_t file) {
+    h5::write_attribute(file, "first_row", static_cast<long>(m_rows_in_pieces - rows));
+    write_diagnostics_columns(file, values, m_columns);
+  });
   m_block_rows.push_back(rows);
 }
 

@@ -1,17 +1,26 @@
 #include "io/xdmf.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <locale>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
 
+#include "io/write_error.hpp"
+
 namespace wgflow {
 
 namespace {
+
+/// How a wgflow sidecar's temporal collection starts: what tells it from an XDMF file of someone else.
+const char k_collection_tag[] = "<Grid Name=\"wgflow\" GridType=\"Collection\"";
 
 /// Escapes the five XML special characters for use in attribute values and text.
 std::string xml_escape(const std::string& text) {
@@ -87,6 +96,15 @@ std::string xdmf_path_for(const std::string& h5_path) {
   return h5_path + ".xmf";
 }
 
+bool is_wgflow_xdmf(const std::string& xmf_path) {
+  const int fd = ::open(xmf_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[1024];
+  const ssize_t n = ::read(fd, head, sizeof head);
+  ::close(fd);
+  return n > 0 && std::string(head, static_cast<std::size_t>(n)).find(k_collection_tag) != std::string::npos;
+}
+
 std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapshot>& snapshots) {
   std::array<long, 3> points{};
   for (int k = 0; k < 3; ++k) points[k] = geometry.cells_zyx[k] + 1;
@@ -101,7 +119,7 @@ std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapsh
       << "<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n"
       << "<Xdmf Version=\"3.0\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">\n"
       << "  <Domain>\n"
-      << "    <Grid Name=\"wgflow\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+      << "    " << k_collection_tag << " CollectionType=\"Temporal\">\n";
   for (std::size_t i = 0; i < snapshots.size(); ++i) {
     const XdmfSnapshot& snap = snapshots[i];
     char name[32];
@@ -132,21 +150,27 @@ std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapsh
 void write_xdmf(const std::string& xmf_path, const XdmfGeometry& geometry,
                 const std::vector<XdmfSnapshot>& snapshots) {
   const std::string tmp_path = xmf_path + ".tmp";
-  {
-    std::ofstream out(tmp_path, std::ios::out | std::ios::trunc | std::ios::binary);
-    if (!out) throw std::runtime_error("cannot write XDMF sidecar '" + tmp_path + "'");
-    out << xdmf_text(geometry, snapshots);
-    out.close();
-    if (!out) {
-      std::remove(tmp_path.c_str());
-      throw std::runtime_error("cannot write XDMF sidecar '" + tmp_path + "'");
-    }
+  const std::string text = xdmf_text(geometry, snapshots);
+  // POSIX calls rather than a stream: a full disk must be told apart from other failures by errno.
+  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw OutputWriteError(xmf_path, is_no_space_errno(errno), std::strerror(errno));
+  std::size_t written = 0;
+  int error = 0;
+  while (written < text.size() && error == 0) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno != EINTR) error = errno;
+    if (n > 0) written += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 && error == 0) error = errno;
+  if (error != 0) {
+    std::remove(tmp_path.c_str());
+    throw OutputWriteError(xmf_path, is_no_space_errno(error), std::strerror(error));
   }
   std::error_code ec;
   std::filesystem::rename(tmp_path, xmf_path, ec);
   if (ec) {
     std::remove(tmp_path.c_str());
-    throw std::runtime_error("cannot rename '" + tmp_path + "' to '" + xmf_path + "': " + ec.message());
+    throw OutputWriteError(xmf_path, false, "cannot rename '" + tmp_path + "' to it: " + ec.message());
   }
 }
 

@@ -40,6 +40,9 @@ std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapsh
 void write_xdmf(const std::string& xmf_path, const XdmfGeometry& geometry,
                 const std::vector<XdmfSnapshot>& snapshots);
 
+/// True if `xmf_path` is a sidecar wgflow wrote (its temporal collection is named "wgflow").
+bool is_wgflow_xdmf(const std::string& xmf_path);
+
 /// Shortest decimal text that reads back as exactly `value` (C locale).
 std::string format_double(double value);
 

@@ -10,7 +10,7 @@ ParaView's three XDMF readers (XDMFReader, Xdmf3ReaderS, Xdmf3ReaderT) and check
 TimestepValues, cell count, bounds, the density range and every cell value per snapshot, a
 ProbeLocation at an off-centre point, and the mass/energy field data. Then it pins the z, y, x
 order of origin, spacing and counts on a non-cubic grid (check_noncubic) and reads a run while it
-is still writing (check_live). Prints `paraview: N passed, M failed` last; exits 1 on any failure.
+is still writing (check_live). The 2D run packed into one file (wgflow pack) is checked like the runs. Prints `paraview: N passed, M failed` last; exits 1 on any failure.
 
 Needs Debian's paraview + python3-paraview (scripts/install-deps.sh --with-paraview); no display.
 """
@@ -416,6 +416,17 @@ def main():
                 check_file(pv, checks, kind, dim, xmf, truth)
             print(f"paraview: {dim}D ({n}^{dim} cells, {len(truth['times'])} snapshots) "
                   f"{'ok' if checks.failed == before else 'FAILED'} with {', '.join(READERS)}", flush=True)
+        # The 2D run as one self-contained file (wgflow pack): its sidecar points into it.
+        packed = os.path.join(workdir, "packed2d.h5")
+        r = subprocess.run([wgflow, "pack", os.path.join(workdir, "run2d.h5"), packed, "--overwrite"],
+                           capture_output=True, text=True, timeout=120)
+        if checks.check(r.returncode == 0, "wgflow pack", r.stderr.strip()):
+            truth = read_h5(packed, workdir)
+            before = checks.failed
+            for kind in READERS:
+                check_file(pv, checks, kind, 2, packed[:-3] + ".xmf", truth)
+            print(f"paraview: packed 2D {'ok' if checks.failed == before else 'FAILED'} with {', '.join(READERS)}",
+                  flush=True)
         before = checks.failed
         check_noncubic(pv, checks, workdir)
         print(f"paraview: non-cubic z,y,x layout {'ok' if checks.failed == before else 'FAILED'}", flush=True)

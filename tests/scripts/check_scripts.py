@@ -55,20 +55,25 @@ def make_outputs(wgflow, work):
         r = run([wgflow, "run", "--case", "heat", "--dim", str(dim), "--n", str(n), "--domain=-3,3",
                  "--gaussian-center", "0.7", "--t-end", "0.3", "--snapshots", "4", "--out", out, "--quiet"])
         if check(r.returncode == 0, f"wgflow writes the {dim}D output"):
-            outputs[dim] = out
+            outputs[f"{dim}D"] = (dim, out)
+    if "2D" in outputs:  # the same run as one self-contained file (wgflow pack) reads the same way
+        packed = os.path.join(work, "packed2d.h5")
+        r = run([wgflow, "pack", outputs["2D"][1], packed])
+        if check(r.returncode == 0, "wgflow pack writes the packed 2D output"):
+            outputs["2D packed"] = (2, packed)
     return outputs
 
 
 def check_plots(outputs, work):
-    for dim, h5 in outputs.items():
-        outdir = os.path.join(work, f"plots{dim}d")
+    for label, (dim, h5) in outputs.items():
+        outdir = os.path.join(work, "plots " + label)
         r = run([PYTHON, os.path.join(ROOT, "scripts", "plot_run.py"), h5, outdir])
-        check(r.returncode == 0, f"plot_run.py {dim}D exits 0")
+        check(r.returncode == 0, f"plot_run.py {label} exits 0")
         for name in EXPECTED_PLOTS[dim]:
             path = os.path.join(outdir, name)
             info = png_pixels(path) if os.path.exists(path) else None
             check(info is not None and info[0] >= 400 and info[1] >= 300 and info[2] >= 50,
-                  f"plot_run.py {dim}D writes {name}, a picture with data ({info})")
+                  f"plot_run.py {label} writes {name}, a picture with data ({info})")
 
 
 def check_renders(outputs, work):
@@ -76,21 +81,21 @@ def check_renders(outputs, work):
     if not check(xvfb is not None and pvpython is not None,
                  "xvfb-run and pvpython are installed (scripts/install-deps.sh --with-paraview)"):
         return
-    for dim, h5 in outputs.items():
+    for label, (dim, h5) in outputs.items():
         xmf = h5[:-3] + ".xmf"
         pictures = {}
-        for snapshot in ("0", "-1") if dim == 2 else ("-1",):  # pvpython starts in ~4 s: one pair is enough
-            png = os.path.join(work, f"render{dim}d_{snapshot}.png")
+        for snapshot in ("0", "-1") if label == "2D" else ("-1",):  # pvpython starts in ~4 s: one pair is enough
+            png = os.path.join(work, f"render {label}_{snapshot}.png")
             r = run([xvfb, "-a", pvpython, os.path.join(ROOT, "scripts", "render_snapshot.py"), xmf, png,
                      "--snapshot", snapshot, "--size", "640x480"])
             info = png_pixels(png) if r.returncode == 0 and os.path.exists(png) else None
             check(info is not None and info[:2] == (640, 480) and info[2] >= 50,
-                  f"render_snapshot.py {dim}D snapshot {snapshot}: a 640x480 picture with data ({info})")
+                  f"render_snapshot.py {label} snapshot {snapshot}: a 640x480 picture with data ({info})")
             if info is not None:
                 with open(png, "rb") as f:
                     pictures[snapshot] = f.read()
         if len(pictures) == 2:
-            check(pictures["0"] != pictures["-1"], f"render_snapshot.py {dim}D: first and last snapshot differ")
+            check(pictures["0"] != pictures["-1"], f"render_snapshot.py {label}: first and last snapshot differ")
 
 
 def main():
