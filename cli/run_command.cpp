@@ -5,8 +5,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <new>
+#include <sstream>
 
 #include "cli/divergence_setup.hpp"
 #include "cli/problem_setup.hpp"
@@ -22,6 +25,9 @@ namespace wgflow {
 
 namespace {
 
+/// Above this many snapshots a run warns that writing them costs O(snapshots²) (README "Long runs").
+constexpr int k_many_snapshots = 1000;
+
 /// The state a run starts from: a fresh initial density, or the newest restart point of an output.
 template <int Dim>
 struct StartingPoint {
@@ -29,7 +35,9 @@ struct StartingPoint {
   RunState state;
   DiagnosticsHistory history;  ///< rows of the steps already taken (empty for a fresh run)
   std::vector<double> stepper_state;  ///< carried step control of a restarted run
-  std::unique_ptr<SnapshotWriter<Dim>> writer;
+  /// Creates (fresh run) or reopens (restart) the output. Called only once the stepper and every
+  /// other large buffer exist, so that a run that cannot start (out of memory) leaves no output.
+  std::function<std::unique_ptr<SnapshotWriter<Dim>>()> open_writer;
 };
 
 /// Runs a set-up step; whatever it throws is bad input (a file, a formula, a path): exit code 2.
@@ -39,6 +47,8 @@ auto as_input_error(SetUp&& set_up) {
     return set_up();
   } catch (const ConfigError&) {
     throw;
+  } catch (const std::bad_alloc&) {
+    throw;  // not bad input: reported as out of memory (exit 1)
   } catch (const std::exception& e) {
     throw ConfigError(e.what());
   }
@@ -65,7 +75,9 @@ StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid)
   check_output_path(c.out, c.overwrite);
   StartingPoint<Dim> s;
   s.q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
-  s.writer = std::make_unique<SnapshotWriter<Dim>>(c.out, grid, RunMetadata{c.case_name, c.to_ini()}, c.overwrite);
+  s.open_writer = [out = c.out, grid, meta = RunMetadata{c.case_name, c.to_ini()}, overwrite = c.overwrite] {
+    return std::make_unique<SnapshotWriter<Dim>>(out, grid, meta, overwrite);
+  };
   return s;
 }
 
@@ -89,8 +101,9 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
   set_interior_values(s.q, checkpoint.density);
   s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
   s.stepper_state = checkpoint.stepper_state;
-  s.writer = std::make_unique<SnapshotWriter<Dim>>(
-      path, grid, typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows});
+  s.open_writer = [path, grid, resume = typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows}] {
+    return std::make_unique<SnapshotWriter<Dim>>(path, grid, resume);
+  };
   return s;
 }
 
@@ -131,7 +144,8 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
 
   Simulation<Dim> simulation(energy, *stepper);
   simulation.set_history(std::move(start.history));
-  OutputTracker<Dim> output(*start.writer, *stepper);
+  const std::unique_ptr<SnapshotWriter<Dim>> writer = as_input_error([&] { return start.open_writer(); });
+  OutputTracker<Dim> output(*writer, *stepper);
   ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
   std::vector<Tracker<Dim>*> trackers{&output};
   if (!c.quiet) trackers.push_back(&progress);
@@ -142,11 +156,17 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   try {
     summary = simulation.run(start.q, c.t_end, c.snapshots, start.state, trackers);
   } catch (const NonFiniteState&) {
-    start.writer->flush_diagnostics(simulation.history());  // keep the diagnostics of every good step
+    writer->flush_diagnostics(simulation.history());  // keep the diagnostics of every good step
     throw;
+  } catch (const std::bad_alloc&) {
+    std::ostringstream msg;
+    msg << "out of memory at step " << start.state.step << ", t = " << start.state.t << "; the "
+        << writer->snapshots_written() << " snapshots written so far are kept in " << writer->path()
+        << "; continue with wgflow run --restart " << writer->path() << " where more memory is free";
+    throw std::runtime_error(msg.str());
   }
-  start.writer->flush_diagnostics(simulation.history());
-  const std::string& out = start.writer->path();
+  writer->flush_diagnostics(simulation.history());
+  const std::string& out = writer->path();
   if (summary.interrupted) {
     const int signal_number = *StopOnSignal::flag();
     std::fprintf(stderr, "wgflow: stopped by signal %d at step %ld, t = %.6g; checkpoint written to %s; continue with: wgflow run --restart %s\n",
@@ -202,10 +222,23 @@ int run_command(const std::vector<std::string>& args) {
   }
   const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
   if (c.threads > 0) omp_set_num_threads(c.threads);
-  switch (c.dim) {
-    case 1: return run_problem<1>(c, parsed.restart);
-    case 2: return run_problem<2>(c, parsed.restart);
-    default: return run_problem<3>(c, parsed.restart);
+  if (!c.quiet && c.snapshots > k_many_snapshots)
+    std::fprintf(stderr,
+                 "wgflow: warning: --snapshots %d: every snapshot rewrites the main file, so the writing time grows with "
+                 "the square of their number (more than %d is slow)\n",
+                 c.snapshots, k_many_snapshots);
+  try {
+    switch (c.dim) {
+      case 1: return run_problem<1>(c, parsed.restart);
+      case 2: return run_problem<2>(c, parsed.restart);
+      default: return run_problem<3>(c, parsed.restart);
+    }
+  } catch (const std::bad_alloc&) {  // before the output exists (run_problem reports the ones after)
+    std::ostringstream msg;
+    msg.precision(3);
+    msg << "out of memory while setting up " << c.n << "^" << c.dim << " cells (about "
+        << estimated_memory_bytes(c) / double(1 << 30) << " GiB estimated); nothing was written";
+    throw std::runtime_error(msg.str());
   }
 }
 

@@ -53,6 +53,9 @@ using Datatype = Handle<H5Tclose>;
 
 /// Throws std::runtime_error("HDF5: <what>: <innermost HDF5 error>") and clears the error stack.
 [[noreturn]] void fail(const std::string& what);
+/// The reason of an error thrown by fail(), in words a user can act on, without HDF5's own text
+/// ("the file is truncated", "the file is damaged or not an HDF5 file", ...).
+std::string plain_reason(const std::exception& e);
 /// Returns `id` if it is valid, else fail(what).
 hid_t check(hid_t id, const std::string& what);
 /// fail(what) if `status` is negative.
@@ -125,6 +128,9 @@ struct VirtualPiece {
 /// Creates a 1-D float64 virtual dataset (HDF5 VDS) that reads as the pieces one after the other;
 /// rows whose source cannot be opened read as NaN. No pieces: an empty ordinary dataset.
 Dataset write_virtual_1d(hid_t loc, const std::string& name, const std::vector<VirtualPiece>& pieces);
+/// The source file names of a virtual dataset's pieces as stored ("." for the file itself); empty for
+/// an ordinary dataset.
+std::vector<std::string> virtual_source_files(hid_t dataset);
 /// Current shape of a dataset.
 std::vector<hsize_t> dataset_dims(hid_t dataset);
 /// HDF5 type class (H5T_FLOAT, H5T_INTEGER, ...) of a dataset's element type.

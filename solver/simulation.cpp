@@ -39,8 +39,8 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
       if (!(t_new > state.t) || (!report.reached_stop && (t_end - state.t) > max_remaining_steps * report.dt)) {
         std::ostringstream msg;
         msg << "the time step fell to " << report.dt << " at step " << state.step + 1 << ", t = " << state.t
-            << ": reaching t-end = " << t_end << " would take more than 1e10 steps; the explicit step limit "
-            << "(positivity/parabolic bound) is too strict for this problem: check the potential and the data";
+            << ": reaching t-end = " << t_end << " would take more than 1e10 steps; " << m_stepper.step_limit_reason()
+            << ": check the potential and the data";
         throw std::runtime_error(msg.str());
       }
       state.t = t_new;

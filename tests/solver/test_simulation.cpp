@@ -16,10 +16,11 @@ namespace {
 /// Steps of fixed size; poisons one cell at a given step.
 class PoisoningStepper final : public TimeStepper<1> {
  public:
-  explicit PoisoningStepper(long poison_at) : m_poison_at(poison_at) {}
+  explicit PoisoningStepper(long poison_at, double poison = std::numeric_limits<double>::quiet_NaN(), int cell = 3)
+      : m_poison_at(poison_at), m_poison(poison), m_cell(cell) {}
   std::string name() const override { return "poisoning"; }
   StepReport step(Field<1>& q, double t, double t_stop) override {
-    if (++m_steps == m_poison_at) q.at({3}) = std::numeric_limits<double>::quiet_NaN();
+    if (++m_steps == m_poison_at) q.at({m_cell}) = m_poison;
     StepReport r;
     r.dt = std::min(0.01, t_stop - t);
     r.reached_stop = r.dt == t_stop - t;
@@ -28,6 +29,8 @@ class PoisoningStepper final : public TimeStepper<1> {
 
  private:
   long m_poison_at;
+  double m_poison;
+  int m_cell;
   long m_steps = 0;
 };
 
@@ -74,5 +77,27 @@ TEST_SUITE("physics") {
     CHECK(message.find("cell (3)") != std::string::npos);
     CHECK(written.snapshot_times == std::vector<double>(expected.begin(), expected.begin() + 3));
     CHECK(bad.history().size() == 7u);  // rows of the 6 good steps and the initial state
+  }
+
+  TEST_CASE("run loop: a finite state whose energy overflows stops the run naming the cell") {
+    // q = 1e308 is finite, and so is the mass (times dx = 1/8), but q log q is not: the message must
+    // still say where (it once read "...: ; stopping").
+    const UniformGrid<1> grid = make_cube_grid<1>(8, 0.0, 1.0, Boundary::no_flux);
+    const FreeEnergy<1> energy(grid, entropy(1.0), no_potential());
+    PoisoningStepper overflowing(2, 1e308, 5);
+    Simulation<1> sim(energy, overflowing);
+    RecordingTracker written;
+    RunState state;
+    Field<1> q(FieldLayout<1>(grid.shape), 1.0);
+    std::string message;
+    try {
+      sim.run(q, 0.1, 4, state, {&written});
+    } catch (const NonFiniteState& e) {
+      message = e.what();
+    }
+    INFO(message);
+    CHECK(message.find("step 2") != std::string::npos);
+    CHECK(message.find("energy density is inf in cell (5)") != std::string::npos);
+    CHECK(message.find(": ;") == std::string::npos);
   }
 }
