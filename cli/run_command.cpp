@@ -234,11 +234,8 @@ int run_command(const std::vector<std::string>& args) {
       default: return run_problem<3>(c, parsed.restart);
     }
   } catch (const std::bad_alloc&) {  // before the output exists (run_problem reports the ones after)
-    std::ostringstream msg;
-    msg.precision(3);
-    msg << "out of memory while setting up " << c.n << "^" << c.dim << " cells (about "
-        << estimated_memory_bytes(c) / double(1 << 30) << " GiB estimated); nothing was written";
-    throw std::runtime_error(msg.str());
+    throw std::runtime_error("out of memory while setting up " + std::to_string(c.n) + "^" + std::to_string(c.dim) +
+                             " cells; nothing was written (try a smaller --n, or where more memory is free)");
   }
 }
 

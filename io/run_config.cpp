@@ -122,6 +122,8 @@ void RunConfig::validate() const {
   if (!(dt >= 0.0) || !std::isfinite(dt)) fail("dt", "must be a finite time >= 0 (0: adaptive)", show(dt));
   if (dt > 0.0 && stepper != "implicit-euler")
     fail("dt", "a fixed step is for --stepper implicit-euler (explicit steps follow the positivity limit)", show(dt));
+  if (dt > 0.0 && t_end / dt > 1e10)
+    fail("dt", "reaching --t-end " + show(t_end) + " in steps of this size would take more than 1e10 steps", show(dt));
   if (order != 1 && order != 2) fail("order", "must be 1 or 2", show(order));
   if (!(cfl > 0.0) || !(cfl <= 1.0)) fail("cfl", "must be in (0, 1]", show(cfl));
   if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));

@@ -83,3 +83,18 @@ TEST_SUITE("cli") {
     for (const char* name : {"heat", "fokker-planck", "porous-medium", "f-divergence"}) CHECK(contains(cases.out, name));
   }
 }
+
+TEST_SUITE("cli") {
+  TEST_CASE("--snapshots above 1000 warns once about the quadratic writing cost") {
+    CliDir dir;
+    // The missing output directory stops the run right after the warning: no 1001 snapshots are written.
+    const Result r = run_wgflow(dir, {"run", "--n", "8", "--snapshots", "5000", "--out", "nosuchdir/s.h5"});
+    CHECK(r.code == 2);
+    CHECK(starts_with(r.err, "wgflow: warning: --snapshots 5000: "));
+    CHECK(count_lines(r.err) == 2);  // the warning, then the refusal
+    const Result quiet = run_wgflow(dir, {"run", "--n", "8", "--snapshots", "5000", "--out", "nosuchdir/s.h5", "--quiet"});
+    CHECK(!contains(quiet.err, "warning"));
+    const Result few = run_wgflow(dir, {"run", "--n", "8", "--snapshots", "1000", "--out", "nosuchdir/s.h5"});
+    CHECK(!contains(few.err, "warning"));
+  }
+}

@@ -6,6 +6,8 @@
 #include <limits>
 
 #include "solver/simulation.hpp"
+#include "solver/steppers/explicit_rk.hpp"
+#include "solver/steppers/implicit_euler.hpp"
 #include "tests/support.hpp"
 
 using namespace wgflow;
@@ -99,5 +101,32 @@ TEST_SUITE("physics") {
     CHECK(message.find("step 2") != std::string::npos);
     CHECK(message.find("energy density is inf in cell (5)") != std::string::npos);
     CHECK(message.find(": ;") == std::string::npos);
+  }
+
+  TEST_CASE("run loop: a collapsing step is explained by the stepper that took it") {
+    // The implicit stepper must not tell its user about the explicit step limit.
+    const UniformGrid<1> grid = make_cube_grid<1>(8, 0.0, 1.0, Boundary::no_flux);
+    const FreeEnergy<1> energy(grid, entropy(1.0), no_potential());
+    FluxSpec flux;
+    flux.kind = default_flux_for(energy.internal());
+    const ImplicitEuler<1> implicit(energy, flux, ImplicitOptions{});
+    CHECK(implicit.step_limit_reason().find("explicit") == std::string::npos);
+    CHECK(implicit.step_limit_reason().find("implicit solver") != std::string::npos);
+
+    struct Crawling final : TimeStepper<1> {
+      std::string name() const override { return "crawling"; }
+      std::string step_limit_reason() const override { return "the crawling stepper's own reason"; }
+      StepReport step(Field<1>&, double, double) override { return StepReport{1e-20, false, 0}; }
+    } crawling;
+    Simulation<1> sim(energy, crawling);
+    RunState state;
+    Field<1> q(FieldLayout<1>(grid.shape), 1.0);
+    std::string message;
+    try {
+      sim.run(q, 1.0, 1, state, {});
+    } catch (const std::runtime_error& e) {
+      message = e.what();
+    }
+    CHECK(message.find("more than 1e10 steps; the crawling stepper's own reason") != std::string::npos);
   }
 }
