@@ -18,6 +18,7 @@
 #include "io/initial_file.hpp"
 #include "io/interaction_config.hpp"
 #include "io/options.hpp"
+#include "solver/concentration.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 
@@ -147,7 +148,8 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   const std::unique_ptr<SnapshotWriter<Dim>> writer = as_input_error([&] { return start.open_writer(); });
   OutputTracker<Dim> output(*writer, *stepper);
   ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
-  std::vector<Tracker<Dim>*> trackers{&output};
+  ConcentrationTracker<Dim> concentration(grid);  // after the output: a step's snapshot is written first
+  std::vector<Tracker<Dim>*> trackers{&output, &concentration};
   if (!c.quiet) trackers.push_back(&progress);
 
   const StopOnSignal stop_on_signal;
@@ -157,6 +159,9 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
     summary = simulation.run(start.q, c.t_end, c.snapshots, start.state, trackers);
   } catch (const NonFiniteState&) {
     writer->flush_diagnostics(simulation.history());  // keep the diagnostics of every good step
+    throw;
+  } catch (const ConcentrationStop&) {
+    writer->flush_diagnostics(simulation.history());
     throw;
   } catch (const std::bad_alloc&) {
     std::ostringstream msg;
