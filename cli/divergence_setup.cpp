@@ -25,9 +25,9 @@ std::shared_ptr<const FDivergence<Dim>> divergence_of(const RunConfig& c, const 
     for (int k = Dim - 1; k >= 0; --k) shape_zyx.push_back(grid.shape[k]);
     target.kind = TargetSpec::Kind::values;
     try {
-      target.values = read_initial_density(c.target.substr(5), shape_zyx);
+      target.values = read_initial_density(c.target.substr(5), shape_zyx, "--target");
     } catch (const std::exception& e) {
-      throw ConfigError("--target " + c.target + ": " + e.what());
+      throw ConfigError(e.what());  // "--target file:PATH: ..."
     }
   } else {
     auto formula = std::make_shared<Expression>(c.target, "target");

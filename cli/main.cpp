@@ -1,6 +1,9 @@
 /// wgflow: Wasserstein gradient flows ∂q/∂t = ∇·(q ∇ δF/δq) on Cartesian grids, from the command line.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -23,11 +26,17 @@ const char* const usage =
     "\n"
     "  wgflow --version   prints the version\n";
 
-}  // namespace
+/// Output that could not be written (stdout on a full disk, /dev/full, a closed pipe) is a failure.
+int checked_stdout(int code) {
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    std::fprintf(stderr, "wgflow: error: cannot write to standard output: %s\n", std::strerror(errno));
+    return code == 0 ? 1 : code;
+  }
+  return code;
+}
 
-int main(int argc, char** argv) {
-  wgflow::h5::init();  // before any other HDF5 call: no error stacks on stderr, no atexit clean-up
-  const std::vector<std::string> args(argv + 1, argv + argc);
+/// Runs one command; every error becomes one line on stderr and its exit code.
+int dispatch(const std::vector<std::string>& args) {
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "help") {
       std::fputs(usage, args.empty() ? stderr : stdout);
@@ -47,8 +56,19 @@ int main(int argc, char** argv) {
   } catch (const wgflow::ConfigError& e) {
     std::fprintf(stderr, "wgflow: error: %s\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "wgflow: error: out of memory\n");
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wgflow: error: %s\n", e.what());
     return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  wgflow::h5::init();  // before any other HDF5 call: no error stacks on stderr, no atexit clean-up
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return checked_stdout(dispatch(args));
 }

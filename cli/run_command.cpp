@@ -5,8 +5,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <new>
+#include <sstream>
 
 #include "cli/divergence_setup.hpp"
 #include "cli/problem_setup.hpp"
@@ -17,6 +20,7 @@
 #include "io/options.hpp"
 #include "io/output_lock.hpp"
 #include "io/pack.hpp"
+#include "solver/concentration.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 
@@ -31,7 +35,9 @@ struct StartingPoint {
   RunState state;
   DiagnosticsHistory history;  ///< rows of the steps already taken (empty for a fresh run)
   std::vector<double> stepper_state;  ///< carried step control of a restarted run
-  std::unique_ptr<SnapshotWriter<Dim>> writer;
+  /// Creates (fresh run) or reopens (restart) the output. Called only once the stepper and every
+  /// other large buffer exist, so that a run that cannot start (out of memory) leaves no output.
+  std::function<std::unique_ptr<SnapshotWriter<Dim>>()> open_writer;
 };
 
 /// Runs a set-up step; whatever it throws is bad input (a file, a formula, a path): exit code 2.
@@ -43,6 +49,8 @@ auto as_input_error(SetUp&& set_up) {
     throw;
   } catch (const OutputWriteError&) {  // not the input's fault: the disk's
     throw;
+  } catch (const std::bad_alloc&) {
+    throw;  // not bad input: reported as out of memory (exit 1)
   } catch (const std::exception& e) {
     throw ConfigError(e.what());
   }
@@ -76,7 +84,9 @@ StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid)
   check_output_path(c.out, c.overwrite);
   StartingPoint<Dim> s;
   s.q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
-  s.writer = std::make_unique<SnapshotWriter<Dim>>(c.out, grid, RunMetadata{c.case_name, c.to_ini()}, c.overwrite);
+  s.open_writer = [out = c.out, grid, meta = RunMetadata{c.case_name, c.to_ini()}, overwrite = c.overwrite] {
+    return std::make_unique<SnapshotWriter<Dim>>(out, grid, meta, overwrite);
+  };
   return s;
 }
 
@@ -99,13 +109,13 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
   set_interior_values(s.q, checkpoint.density);
   s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
   s.stepper_state = checkpoint.stepper_state;
-  s.writer = std::make_unique<SnapshotWriter<Dim>>(
-      path, grid, typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows});
-  // The history continues as a window: row 0 and the rows not in a piece file (those of the tail).
+  s.open_writer = [path, grid, resume = typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows}] {
+    return std::make_unique<SnapshotWriter<Dim>>(path, grid, resume);
+  };
+  // The history continues as a window (run_problem drops the rows already in files once the writer is
+  // open): row 0 and the rows up to the restart point.
   s.history.initial = summary.diagnostics.front();
-  s.history.first = std::min(s.writer->rows_written(), rows - 1);
-  s.history.rows.assign(summary.diagnostics.rows.begin() + static_cast<long>(s.history.first),
-                        summary.diagnostics.rows.begin() + static_cast<long>(rows));
+  s.history.rows.assign(summary.diagnostics.rows.begin(), summary.diagnostics.rows.begin() + static_cast<long>(rows));
   return s;
 }
 
@@ -146,10 +156,14 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
 
   Simulation<Dim> simulation(energy, *stepper);
   simulation.set_diagnostics_every(c.diagnostics_every);
+  const std::unique_ptr<SnapshotWriter<Dim>> writer = as_input_error([&] { return start.open_writer(); });
+  ConcentrationTracker<Dim> concentration(grid);  // after the output: a step's snapshot is written first
+  concentration.scan(start.history);
+  start.history.forget_before(writer->rows_written());
   simulation.set_history(std::move(start.history));
-  OutputTracker<Dim> output(*start.writer, *stepper);
+  OutputTracker<Dim> output(*writer, *stepper);
   ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
-  std::vector<Tracker<Dim>*> trackers{&output};
+  std::vector<Tracker<Dim>*> trackers{&output, &concentration};
   if (!c.quiet) trackers.push_back(&progress);
 
   const StopOnSignal stop_on_signal;
@@ -158,16 +172,26 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   try {
     summary = simulation.run(start.q, c.t_end, c.snapshots, start.state, trackers);
   } catch (const std::runtime_error&) {
-    // Keep the diagnostics of every good step and list every snapshot written (a failure while writing
-    // is reported as it is, not hidden behind a second one).
+    // Keep the diagnostics of every good step and list every snapshot written (a non-finite state, a
+    // concentration, a crawl, a failed write); a failure while doing so is not reported over the first.
     try {
-      start.writer->flush_diagnostics(simulation.history());
+      writer->flush_diagnostics(simulation.history());
     } catch (const std::exception&) {
     }
     throw;
+  } catch (const std::bad_alloc&) {
+    try {
+      writer->flush_diagnostics(simulation.history());
+    } catch (const std::exception&) {
+    }
+    std::ostringstream msg;
+    msg << "out of memory at step " << start.state.step << ", t = " << start.state.t << "; the "
+        << writer->snapshots_written() << " snapshots written so far are kept in " << writer->path()
+        << "; continue with wgflow run --restart " << writer->path() << " where more memory is free";
+    throw std::runtime_error(msg.str());
   }
-  start.writer->flush_diagnostics(simulation.history());
-  const std::string& out = start.writer->path();
+  writer->flush_diagnostics(simulation.history());
+  const std::string& out = writer->path();
   if (summary.interrupted) {
     const int signal_number = *StopOnSignal::flag();
     std::fprintf(stderr, "wgflow: stopped by signal %d at step %ld, t = %.6g; checkpoint written to %s; continue with: wgflow run --restart %s\n",
@@ -252,6 +276,9 @@ int run_command(const std::vector<std::string>& args) {
     }
   } catch (const OutputWriteError& e) {
     throw std::runtime_error(failed_write_message(e, c.out));
+  } catch (const std::bad_alloc&) {  // before the output exists (run_problem reports the ones after)
+    throw std::runtime_error("out of memory while setting up " + std::to_string(c.n) + "^" + std::to_string(c.dim) +
+                             " cells; nothing was written (try a smaller --n, or where more memory is free)");
   }
 }
 

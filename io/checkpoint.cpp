@@ -1,6 +1,7 @@
 #include "io/checkpoint.hpp"
 
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 #include "io/h5.hpp"
@@ -39,20 +40,27 @@ Checkpoint read_restart_point(const std::string& path) {
   const std::string checkpoint_path = output_paths(path).checkpoint();
   std::error_code ec;
   if (std::filesystem::exists(checkpoint_path, ec)) {
-    h5::File file = h5::open_file(checkpoint_path, false);
-    const long step = h5::read_long_attribute(file.id(), "step");
-    const int next = static_cast<int>(h5::read_long_attribute(file.id(), "next_snapshot"));
-    // Newer than the last snapshot, and written after it (a checkpoint taken before a later snapshot is stale).
-    if (step > c.step && next == c.next_snapshot) {
-      c.time = h5::read_double_attribute(file.id(), "time");
-      c.step = step;
-      c.density = h5::read_dataset(file.id(), "density");
-      // Outputs written before --diagnostics-every kept one row per step.
-      c.rows = h5::has_attribute(file.id(), "rows") ? static_cast<std::size_t>(h5::read_long_attribute(file.id(), "rows"))
-                                                    : static_cast<std::size_t>(step) + 1;
-      if (h5::has_attribute(file.id(), "stepper_state"))
-        c.stepper_state = h5::read_double_vector_attribute(file.id(), "stepper_state");
-      return c;
+    try {
+      h5::File file = h5::open_file(checkpoint_path, false);
+      const long step = h5::read_long_attribute(file.id(), "step");
+      const int next = static_cast<int>(h5::read_long_attribute(file.id(), "next_snapshot"));
+      // Newer than the last snapshot, and written after it (a checkpoint taken before a later snapshot is stale).
+      if (step > c.step && next == c.next_snapshot) {
+        c.time = h5::read_double_attribute(file.id(), "time");
+        c.step = step;
+        c.density = h5::read_dataset(file.id(), "density");
+        // Outputs written before --diagnostics-every kept one row per step.
+        c.rows = h5::has_attribute(file.id(), "rows") ? static_cast<std::size_t>(h5::read_long_attribute(file.id(), "rows"))
+                                                      : static_cast<std::size_t>(step) + 1;
+        if (h5::has_attribute(file.id(), "stepper_state"))
+          c.stepper_state = h5::read_double_vector_attribute(file.id(), "stepper_state");
+        return c;
+      }
+    } catch (const std::runtime_error& e) {
+      std::ostringstream s;
+      s << "--restart " << path << ": the checkpoint '" << checkpoint_path << "' cannot be read (" << h5::plain_reason(e)
+        << "); delete it to continue from the last snapshot instead (t = " << c.time << ", step " << c.step << ")";
+      throw std::runtime_error(s.str());
     }
   }
   c.density = read_snapshot(path, -1);

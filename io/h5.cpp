@@ -1,6 +1,7 @@
 #include "io/h5.hpp"
 
 #include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -12,10 +13,9 @@ namespace wgflow::h5 {
 
 namespace {
 
-/// Collects the innermost (first, walking upward) error description of the HDF5 error stack.
-herr_t innermost_error(unsigned n, const H5E_error2_t* err, void* client) {
-  auto* out = static_cast<std::string*>(client);
-  if (n == 0 && err != nullptr && err->desc != nullptr) *out = err->desc;
+/// Collects the minor error numbers of the HDF5 error stack.
+herr_t collect_minor(unsigned, const H5E_error2_t* err, void* client) {
+  if (err != nullptr) static_cast<std::vector<hid_t>*>(client)->push_back(err->min_num);
   return 0;
 }
 
@@ -30,6 +30,21 @@ herr_t find_no_space(unsigned, const H5E_error2_t* err, void* client) {
 }
 
 std::atomic<unsigned long> g_failed_closes{0};
+
+/// What went wrong, in words a user can act on, from HDF5's minor error numbers (HDF5's own
+/// descriptions, such as "bytes actually written = 18446744073709551615", are for its developers).
+std::string plain_reason_of(const std::vector<hid_t>& minor, int saved_errno) {
+  auto any = [&](hid_t code) { return std::find(minor.begin(), minor.end(), code) != minor.end(); };
+  if (saved_errno == ENOSPC || saved_errno == EDQUOT) return "no space left on the device";
+  if (any(H5E_TRUNCATED)) return "the file is truncated";
+  if (any(H5E_NOTHDF5)) return "not an HDF5 file";
+  if (any(H5E_WRITEERROR)) return "writing failed" + (saved_errno != 0 ? ": " + std::string(std::strerror(saved_errno)) : "");
+  if (any(H5E_READERROR) || any(H5E_SEEKERROR)) return "the file is truncated or unreadable";
+  if (any(H5E_CANTOPENFILE) && saved_errno != 0) return std::strerror(saved_errno);
+  if (minor.empty()) return "";
+  return "the file is damaged or not laid out as wgflow writes it";
+}
+
 
 /// A scalar dataspace, or a 1-D one of `n` elements.
 Dataspace make_space(hsize_t n, bool scalar) {
@@ -110,13 +125,20 @@ void fail_close(const std::string& what) {
 }
 
 void fail(const std::string& what) {
-  std::string detail;
+  const int saved_errno = errno;
   bool no_space = false;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &detail);
+  std::vector<hid_t> minor;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_no_space, &no_space);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_minor, &minor);
   H5Eclear2(H5E_DEFAULT);
-  if (no_space) throw Error("HDF5: " + what + ": no space left on the device", true);
-  throw Error("HDF5: " + what + (detail.empty() ? "" : ": " + detail), false);
+  if (no_space) throw Error("HDF5: " + what + ": no space left on the device", true, "no space left on the device");
+  const std::string reason = plain_reason_of(minor, saved_errno);
+  throw Error("HDF5: " + what + (reason.empty() ? "" : ": " + reason), false, reason);
+}
+
+std::string plain_reason(const std::exception& e) {
+  if (const auto* error = dynamic_cast<const Error*>(&e)) return error->reason().empty() ? "unreadable" : error->reason();
+  return e.what();
 }
 
 hid_t check(hid_t id, const std::string& what) {
@@ -361,6 +383,23 @@ Dataset write_virtual_1d(hid_t loc, const std::string& name, const std::vector<V
   check_status(H5Sselect_all(space.id()), "cannot select " + describe(loc, name));
   return Dataset(check(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
                        "cannot create virtual dataset " + describe(loc, name)));
+}
+
+std::vector<std::string> virtual_source_files(hid_t dataset) {
+  PropList dcpl(check(H5Dget_create_plist(dataset), "cannot query layout of " + describe(dataset)));
+  if (H5Pget_layout(dcpl.id()) != H5D_VIRTUAL) return {};
+  size_t count = 0;
+  check_status(H5Pget_virtual_count(dcpl.id(), &count), "cannot query pieces of " + describe(dataset));
+  std::vector<std::string> files;
+  for (size_t i = 0; i < count; ++i) {
+    const ssize_t len = H5Pget_virtual_filename(dcpl.id(), i, nullptr, 0);
+    if (len < 0) fail("cannot query pieces of " + describe(dataset));
+    std::string name(static_cast<std::size_t>(len) + 1, '\0');
+    if (H5Pget_virtual_filename(dcpl.id(), i, name.data(), name.size()) < 0) fail("cannot query pieces of " + describe(dataset));
+    name.resize(static_cast<std::size_t>(len));
+    if (files.empty() || files.back() != name) files.push_back(std::move(name));
+  }
+  return files;
 }
 
 std::vector<hsize_t> dataset_dims(hid_t dataset) {

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace wgflow::h5 {
@@ -19,11 +20,15 @@ void init();
 /// A failed HDF5 call. no_space(): the file system refused to store more (ENOSPC, EDQUOT, EFBIG).
 class Error : public std::runtime_error {
  public:
-  Error(const std::string& what, bool no_space) : std::runtime_error(what), m_no_space(no_space) {}
+  Error(const std::string& what, bool no_space, std::string reason = "")
+      : std::runtime_error(what), m_no_space(no_space), m_reason(std::move(reason)) {}
   bool no_space() const { return m_no_space; }
+  /// The cause in plain words ("the file is truncated", ...), without HDF5's own text.
+  const std::string& reason() const { return m_reason; }
 
  private:
   bool m_no_space;
+  std::string m_reason;
 };
 
 /// How many closes of a handle failed so far in this process: a destructor cannot throw, so it counts
@@ -82,6 +87,9 @@ using Datatype = Handle<H5Tclose>;
 /// Throws h5::Error("HDF5: <what>: <innermost HDF5 error>") and clears the error stack; a write refused
 /// for lack of space becomes h5::Error("HDF5: <what>: no space left on the device", true).
 [[noreturn]] void fail(const std::string& what);
+/// The reason of an error thrown by fail(), in words a user can act on, without HDF5's own text
+/// ("the file is truncated", "the file is damaged or not an HDF5 file", ...).
+std::string plain_reason(const std::exception& e);
 /// Returns `id` if it is valid, else fail(what).
 hid_t check(hid_t id, const std::string& what);
 /// fail(what) if `status` is negative.
@@ -154,6 +162,9 @@ struct VirtualPiece {
 /// Creates a 1-D float64 virtual dataset (HDF5 VDS) that reads as the pieces one after the other;
 /// rows whose source cannot be opened read as NaN. No pieces: an empty ordinary dataset.
 Dataset write_virtual_1d(hid_t loc, const std::string& name, const std::vector<VirtualPiece>& pieces);
+/// The source file names of a virtual dataset's pieces as stored ("." for the file itself); empty for
+/// an ordinary dataset.
+std::vector<std::string> virtual_source_files(hid_t dataset);
 /// Current shape of a dataset.
 std::vector<hsize_t> dataset_dims(hid_t dataset);
 /// HDF5 type class (H5T_FLOAT, H5T_INTEGER, ...) of a dataset's element type.

@@ -52,23 +52,50 @@ std::vector<std::string> snapshot_groups(hid_t file) {
 
 std::string density_path(const std::string& group) { return "/steps/" + group + "/density"; }
 
+/// Where the external link `target` (as stored) of the main file `main_path` points: next to the main
+/// file, whatever the current directory.
+std::filesystem::path next_to_main(const std::string& main_path, const std::string& target) {
+  const std::filesystem::path t(target);
+  return t.is_absolute() ? t : std::filesystem::path(main_path).parent_path() / t;
+}
+
 /// Opens /steps/GROUP/density. In a format-2 output /steps/GROUP links to a snapshot file of its own;
-/// if that file is gone (the main file was moved without its directory) say so.
+/// if that file is gone (the main file was moved without its directory) say so. The file is looked
+/// for next to the main file only: HDF5 would otherwise fall back to the same name in the current
+/// directory and silently read another run's snapshots.
 h5::Dataset open_snapshot_density(hid_t file, const std::string& path, const std::string& group,
                                   const std::string& prefix) {
+  const std::string target = h5::external_link_target(file, "/steps/" + group);
+  if (!target.empty()) {
+    const std::filesystem::path where = next_to_main(path, target);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(where, ec))
+      throw PrefixedError(prefix + "snapshot " + group + " is stored in '" + where.string() +
+                          "', which does not exist (keep the directory " + std::filesystem::path(target).parent_path().string() +
+                          "/ next to " + std::filesystem::path(path).filename().string() + ")");
+  }
   try {
     return h5::open_dataset(file, density_path(group));
   } catch (const std::runtime_error& e) {
-    const std::string target = h5::external_link_target(file, "/steps/" + group);
-    std::error_code ec;
     if (target.empty()) throw;
-    const std::filesystem::path next_to_main = std::filesystem::path(path).parent_path() / target;
-    if (!std::filesystem::exists(next_to_main, ec))
-      throw PrefixedError(prefix + "snapshot " + group + " is stored in '" + next_to_main.string() +
-                          "', which does not exist (keep the directory " + std::filesystem::path(target).parent_path().string() +
-                          "/ next to " + std::filesystem::path(path).filename().string() + ")");
-    throw PrefixedError(prefix + "snapshot " + group + " in '" + next_to_main.string() + "': " + e.what());
+    throw PrefixedError(prefix + "snapshot " + group + " in '" + next_to_main(path, target).string() + "' cannot be read: " + h5::plain_reason(e));
   }
+}
+
+/// Reads the 1-D column `name`; a virtual column's pieces must lie next to the main file (as the
+/// snapshots must), never be picked up from the current directory.
+std::vector<double> read_column(hid_t root, const std::string& path, const std::string& name, const std::string& prefix) {
+  h5::Dataset dset = h5::open_dataset(root, name);
+  for (const std::string& source : h5::virtual_source_files(dset.id())) {
+    if (source == ".") continue;  // a piece in the main file itself
+    const std::filesystem::path where = next_to_main(path, source);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(where, ec))
+      throw PrefixedError(prefix + name + " reads rows from '" + where.string() + "', which does not exist (keep the directory " +
+                          std::filesystem::path(source).parent_path().string() + "/ next to " +
+                          std::filesystem::path(path).filename().string() + ")");
+  }
+  return h5::read_dataset(dset.id());
 }
 
 /// Opens an existing HDF5 file read-only; errors are prefixed with `prefix`.
@@ -93,10 +120,33 @@ auto with_prefix(const std::string& prefix, Body body) -> decltype(body()) {
   }
 }
 
+/// Refuses metadata that wgflow never writes (a doctored or damaged file), so that no reader prints
+/// or uses it: a format version it does not know, a dimension outside 1..3, a shape or box that does
+/// not match the dimension, empty cells or an empty box.
+void check_metadata(const OutputSummary& s, const std::string& prefix) {
+  auto bad = [&](const std::string& what) {
+    throw PrefixedError(prefix + what + "; the file is not as wgflow wrote it");
+  };
+  if (s.format_version < 1 || s.format_version > k_output_format_version)
+    bad("format_version " + std::to_string(s.format_version) + " is not one this wgflow reads (1 to " +
+        std::to_string(k_output_format_version) + ")");
+  if (s.dim < 1 || s.dim > 3) bad("/grid dim = " + std::to_string(s.dim) + " (wgflow writes 1, 2 or 3)");
+  const auto dim = static_cast<std::size_t>(s.dim);
+  if (s.shape_zyx.size() != dim || s.lower_zyx.size() != dim || s.upper_zyx.size() != dim)
+    bad("/grid shape, lower and upper must have dim = " + std::to_string(s.dim) + " entries (shape " +
+        shape_text(s.shape_zyx) + ")");
+  for (std::size_t k = 0; k < dim; ++k) {
+    if (s.shape_zyx[k] < 1) bad("/grid shape " + shape_text(s.shape_zyx) + " has an axis without cells");
+    if (!std::isfinite(s.lower_zyx[k]) || !std::isfinite(s.upper_zyx[k]) || !(s.lower_zyx[k] < s.upper_zyx[k]))
+      bad("/grid lower/upper do not bound a box on axis " + std::to_string(k) + " (z,y,x order)");
+  }
+}
+
 }  // namespace
 
-std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx) {
-  const std::string prefix = "--initial file:" + path + ": ";
+std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx,
+                                         const std::string& option) {
+  const std::string prefix = option + " file:" + path + ": ";
   return with_prefix(prefix, [&] {
     h5::File file = open_existing(path, prefix);
     std::string name;
@@ -166,8 +216,14 @@ OutputSummary read_output_summary(const std::string& path) {
     s.axes = h5::read_string_attribute(grid.id(), "axes");
     s.boundary = h5::read_string_attribute(grid.id(), "boundary");
 
+    check_metadata(s, prefix);
     for (const std::string& g : snapshot_groups(root)) {
       h5::Dataset dset = open_snapshot_density(root, path, g, prefix);
+      std::vector<long> found;
+      for (hsize_t d : h5::dataset_dims(dset.id())) found.push_back(static_cast<long>(d));
+      if (found != s.shape_zyx)
+        throw PrefixedError(prefix + density_path(g) + " has shape " + shape_text(found) + " but /grid says " +
+                            shape_text(s.shape_zyx) + "; the file is not as wgflow wrote it");
       s.snapshot_times.push_back(h5::read_double_attribute(dset.id(), "time"));
       s.snapshot_steps.push_back(h5::read_long_attribute(dset.id(), "step"));
     }
@@ -175,7 +231,7 @@ OutputSummary read_output_summary(const std::string& path) {
     const char* names[] = {"time", "dt", "mass", "energy", "dissipation", "min", "max"};
     std::vector<std::vector<double>> columns;
     for (const char* n : names) {
-      columns.push_back(h5::read_dataset(root, std::string("/diagnostics/") + n));
+      columns.push_back(read_column(root, path, std::string("/diagnostics/") + n, prefix));
       if (columns.back().size() != columns.front().size())
         throw PrefixedError(prefix + "/diagnostics/" + n + " has " + std::to_string(columns.back().size()) +
                             " rows but /diagnostics/time has " + std::to_string(columns.front().size()));
@@ -189,7 +245,7 @@ OutputSummary read_output_summary(const std::string& path) {
     for (const auto& [n, field] : optional) {
       const std::string name = std::string("/diagnostics/") + n;
       if (!h5::link_exists(root, name)) continue;
-      const std::vector<double> column = h5::read_dataset(root, name);
+      const std::vector<double> column = read_column(root, path, name, prefix);
       if (column.size() != columns.front().size())
         throw PrefixedError(prefix + name + " has " + std::to_string(column.size()) + " rows but /diagnostics/time has " +
                             std::to_string(columns.front().size()));

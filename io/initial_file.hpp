@@ -11,8 +11,10 @@ namespace wgflow {
 /// Reads an initial density for a grid of `shape_zyx` (dataset order, x fastest): the dataset
 /// "/density" if present, else the last /steps/NNNNNN/density of a wgflow output. Throws
 /// std::runtime_error with a one-line message starting "--initial file:PATH: " for a missing file,
-/// a non-HDF5 file, no density dataset, a wrong rank/shape, or negative/non-finite values.
-std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx);
+/// a non-HDF5 file, no density dataset, a wrong rank/shape, or negative/non-finite values
+/// (`option` names the option the path came from: "--target file:PATH: ..." for a target).
+std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx,
+                                         const std::string& option = "--initial");
 
 /// The output format this wgflow writes (root attribute format_version). 1: one file, snapshots
 /// appended in place; 2: one file per snapshot, linked from the main file (io/output_files.hpp).

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "io/expression.hpp"
+#include "solver/energy/parse_number.hpp"
 
 namespace wgflow {
 
@@ -13,12 +14,7 @@ namespace {
 
 bool is_expression(const std::string& kernel) { return kernel.rfind("expr:", 0) == 0; }
 
-std::string show(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
+std::string show(double v) { return format_exact(v); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "io/options.hpp"
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -31,6 +32,30 @@ std::vector<double> parse_numbers(const std::string& option, const std::string& 
   }
   return values;
 }
+
+/// Opens an INI file for --config: a regular file of at most 1 MiB (a directory would read as empty,
+/// /dev/zero would never end).
+std::ifstream open_ini_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  constexpr std::uintmax_t max_bytes = 1 << 20;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) throw ConfigError("--config: cannot read '" + path + "': no such file");
+  if (!fs::is_regular_file(status))
+    throw ConfigError("--config: '" + path + "' is not a regular file (" +
+                      (fs::is_directory(status) ? std::string("a directory") : std::string("a device, pipe or socket")) +
+                      "); give an INI file");
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec || size > max_bytes)
+    throw ConfigError("--config: '" + path + "' is " + std::to_string(size) + " bytes; an INI file may have at most " +
+                      std::to_string(max_bytes) + " (1 MiB)");
+  std::ifstream file(path);
+  if (!file) throw ConfigError("--config: cannot read '" + path + "'");
+  return file;
+}
+
+/// The value of the double option `name`, exactly, for messages.
+std::string vm_text(const po::variables_map& vm, const std::string& name) { return format_exact(vm[name].as<double>()); }
 
 po::options_description run_options_description(RunConfig& c, std::string& domain, std::string& bc,
                                                 std::string& potential_center, std::string& gaussian_center,
@@ -134,9 +159,13 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
     }
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
-      std::ifstream file(path);
-      if (!file) throw ConfigError("--config: cannot read '" + path + "'");
-      po::store(po::parse_config_file(file, desc), vm);  // values already set on the command line win
+      std::ifstream file = open_ini_file(path);
+      const po::parsed_options from_file = po::parse_config_file(file, desc);
+      for (const po::option& o : from_file.options)
+        if (o.string_key == "config" || o.string_key == "restart" || o.string_key == "help")
+          throw ConfigError("--config: '" + path + "' sets '" + o.string_key + "', which only the command line can give" +
+                            " (one INI file per run; remove that line)");
+      po::store(from_file, vm);  // values already set on the command line win
     }
     po::notify(vm);
   } catch (const po::error& e) {
@@ -151,6 +180,7 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
   }
   if (vm.count("restart")) {
     parsed.restart = vm["restart"].as<std::string>();
+    if (parsed.restart.empty()) throw ConfigError("--restart: needs the path of an output to continue (got '')");
     for (const auto& [name, value] : vm)
       if (!value.defaulted() && name != "restart" && name != "threads" && name != "quiet")
         throw ConfigError("--restart: cannot be combined with --" + name +
@@ -158,6 +188,10 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
     return parsed;
   }
   finish(c, domain, bc, potential_center, gaussian_center);
+  // Options that would be silently ignored for this case are refused, as --dt is without implicit-euler.
+  if (!vm["m"].defaulted() && c.case_name != "porous-medium")
+    throw ConfigError("--m: the exponent applies to --case porous-medium only (got --m " + vm_text(vm, "m") +
+                      " with --case " + c.case_name + ")");
   return parsed;
 }
 

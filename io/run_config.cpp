@@ -3,10 +3,12 @@
 #include "io/expression.hpp"
 #include "io/interaction_config.hpp"
 #include "solver/energy/f_divergence.hpp"
+#include "solver/energy/parse_number.hpp"
 #include "solver/energy/target.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -20,6 +22,9 @@ std::string show(const T& value) {
   s << value;
   return s.str();
 }
+
+/// Doubles are echoed exactly (--m 10.0000001 is not "10").
+std::string show(double value) { return format_exact(value); }
 
 [[noreturn]] void fail(const std::string& option, const std::string& allowed, const std::string& got) {
   throw ConfigError("--" + option + ": " + allowed + " (got " + got + ")");
@@ -71,6 +76,14 @@ void RunConfig::validate() const {
   }
   if (!std::isfinite(domain[0]) || !std::isfinite(domain[1]) || !(domain[0] < domain[1]))
     fail("domain", "must be A,B with finite A < B", show(domain[0]) + "," + show(domain[1]));
+  // B − A and the cell width must be finite and resolvable, or the grid (and what is built on it) is not.
+  const double cell_width = (domain[1] - domain[0]) / static_cast<double>(n);
+  const double largest = std::max(std::abs(domain[0]), std::abs(domain[1]));
+  if (!std::isfinite(domain[1] - domain[0]) || std::abs(domain[1]) > 1e150 || std::abs(domain[0]) > 1e150)
+    fail("domain", "must be A,B with |A|, |B| <= 1e150 (so that |x|^2 stays finite)", show(domain[0]) + "," + show(domain[1]));
+  if (!(cell_width > 1e-12 * largest) || !(cell_width > 1e-150))
+    fail("domain", "the cells (width (B-A)/n = " + show(cell_width) + ") are too small to tell apart at coordinates up to " +
+                       show(largest), show(domain[0]) + "," + show(domain[1]));
   if (bc.size() != 1 && bc.size() != static_cast<std::size_t>(dim))
     fail("bc", "takes one value or one per axis (" + show(dim) + ")", show(bc.size()) + " values");
   for (const std::string& b : bc)
@@ -103,6 +116,8 @@ void RunConfig::validate() const {
   if (!(dt >= 0.0) || !std::isfinite(dt)) fail("dt", "must be a finite time >= 0 (0: adaptive)", show(dt));
   if (dt > 0.0 && stepper != "implicit-euler")
     fail("dt", "a fixed step is for --stepper implicit-euler (explicit steps follow the positivity limit)", show(dt));
+  if (dt > 0.0 && t_end / dt > 1e10)
+    fail("dt", "reaching --t-end " + show(t_end) + " in steps of this size would take more than 1e10 steps", show(dt));
   if (order != 1 && order != 2) fail("order", "must be 1 or 2", show(order));
   if (!(cfl > 0.0) || !(cfl <= 1.0)) fail("cfl", "must be in (0, 1]", show(cfl));
   if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));
@@ -147,9 +162,9 @@ std::string RunConfig::to_ini() const {
     << "n = " << n << "\n"
     << "domain = " << domain[0] << "," << domain[1] << "\n"
     << "bc = " << list(bc) << "\n"
-    << "diffusion = " << diffusion << "\n"
-    << "m = " << m << "\n"
-    << "potential = " << resolved_potential() << "\n"
+    << "diffusion = " << diffusion << "\n";
+  if (case_name == "porous-medium") s << "m = " << m << "\n";  // the only case it applies to
+  s << "potential = " << resolved_potential() << "\n"
     << "gamma = " << gamma << "\n";
   if (!potential_center.empty()) s << "potential-center = " << list(potential_center) << "\n";
   s << "initial = " << resolved_initial() << "\n";

@@ -54,18 +54,50 @@ double Diagnostics<Dim>::energy(const Field<Dim>& q) {
 
 template <int Dim>
 std::string Diagnostics<Dim>::locate_bad_value(const Field<Dim>& q) const {
-  std::string where;
-  for_each_cell(m_energy.grid(), [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>& x) {
-    if (!where.empty() || (std::isfinite(q[idx]) && q[idx] >= 0.0)) return;
+  auto cell_text = [](const std::array<int, Dim>& cell, const std::array<double, Dim>& x) {
     std::ostringstream s;
-    s << "q = " << q[idx] << " in cell (";
+    s << "cell (";
     for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << cell[k];
     s << ") at x = (";
     for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << x[k];
     s << ")";
+    return s.str();
+  };
+  std::string where;
+  for_each_cell(m_energy.grid(), [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>& x) {
+    if (!where.empty() || (std::isfinite(q[idx]) && q[idx] >= 0.0)) return;
+    std::ostringstream s;
+    s << "q = " << q[idx] << " in " << cell_text(cell, x);
     where = s.str();
   });
-  return where;
+  if (!where.empty()) return where;
+  // q is finite: the energy is not. Find the first cell whose energy density is not finite.
+  const double* phi = m_energy.has_interaction() ? m_energy.interaction()->convolve(q).data() : nullptr;
+  const double* V = m_energy.V().data();
+  for_each_cell(m_energy.grid(), [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>& x) {
+    if (!where.empty()) return;
+    const DiagnosticsRowTotals one =
+        diagnostics_row(SimdLevel::generic, m_energy.internal(), q.data() + idx, V + idx, phi != nullptr ? phi + idx : nullptr, 1);
+    if (std::isfinite(one.energy)) return;
+    std::ostringstream s;
+    s << "the energy density is " << one.energy << " in " << cell_text(cell, x) << " (q = " << q[idx] << ", V = " << V[idx];
+    if (phi != nullptr) s << ", W*q = " << phi[idx];
+    s << ")";
+    where = s.str();
+  });
+  if (!where.empty()) return where;
+  double largest = 0.0;
+  std::string at;
+  for_each_cell(m_energy.grid(), [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>& x) {
+    if (q[idx] > largest || at.empty()) {
+      largest = q[idx];
+      at = cell_text(cell, x);
+    }
+  });
+  std::ostringstream s;
+  s << "every cell's energy is finite but their sum (or the divergence to the target) is not; the largest q = " << largest
+    << " is in " << at;
+  return s.str();
 }
 
 template class Diagnostics<1>;

@@ -25,7 +25,9 @@ class Diagnostics {
   /// Discrete free energy alone.
   double energy(const Field<Dim>& q);
 
-  /// "cell (i, j, k) at x = (…)" of the first non-finite or negative value, or "" if there is none.
+  /// Where a state went wrong, for the message that stops a run: "q = … in cell (i, j, k) at x = (…)"
+  /// for the first non-finite or negative value, else the first cell whose energy density is not
+  /// finite, else the cell of the largest q (the sum overflowed). Never empty.
   std::string locate_bad_value(const Field<Dim>& q) const;
 
  private:

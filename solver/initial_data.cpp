@@ -1,9 +1,11 @@
 #include "solver/initial_data.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include "grids/quadrature.hpp"
+#include "solver/energy/parse_number.hpp"
 #include "solver/exact_solutions.hpp"
 
 namespace wgflow {
@@ -14,6 +16,15 @@ namespace {
 double gaussian_cell_average_1d(double xl, double xr, double c, double w) {
   const double s = 1.0 / (std::sqrt(2.0) * w);
   return 0.5 * (std::erf((xr - c) * s) - std::erf((xl - c) * s)) / (xr - xl);
+}
+
+template <int Dim>
+double max_value(const Field<Dim>& q, const UniformGrid<Dim>& grid) {
+  double largest = 0.0;
+  for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
+    largest = std::max(largest, q[idx]);
+  });
+  return largest;
 }
 
 }  // namespace
@@ -50,6 +61,7 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
       break;
   }
 
+  const double max_value_unscaled = max_value(q, grid);
   double mass = 0.0;
   bool bad = false;
   for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
@@ -58,10 +70,26 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
   });
   if (bad) throw std::invalid_argument("--initial: the initial density has negative or non-finite values");
   mass *= grid.cell_volume();
+  if (!std::isfinite(mass))
+    throw std::invalid_argument("--initial: the mass of the initial density overflows (values up to " +
+                                format_exact(max_value_unscaled) + "); scale the density down");
   if (spec.mass > 0.0) {
     if (!(mass > 0.0)) throw std::invalid_argument("--initial: the initial density is zero on this grid; cannot rescale it to --mass");
+    // Rescaling must neither overflow nor lose the density to underflow: a factor such as 1/1e-310 is
+    // refused here rather than written as inf (or 0) at the first snapshot.
     const double scale = spec.mass / mass;
-    for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) { q[idx] *= scale; });
+    double rescaled = 0.0;
+    bool finite = std::isfinite(scale) && scale > 0.0;
+    for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
+      q[idx] *= scale;
+      finite = finite && std::isfinite(q[idx]);
+      rescaled += q[idx];
+    });
+    rescaled *= grid.cell_volume();
+    if (!finite || !(std::abs(rescaled - spec.mass) <= 1e-10 * spec.mass))
+      throw std::invalid_argument("--mass: cannot rescale the initial density (mass " + format_exact(mass) + ", values up to " +
+                                  format_exact(max_value_unscaled) + ") to mass " + format_exact(spec.mass) +
+                                  ": the factor " + format_exact(scale) + " over- or underflows; scale the density itself");
   }
   return q;
 }

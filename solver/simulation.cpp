@@ -51,10 +51,18 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
       if (!(t_new > state.t)) {
         std::ostringstream msg;
         msg << "the time step fell to " << report.dt << " at step " << state.step + 1 << ", t = " << state.t
-            << ": too small to advance the time any more; check the potential and the data";
+            << ": too small to advance the time any more; " << m_stepper.step_limit_reason()
+            << ": check the potential and the data";
         throw std::runtime_error(msg.str());
       }
-      m_crawl_guard.check(state.step + 1, state.t, t_end, report);
+      if (m_crawl_guard.crawling(state.step + 1, state.t, t_end, report)) {
+        std::ostringstream msg;
+        msg << "the time step is " << report.dt << " at step " << state.step + 1 << ", t = " << state.t
+            << ", no larger than " << m_crawl_guard.dt_at_last_look() << " at step " << (state.step + 1) / 2
+            << ": reaching t-end = " << t_end << " would take more than 1e10 steps; " << m_stepper.step_limit_reason()
+            << ": check the potential and the data";
+        throw std::runtime_error(msg.str());
+      }
       state.t = t_new;
       ++state.step;
       ++summary.steps;
@@ -84,19 +92,13 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
   return summary;
 }
 
-void CrawlGuard::check(long step, double t, double t_end, const StepReport& report) {
-  if (step < m_next_check) return;
+bool CrawlGuard::crawling(long step, double t, double t_end, const StepReport& report) {
+  if (step < m_next_look) return false;
   const bool hopeless = !report.reached_stop && (t_end - t) > k_max_remaining_steps * report.dt;
-  if (hopeless && m_dt_at_last_check > 0.0 && report.dt <= m_dt_at_last_check) {
-    std::ostringstream msg;
-    msg << "the time step is " << report.dt << " at step " << step << ", t = " << t << ", no larger than "
-        << m_dt_at_last_check << " at step " << m_next_check / 2 << ": reaching t-end = " << t_end
-        << " would take more than 1e10 more steps; the step size limit is too strict for this problem: check "
-        << "the potential and the data";
-    throw std::runtime_error(msg.str());
-  }
-  m_dt_at_last_check = report.dt;
-  m_next_check *= 2;
+  if (hopeless && m_dt_at_last_look > 0.0 && report.dt <= m_dt_at_last_look) return true;
+  m_dt_at_last_look = report.dt;
+  m_next_look *= 2;
+  return false;
 }
 
 template class Simulation<1>;

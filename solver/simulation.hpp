@@ -66,12 +66,15 @@ struct RunSummary {
 class CrawlGuard {
  public:
   static constexpr double k_max_remaining_steps = 1e10;
-  static constexpr long k_first_check = 1L << 16;
-  void check(long step, double t, double t_end, const StepReport& report);
+  static constexpr long k_first_look = 1L << 16;
+  /// True if, at a look (step 2^16, 2^17, ...), the step would need more than 1e10 further steps and
+  /// has not grown since the previous look.
+  bool crawling(long step, double t, double t_end, const StepReport& report);
+  double dt_at_last_look() const { return m_dt_at_last_look; }
 
  private:
-  long m_next_check = k_first_check;
-  double m_dt_at_last_check = 0.0;
+  long m_next_look = k_first_look;
+  double m_dt_at_last_look = 0.0;
 };
 
 template <int Dim>

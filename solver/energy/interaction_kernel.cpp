@@ -1,8 +1,10 @@
 #include "solver/energy/interaction_kernel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "solver/energy/parse_number.hpp"
 
@@ -155,10 +157,14 @@ InteractionSpec parse_kernel(const std::string& text, int dim) {
   if (colon != std::string::npos && params.empty()) bad("'" + text + "' has ':' but no key=value parameters");
   std::stringstream list(params);
   std::string item;
+  std::vector<std::string> seen;
   while (!params.empty() && std::getline(list, item, ',')) {
     const std::size_t eq = item.find('=');
     if (eq == std::string::npos) bad("parameter '" + item + "' of " + name + " must be key=value");
     const std::string key = item.substr(0, eq);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      bad("kernel " + name + " sets '" + key + "' twice (in '" + text + "'); give each parameter once");
+    seen.push_back(key);
     const double v = parse_value(key, item.substr(eq + 1));
     if (s.kind == InteractionSpec::Kind::gaussian && key == "sigma") s.sigma = v;
     else if (s.kind == InteractionSpec::Kind::morse && key == "ca") s.ca = v;
@@ -169,12 +175,12 @@ InteractionSpec parse_kernel(const std::string& text, int dim) {
     else
       bad("kernel " + name + " has no parameter '" + key + "' (allowed: " + allowed_kernels + ")");
   }
-  if (!(s.sigma > 0.0)) bad("gaussian sigma must be > 0 (got " + std::to_string(s.sigma) + ")");
+  if (!(s.sigma > 0.0)) bad("gaussian sigma must be > 0 (got " + format_exact(s.sigma) + ")");
   if (!(s.la > 0.0) || !(s.lr > 0.0)) bad("morse lengths la, lr must be > 0");
   if (!(s.ca >= 0.0) || !(s.cr >= 0.0)) bad("morse strengths ca, cr must be >= 0");
   if (!(s.a > -dim) || s.a == 0.0)
     bad("power exponent a must be > -dim (" + std::to_string(-dim) + ", for an integrable kernel) and != 0 (got " +
-        std::to_string(s.a) + ")");
+        format_exact(s.a) + ")");
   return s;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 /// Numbers inside option texts (kernel parameters, divergence and target specifications, lists).
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 
@@ -18,6 +20,17 @@ inline std::optional<double> parse_finite(const std::string& text) {
   }
   if (used == 0 || used != text.size() || !std::isfinite(v)) return std::nullopt;
   return v;
+}
+
+/// `v` with the fewest significant digits (at least 6) that read back as exactly `v`: messages echo the
+/// user's value, so --m 10.0000001 must not print as 10.
+inline std::string format_exact(double v) {
+  char text[32];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, v);
+    if (!std::isfinite(v) || std::strtod(text, nullptr) == v) break;
+  }
+  return text;
 }
 
 }  // namespace wgflow

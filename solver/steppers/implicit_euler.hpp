@@ -114,6 +114,9 @@ class ImplicitEuler final : public TimeStepper<Dim> {
   ImplicitEuler& operator=(const ImplicitEuler&) = delete;
 
   std::string name() const override { return "implicit-euler"; }
+  std::string step_limit_reason() const override {
+    return "the implicit solver keeps rejecting larger steps (Newton or the linear solve fails to converge)";
+  }
   /// The spatial scheme it solves: "scharfetter-gummel" or "upwind-1".
   std::string operator_name() const;
   bool is_linear() const;

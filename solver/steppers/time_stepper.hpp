@@ -25,6 +25,10 @@ class TimeStepper {
   /// saved with snapshots and checkpoints so that a restart repeats the same steps. Empty for
   /// steppers whose step depends only on the state.
   virtual std::vector<double> carried_state() const { return {}; }
+  /// Why the step can collapse, for the message that stops a run whose step became too small.
+  virtual std::string step_limit_reason() const {
+    return "the explicit step limit (positivity/parabolic bound) is too strict for this problem";
+  }
   virtual void restore_carried_state(const std::vector<double>& /*state*/) {}
 };
 
