@@ -1,4 +1,5 @@
 /// wgflow: Wasserstein gradient flows ∂q/∂t = ∇·(q ∇ δF/δq) on Cartesian grids, from the command line.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -27,6 +28,7 @@ const char* const usage =
 
 int main(int argc, char** argv) {
   wgflow::h5::init();  // before any other HDF5 call: no error stacks on stderr, no atexit clean-up
+  std::signal(SIGXFSZ, SIG_IGN);  // a file size limit (ulimit -f) then fails the write (EFBIG): a clean stop
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "help") {
