@@ -1,5 +1,6 @@
 /// wgflow: Wasserstein gradient flows ∂q/∂t = ∇·(q ∇ δF/δq) on Cartesian grids, from the command line.
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -69,6 +70,7 @@ int dispatch(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   wgflow::h5::init();  // before any other HDF5 call: no error stacks on stderr, no atexit clean-up
+  std::signal(SIGXFSZ, SIG_IGN);  // a file size limit (ulimit -f) then fails the write (EFBIG): a clean stop
   const std::vector<std::string> args(argv + 1, argv + argc);
   return checked_stdout(dispatch(args));
 }

@@ -94,8 +94,10 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
   // same command can simply be run again; killed after, --restart starts it afresh.
   write_main_file();
   if (!std::filesystem::create_directory(m_paths.directory, ec)) {
+    const std::error_code why = ec;
     std::filesystem::remove(m_paths.main, ec);
-    throw std::runtime_error("cannot create the snapshot directory '" + m_paths.directory + "'");
+    throw OutputWriteError(m_paths.directory, is_no_space_errno(why.value()),
+                           "cannot create the snapshot directory: " + why.message());
   }
 }
 

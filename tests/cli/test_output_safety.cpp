@@ -133,6 +133,23 @@ TEST_SUITE("cli") {
     check_identical_outputs(dir.file("reference.h5"), dir.file("disk/full.h5"));
   }
 
+  TEST_CASE("a file size limit stops the run with one line and not with SIGXFSZ") {
+    CliDir dir;
+    std::string command = "cd " + quote(dir.work().string()) + " && ulimit -f 100 && exec " + quote(WGFLOW_BINARY);
+    for (const std::string& a : disk_filling_run("f.h5")) command += " " + quote(a);
+    command += " 2> " + quote((dir.root() / "limited.txt").string());
+    const int status = std::system(command.c_str());
+    const std::string err = read_text(dir.root() / "limited.txt");
+    INFO("stderr: " << err);
+    REQUIRE(WIFEXITED(status));  // 137 KB snapshot files against a 100 KiB limit: the first one fails
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(err == "wgflow: error: disk full while writing f.h5.d/000000.h5; no snapshot kept; free space and run with "
+                 "--restart f.h5\n");
+    const Result restarted = run_wgflow(dir, {"run", "--restart", "f.h5", "--quiet"});
+    CHECK(restarted.code == 0);
+    CHECK(read_output_summary(dir.file("f.h5")).snapshot_times.size() == 21);
+  }
+
   TEST_CASE("a second writer on a running output is refused with exit 2 naming the holder and the first run finishes intact") {
     CliDir dir;
     REQUIRE(run_wgflow(dir, long_run("reference.h5")).code == 0);
