@@ -85,3 +85,25 @@ TEST_SUITE("cli") {
     for (const char* name : {"heat", "fokker-planck", "porous-medium", "f-divergence"}) CHECK(contains(cases.out, name));
   }
 }
+
+
+TEST_SUITE("cli") {
+  TEST_CASE("a truncated checkpoint is refused by name and deleting it continues from the last snapshot") {
+    CliDir dir;
+    REQUIRE(run_wgflow(dir, {"run", "--n", "16", "--t-end", "0.02", "--snapshots", "4", "--out", "run.h5", "--quiet"}).code == 0);
+    const std::vector<double> last = read_snapshot(dir.file("run.h5"), -1);
+    const std::string snapshot = read_text(dir.work() / "run.h5.d" / "000000.h5");
+    write_text(dir.work() / "run.h5.d" / "checkpoint.h5", snapshot.substr(0, 1000));  // damaged
+    const Result refused = run_wgflow(dir, {"run", "--restart", "run.h5", "--quiet"});
+    CHECK(refused.code == 2);
+    CHECK(count_lines(refused.err) == 1);
+    CHECK(contains(refused.err, "checkpoint 'run.h5.d/checkpoint.h5' cannot be read (the file is truncated)"));
+    CHECK(contains(refused.err, "delete it to continue from the last snapshot"));
+    fs::remove(dir.work() / "run.h5.d" / "checkpoint.h5");
+    const Result resumed = run_wgflow(dir, {"run", "--restart", "run.h5", "--quiet"});
+    INFO("stderr: " << resumed.err);
+    CHECK(resumed.code == 0);
+    CHECK(read_snapshot(dir.file("run.h5"), -1) == last);
+    CHECK(read_output_summary(dir.file("run.h5")).snapshot_times.size() == 5u);
+  }
+}
