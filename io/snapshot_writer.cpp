@@ -89,7 +89,7 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
   }
   std::error_code ec;
   std::filesystem::remove(m_paths.xdmf, ec);  // a sidecar of an earlier run would name other snapshots
-  m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, ""};
+  m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, "", meta.root_arrays};
 #ifdef WGFLOW_GIT_HASH
   m_header.git_hash = WGFLOW_GIT_HASH;
 #endif
@@ -109,10 +109,13 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
   if (resume.keep_rows > summary.diagnostics.size() ||
       resume.keep_snapshots > static_cast<int>(summary.snapshot_times.size()))
     throw std::logic_error("SnapshotWriter: cannot keep more than " + path + " holds");
-  m_header = {summary.case_name, summary.config_text, summary.version, summary.git_hash};
+  m_header = {summary.case_name, summary.config_text, summary.version, summary.git_hash, {}};
   if (resume.keep_rows > 0) m_columns = diagnostics_columns(summary.diagnostics.rows.front());
   {
     h5::File file = h5::open_file(path, false);
+    for (const char* name : k_root_array_names)
+      if (h5::has_attribute(file.id(), name))
+        m_header.root_arrays.push_back({name, h5::read_double_vector_attribute(file.id(), name)});
     for (int i = 0; i < resume.keep_snapshots; ++i) {
       const std::string group = "/steps/" + snapshot_group_name(i);
       h5::Group snapshot = h5::open_group(file.id(), group);
@@ -163,6 +166,7 @@ void SnapshotWriter<Dim>::write_main_file() const {
     h5::write_attribute(file.id(), "config", m_header.config_text);
     h5::write_attribute(file.id(), "version", m_header.version);
     if (!m_header.git_hash.empty()) h5::write_attribute(file.id(), "git_hash", m_header.git_hash);
+    for (const RootArray& a : m_header.root_arrays) h5::write_attribute(file.id(), a.name, a.values);
     write_grid(file.id(), m_grid);
     h5::Group steps = h5::create_group(file.id(), "steps");
     for (int i = 0; i < snapshots_written(); ++i)
