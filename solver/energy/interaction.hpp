@@ -30,6 +30,9 @@ class InteractionTerm {
   /// Bytes of the FFT buffers (or the network's features) and Φ.
   std::size_t bytes() const;
 
+  /// 1/Δt of the term's own time scale for explicit steps: the network's G (NetworkKernel::step_rate),
+  /// 0 for a convolution (its face speeds bound its steps).
+  double step_rate(const Field<Dim>& q) const { return m_network ? m_network->step_rate(q) : 0.0; }
   /// The network kernel, or nullptr for a convolution.
   const NetworkKernel<Dim>* network() const { return m_network.get(); }
   /// A constant the energy column adds to E_D: ½ mean y² for the network (E_D + it = the risk), else 0.

@@ -45,6 +45,36 @@ double activation_value(Activation a, double z) {
   return 0.0;
 }
 
+double activation_slope(Activation a, double z) {
+  switch (a) {
+    case Activation::relu: return z > 0.0 ? 1.0 : 0.0;
+    case Activation::tanh: {
+      const double t = std::tanh(z);
+      return 1.0 - t * t;
+    }
+    case Activation::sigmoid: {
+      const double s = 1.0 / (1.0 + std::exp(-z));
+      return s * (1.0 - s);
+    }
+  }
+  return 0.0;
+}
+
+template <int Dim>
+double neuron_gradient_squared(const NetworkSpec& spec, const double* theta, double x) {
+  const Activation act = spec.activation;
+  if constexpr (Dim == 3) {  // ∇ (a σ(w x + b)) = (σ, a σ' x, a σ')
+    const double z = theta[1] * x + theta[2], s = activation_value(act, z), ds = theta[0] * activation_slope(act, z);
+    return s * s + ds * ds * (x * x + 1.0);
+  }
+  if constexpr (Dim == 2) {  // ∇ (A σ(w x + b)) = (A σ' x, A σ')
+    const double ds = spec.output_weight * activation_slope(act, theta[0] * x + theta[1]);
+    return ds * ds * (x * x + 1.0);
+  }
+  const double ds = spec.output_weight * activation_slope(act, theta[0] * x);  // ∂_w A σ(w x) = A σ' x
+  return ds * ds * x * x;
+}
+
 template <int Dim>
 double neuron(const NetworkSpec& spec, const double* theta, double x) {
   if constexpr (Dim == 3) return theta[0] * activation_value(spec.activation, theta[1] * x + theta[2]);  // a σ(w x + b)
@@ -58,12 +88,19 @@ NetworkKernel<Dim>::NetworkKernel(const UniformGrid<Dim>& grid, NetworkSpec spec
   if (m_n == 0 || m_spec.y.size() != m_n) throw std::invalid_argument("NetworkKernel: needs n >= 1 data points (x_j, y_j)");
   const FieldLayout<Dim> L(grid.shape);
   m_S.resize(grid.num_cells() * m_n);
+  m_gradient.resize(grid.num_cells());
   std::size_t c = 0;
   for_each_cell(grid, [&](std::ptrdiff_t, const std::array<int, Dim>&, const std::array<double, Dim>& theta) {
-    for (std::size_t j = 0; j < m_n; ++j) m_S[c * m_n + j] = neuron<Dim>(m_spec, theta.data(), m_spec.x[j]);
+    double g = 0.0;
+    for (std::size_t j = 0; j < m_n; ++j) {
+      m_S[c * m_n + j] = neuron<Dim>(m_spec, theta.data(), m_spec.x[j]);
+      g += neuron_gradient_squared<Dim>(m_spec, theta.data(), m_spec.x[j]);
+    }
+    m_gradient[c] = g / static_cast<double>(m_n);
     ++c;  // for_each_cell visits x fastest: the interior index
   });
   m_partial.assign(num_rows(L) * m_n, 0.0);
+  m_row_rate.assign(num_rows(L), 0.0);
   m_f.assign(m_n, 0.0);
   m_g.assign(m_n, 0.0);
 }
@@ -122,6 +159,21 @@ void NetworkKernel<Dim>::apply(const Field<Dim>& q, Field<Dim>& phi_field) const
 }
 
 template <int Dim>
+double NetworkKernel<Dim>::step_rate(const Field<Dim>& q_field) const {
+  const FieldLayout<Dim>& L = q_field.layout();
+  const double* q = q_field.data();
+  parallel_for_rows(L, [&](std::size_t r, std::ptrdiff_t begin, int count) {
+    const double* g = m_gradient.data() + first_interior_cell(L, r);
+    double sum = 0.0;
+    for (int i = 0; i < count; ++i) sum += g[i] * q[begin + i];
+    m_row_rate[r] = sum;
+  });
+  double G = 0.0;
+  for (double r : m_row_rate) G += r;
+  return G * m_grid.cell_volume();
+}
+
+template <int Dim>
 Field<Dim> NetworkKernel<Dim>::potential() const {
   Field<Dim> V(FieldLayout<Dim>(m_grid.shape));
   std::size_t c = 0;
@@ -153,14 +205,18 @@ double NetworkKernel<Dim>::risk(const Field<Dim>& q) const {
 
 template <int Dim>
 std::size_t NetworkKernel<Dim>::bytes() const {
-  return (m_S.size() + m_partial.size() + m_f.size() + m_g.size()) * sizeof(double);
+  return (m_S.size() + m_gradient.size() + m_partial.size() + m_row_rate.size() + m_f.size() + m_g.size()) *
+         sizeof(double);
 }
 
 template <int Dim>
 double NetworkKernel<Dim>::bytes_for(double cells, double rows, double n) {
-  return (cells * n + rows * n + 2.0 * n) * 8.0;
+  return (cells * (n + 1.0) + rows * (n + 1.0) + 2.0 * n) * 8.0;
 }
 
+template double neuron_gradient_squared<1>(const NetworkSpec&, const double*, double);
+template double neuron_gradient_squared<2>(const NetworkSpec&, const double*, double);
+template double neuron_gradient_squared<3>(const NetworkSpec&, const double*, double);
 template double neuron<1>(const NetworkSpec&, const double*, double);
 template double neuron<2>(const NetworkSpec&, const double*, double);
 template double neuron<3>(const NetworkSpec&, const double*, double);

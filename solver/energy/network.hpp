@@ -28,12 +28,16 @@ struct NetworkSpec {
   std::vector<double> x, y;    ///< the data (x_j, y_j), j < n
 };
 
-/// σ(z) of the activation.
+/// σ(z) of the activation, and σ'(z) (ReLU: 1 for z > 0, else 0).
 double activation_value(Activation a, double z);
+double activation_slope(Activation a, double z);
 
 /// σ̂(θ; x) with θ in the grid's axes: Dim 3 (a, w, b), Dim 2 (w, b) and a = A, Dim 1 w, a = A, b = 0.
 template <int Dim>
 double neuron(const NetworkSpec& spec, const double* theta, double x);
+/// |∇_θ σ̂(θ; x)|² in the grid's axes.
+template <int Dim>
+double neuron_gradient_squared(const NetworkSpec& spec, const double* theta, double x);
 
 /// The one place that holds S and the buffers of the two passes.
 template <int Dim>
@@ -59,6 +63,12 @@ class NetworkKernel {
   /// R = ½ (1/n) Σ_j (f_j − y_j)² of q, directly (tests).
   double risk(const Field<Dim>& q) const;
 
+  /// 1/Δt of the network's own time scale: G = (1/n) Σ_j ∫ |∇_θ σ̂(θ; x_j)|² dρ, discretely h^d Σ_c g_c q_c.
+  /// G bounds the non-local part of the risk's Hessian along the flow, (1/n) Σ_j (∫ ∇σ̂_j · v dρ)² ≤
+  /// G ∫ |v|² dρ; explicit steps of Δt ≤ cfl/G keep the risk falling once the face speeds (the
+  /// positivity limit) become small near a minimiser. Row partials in row order: thread-independent.
+  double step_rate(const Field<Dim>& q) const;
+
   /// Bytes of S and of the row partials.
   std::size_t bytes() const;
   /// Bytes S and its buffers take on a grid of `cells` cells with `rows` rows and n data points.
@@ -69,7 +79,9 @@ class NetworkKernel {
   NetworkSpec m_spec;
   std::size_t m_n = 0;
   std::vector<double> m_S;                ///< S_cj at c·n + j, c the interior index (x fastest)
+  std::vector<double> m_gradient;         ///< g_c = (1/n) Σ_j |∇_θ σ̂(θ_c; x_j)|², interior index
   mutable std::vector<double> m_partial;  ///< per row r: Σ_{c in r} S_cj q_c at r·n + j
+  mutable std::vector<double> m_row_rate; ///< per row: Σ_{c in r} g_c q_c
   mutable std::vector<double> m_f;        ///< f_j of the last network_output()
   mutable std::vector<double> m_g;        ///< f_j / n
 };
