@@ -61,18 +61,27 @@ double activation_slope(Activation a, double z) {
 }
 
 template <int Dim>
-double neuron_gradient_squared(const NetworkSpec& spec, const double* theta, double x) {
+std::array<double, Dim> neuron_gradient(const NetworkSpec& spec, const double* theta, double x) {
   const Activation act = spec.activation;
+  std::array<double, Dim> g{};
   if constexpr (Dim == 3) {  // ∇ (a σ(w x + b)) = (σ, a σ' x, a σ')
-    const double z = theta[1] * x + theta[2], s = activation_value(act, z), ds = theta[0] * activation_slope(act, z);
-    return s * s + ds * ds * (x * x + 1.0);
-  }
-  if constexpr (Dim == 2) {  // ∇ (A σ(w x + b)) = (A σ' x, A σ')
+    const double z = theta[1] * x + theta[2], ds = theta[0] * activation_slope(act, z);
+    g = {activation_value(act, z), ds * x, ds};
+  } else if constexpr (Dim == 2) {  // ∇ (A σ(w x + b)) = (A σ' x, A σ')
     const double ds = spec.output_weight * activation_slope(act, theta[0] * x + theta[1]);
-    return ds * ds * (x * x + 1.0);
+    g = {ds * x, ds};
+  } else {  // ∂_w A σ(w x) = A σ' x
+    g = {spec.output_weight * activation_slope(act, theta[0] * x) * x};
   }
-  const double ds = spec.output_weight * activation_slope(act, theta[0] * x);  // ∂_w A σ(w x) = A σ' x
-  return ds * ds * x * x;
+  return g;
+}
+
+template <int Dim>
+double neuron_gradient_squared(const NetworkSpec& spec, const double* theta, double x) {
+  const std::array<double, Dim> g = neuron_gradient<Dim>(spec, theta, x);
+  double s = 0.0;
+  for (double v : g) s += v * v;
+  return s;
 }
 
 template <int Dim>
@@ -214,6 +223,9 @@ double NetworkKernel<Dim>::bytes_for(double cells, double rows, double n) {
   return (cells * (n + 1.0) + rows * (n + 1.0) + 2.0 * n) * 8.0;
 }
 
+template std::array<double, 1> neuron_gradient<1>(const NetworkSpec&, const double*, double);
+template std::array<double, 2> neuron_gradient<2>(const NetworkSpec&, const double*, double);
+template std::array<double, 3> neuron_gradient<3>(const NetworkSpec&, const double*, double);
 template double neuron_gradient_squared<1>(const NetworkSpec&, const double*, double);
 template double neuron_gradient_squared<2>(const NetworkSpec&, const double*, double);
 template double neuron_gradient_squared<3>(const NetworkSpec&, const double*, double);

@@ -8,6 +8,7 @@
 ///   Φ_c = h^d Σ_c′ W_cc′ q_c′ = (1/n) Σ_j S_cj f_j,    so that V_c + Φ_c = Ψ(θ_c) = (1/n) Σ_j (f_j − y_j) S_cj.
 /// S is made once per run (cells × n doubles); each apply() is two threaded passes over it.
 /// Parameter axes: 3D (a, w, b); 2D (w, b) with a = A; 1D w with a = A and b = 0.
+#include <array>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -35,7 +36,10 @@ double activation_slope(Activation a, double z);
 /// σ̂(θ; x) with θ in the grid's axes: Dim 3 (a, w, b), Dim 2 (w, b) and a = A, Dim 1 w, a = A, b = 0.
 template <int Dim>
 double neuron(const NetworkSpec& spec, const double* theta, double x);
-/// |∇_θ σ̂(θ; x)|² in the grid's axes.
+/// ∇_θ σ̂(θ; x) in the grid's axes (ReLU: σ' = 1 for z > 0, else 0).
+template <int Dim>
+std::array<double, Dim> neuron_gradient(const NetworkSpec& spec, const double* theta, double x);
+/// |∇_θ σ̂(θ; x)|².
 template <int Dim>
 double neuron_gradient_squared(const NetworkSpec& spec, const double* theta, double x);
 
