@@ -49,7 +49,7 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("domain", po::value(&domain)->default_value("-5,5"),
         "A,B: the box [A,B]^dim (write --domain=-5,5), or one A,B per axis x:y:z as --domain=-3,3:-4,4:-2,2")
     ("bc", po::value(&bc)->default_value("no-flux"), "no-flux | periodic, or one per axis: periodic,no-flux")
-    ("diffusion", po::value(&c.diffusion)->default_value(c.diffusion), "D > 0: U = D q log q, or D q^m/(m-1) (aggregation-diffusion, mean-field-network: D >= 0, 0 for none)")
+    ("diffusion", po::value(&c.diffusion)->default_value(c.diffusion), "D > 0: U = D q log q, or D q^m/(m-1) (aggregation-diffusion, mean-field-network: D >= 0, 0 for none; mean-field-network's default is 0)")
     ("m", po::value(&c.m)->default_value(c.m), "porous-medium exponent m in (1, 10]")
     ("potential", po::value(&c.potential)->default_value(c.potential),
         "auto | none | quadratic | double-well | a formula in x, y, z such as \"(x^2-1)^2/4 + y^2/2\" "
@@ -176,6 +176,7 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
                           " (the run continues with the configuration stored in " + parsed.restart + ")");
     return parsed;
   }
+  if (c.case_name == "mean-field-network" && vm["diffusion"].defaulted()) c.diffusion = 0.0;  // noiseless training
   finish(c, domain, bc, potential_center, gaussian_center, data_range);
   return parsed;
 }
