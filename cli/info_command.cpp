@@ -118,6 +118,13 @@ int cases_command(const std::vector<std::string>& args) {
       "                diagnostics: energy = the divergence, /diagnostics/l1_to_target, in 1D w2_to_target\n"
       "                wgflow run --config cases/f-divergence-mixture.ini --divergence hellinger\n"
       "\n"
+      "mean-field-     rho_t = div(rho grad Psi): a wide two-layer network f(x) = int a s(w x + b) drho trained on\n"
+      "network         the square loss R = 1/2 mean (f(x_j) - y_j)^2 (the energy column), on a grid over (a, w, b)\n"
+      "                (2D: (w, b), a = --output-weight; 1D: w, b = 0); W(th, th') = mean_j s(th; x_j) s(th'; x_j)\n"
+      "                --data x^2 | file:PATH.h5 (/x, /y), --activation relu|tanh|sigmoid, --diffusion tau >= 0 (0)\n"
+      "                output: /steps/NNNNNN/network_output, root attributes data_x, data_y\n"
+      "                wgflow run --config cases/mean-field-network.ini\n"
+      "\n"
       "Every option: wgflow run --help. Documented INI files for each case: cases/*.ini in the source tree.\n");
   return 0;
 }

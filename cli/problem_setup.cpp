@@ -62,7 +62,8 @@ std::vector<double> formula_values(const Expression& formula, const UniformGrid<
 InternalEnergySpec internal_energy_of(const RunConfig& c) {
   InternalEnergySpec s;
   s.kind = c.case_name == "porous-medium" ? InternalEnergySpec::Kind::porous_medium : InternalEnergySpec::Kind::entropy;
-  if (c.case_name == "aggregation-diffusion" && c.diffusion == 0.0) s.kind = InternalEnergySpec::Kind::none;
+  if ((c.case_name == "aggregation-diffusion" || c.case_name == "mean-field-network") && c.diffusion == 0.0)
+    s.kind = InternalEnergySpec::Kind::none;
   s.D = c.diffusion;
   s.m = c.m;
   return s;
@@ -72,7 +73,11 @@ template <int Dim>
 UniformGrid<Dim> grid_of(const RunConfig& c) {
   UniformGrid<Dim> g = make_cube_grid<Dim>(static_cast<int>(c.n), c.domain[0], c.domain[1], Boundary::no_flux);
   const std::vector<std::string> bc = c.boundary_per_axis();
-  for (int k = 0; k < Dim; ++k) g.boundary[k] = parse_boundary(bc[static_cast<std::size_t>(k)]);
+  for (int k = 0; k < Dim; ++k) {
+    g.boundary[k] = parse_boundary(bc[static_cast<std::size_t>(k)]);
+    g.lower[k] = c.domain_of(k)[0];
+    g.upper[k] = c.domain_of(k)[1];
+  }
   return g;
 }
 
@@ -96,15 +101,15 @@ template <int Dim>
 InitialSpec initial_of(const RunConfig& c, const UniformGrid<Dim>& grid) {
   InitialSpec s;
   const std::string init = c.resolved_initial();
-  const double midpoint = 0.5 * (c.domain[0] + c.domain[1]);
-  for (int k = 0; k < Dim; ++k) s.centre[static_cast<std::size_t>(k)] = per_axis(c.gaussian_center, k, midpoint);
-  s.width = c.gaussian_width > 0.0 ? c.gaussian_width : (c.domain[1] - c.domain[0]) / 20.0;
+  for (int k = 0; k < Dim; ++k)
+    s.centre[static_cast<std::size_t>(k)] = per_axis(c.gaussian_center, k, 0.5 * (c.domain_of(k)[0] + c.domain_of(k)[1]));
+  s.width = c.gaussian_width > 0.0 ? c.gaussian_width : (c.domain[1] - c.domain[0]) / 20.0;  // of the x axis
   s.mass = c.mass > 0.0 ? c.mass : 1.0;
   if (init == "gaussian") s.kind = InitialSpec::Kind::gaussian;
   if (init == "uniform") s.kind = InitialSpec::Kind::uniform;
   if (init == "barenblatt") {
     s.kind = InitialSpec::Kind::barenblatt;
-    s.centre.fill(midpoint);
+    s.centre.fill(0.5 * (c.domain[0] + c.domain[1]));
   }
   if (init != "gaussian" && init != "uniform" && init != "barenblatt" && init.rfind("file:", 0) != 0) {
     s.kind = InitialSpec::Kind::values;
@@ -120,6 +125,7 @@ InitialSpec initial_of(const RunConfig& c, const UniformGrid<Dim>& grid) {
     check_same_box(path, grid);
     s.mass = c.mass;  // 0 keeps the file's own mass
   }
+  if (c.case_name == "mean-field-network" && !(c.mass > 0.0)) s.mass = 1.0;  // ρ is a probability density
   return s;
 }
 

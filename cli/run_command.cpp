@@ -12,11 +12,13 @@
 #include <sstream>
 
 #include "cli/divergence_setup.hpp"
+#include "cli/network_setup.hpp"
 #include "cli/problem_setup.hpp"
 #include "cli/signals.hpp"
 #include "cli/trackers.hpp"
 #include "io/initial_file.hpp"
 #include "io/interaction_config.hpp"
+#include "io/network_config.hpp"
 #include "io/options.hpp"
 #include "io/output_lock.hpp"
 #include "io/pack.hpp"
@@ -80,24 +82,25 @@ void check_output_path(const std::string& out, bool overwrite) {
 }
 
 template <int Dim>
-StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid) {
+StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid, const std::vector<RootArray>& root_arrays) {
   check_output_path(c.out, c.overwrite);
   StartingPoint<Dim> s;
   s.q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
-  s.open_writer = [out = c.out, grid, meta = RunMetadata{c.case_name, c.to_ini()}, overwrite = c.overwrite] {
+  s.open_writer = [out = c.out, grid, meta = RunMetadata{c.case_name, c.to_ini(), root_arrays}, overwrite = c.overwrite] {
     return std::make_unique<SnapshotWriter<Dim>>(out, grid, meta, overwrite);
   };
   return s;
 }
 
 template <int Dim>
-StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>& grid) {
+StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>& grid,
+                                const std::vector<RootArray>& root_arrays) {
   const OutputSummary summary = read_output_summary(path);
   if (summary.snapshot_times.empty()) {  // killed before its first snapshot: start it again
     RunConfig c = parse_config_text(summary.config_text);
     c.out = path;
     c.overwrite = true;
-    return fresh_start(c, grid);
+    return fresh_start(c, grid, root_arrays);
   }
   StartingPoint<Dim> s;
   const Checkpoint checkpoint = read_restart_point(path);
@@ -132,12 +135,22 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
       return 0;
     });
   const RunConfig& c = resolved;
+  std::shared_ptr<const NetworkKernel<Dim>> network;  // mean-field-network: V and W from the data
+  if (c.case_name == "mean-field-network")
+    as_input_error([&] {
+      network = std::make_shared<const NetworkKernel<Dim>>(grid, network_spec_of(c));
+      energy.set_network(network);
+      return 0;
+    });
+  const std::vector<RootArray> root_arrays = network ? network_root_arrays(network->spec()) : std::vector<RootArray>{};
   FluxSpec flux;
   flux.kind = default_flux_for(energy.internal());
   flux.order = c.order;
   const auto op = make_spatial_operator(energy, flux);
   StartingPoint<Dim> start =
-      as_input_error([&] { return restart_path.empty() ? fresh_start(c, grid) : restart_from(restart_path, grid); });
+      as_input_error([&] {
+        return restart_path.empty() ? fresh_start(c, grid, root_arrays) : restart_from(restart_path, grid, root_arrays);
+      });
   std::unique_ptr<TimeStepper<Dim>> stepper;
   const ImplicitEuler<Dim>* implicit_stepper = nullptr;  // for its solver statistics
   std::string scheme = op->name();
@@ -161,7 +174,13 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   concentration.scan(start.history);
   start.history.forget_before(writer->rows_written());
   simulation.set_history(std::move(start.history));
-  OutputTracker<Dim> output(*writer, *stepper);
+  std::unique_ptr<NetworkOutputSource<Dim>> network_output;
+  std::vector<const SnapshotArraySource<Dim>*> sources;
+  if (network) {
+    network_output = std::make_unique<NetworkOutputSource<Dim>>(network);
+    sources.push_back(network_output.get());
+  }
+  OutputTracker<Dim> output(*writer, *stepper, sources);
   ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
   std::vector<Tracker<Dim>*> trackers{&output, &concentration};
   if (!c.quiet) trackers.push_back(&progress);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "io/interaction_config.hpp"
+#include "io/network_config.hpp"
 
 namespace wgflow {
 
@@ -56,7 +57,7 @@ double stepper_bytes(const RunConfig& c) {
 bool implicit_step_is_linear(const RunConfig& c) {
   // As cli/problem_setup.cpp builds the energy: linear diffusion (U = D q log q) takes the SG flux.
   if (c.case_name == "porous-medium") return false;
-  if (c.case_name == "aggregation-diffusion") return c.diffusion > 0.0;
+  if (c.case_name == "aggregation-diffusion" || c.case_name == "mean-field-network") return c.diffusion > 0.0;
   if (c.case_name == "f-divergence") return c.divergence == "kl";
   return true;  // heat, fokker-planck, keller-segel
 }
@@ -65,7 +66,7 @@ MemoryEstimate estimate_memory(const RunConfig& c) {
   MemoryEstimate m;
   m.process = k_process_bytes;
   m.stepper = stepper_bytes(c);
-  m.interaction = interaction_memory_bytes(c);
+  m.interaction = interaction_memory_bytes(c) + network_memory_bytes(c);  // FFT buffers; the network's feature matrix
   return m;
 }
 

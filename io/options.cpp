@@ -59,7 +59,7 @@ std::string vm_text(const po::variables_map& vm, const std::string& name) { retu
 
 po::options_description run_options_description(RunConfig& c, std::string& domain, std::string& bc,
                                                 std::string& potential_center, std::string& gaussian_center,
-                                                std::string& config_file) {
+                                                std::string& data_range, std::string& config_file) {
   po::options_description d("wgflow run options (each also accepted as `name = value` in a --config INI file)");
   // clang-format off
   d.add_options()
@@ -68,12 +68,13 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("restart", po::value<std::string>(), "PATH.h5: continue an interrupted run to its t-end, appending to PATH.h5 "
         "(its stored configuration is used; only --threads and --quiet may be added)")
     ("case", po::value(&c.case_name)->default_value(c.case_name),
-        "heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel | f-divergence")
+        "heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel | f-divergence | mean-field-network")
     ("dim", po::value(&c.dim)->default_value(c.dim), "dimension: 1 | 2 | 3")
     ("n", po::value(&c.n)->default_value(c.n), "cells per axis, >= 2")
-    ("domain", po::value(&domain)->default_value("-5,5"), "A,B: the box [A,B]^dim (write --domain=-5,5)")
+    ("domain", po::value(&domain)->default_value("-5,5"),
+        "A,B: the box [A,B]^dim (write --domain=-5,5), or one A,B per axis x:y:z as --domain=-3,3:-4,4:-2,2")
     ("bc", po::value(&bc)->default_value("no-flux"), "no-flux | periodic, or one per axis: periodic,no-flux")
-    ("diffusion", po::value(&c.diffusion)->default_value(c.diffusion), "D > 0: U = D q log q, or D q^m/(m-1) (aggregation-diffusion: D >= 0, 0 for none)")
+    ("diffusion", po::value(&c.diffusion)->default_value(c.diffusion), "D > 0: U = D q log q, or D q^m/(m-1) (aggregation-diffusion, mean-field-network: D >= 0, 0 for none; mean-field-network's default is 0)")
     ("m", po::value(&c.m)->default_value(c.m), "porous-medium exponent m in (1, 10]")
     ("potential", po::value(&c.potential)->default_value(c.potential),
         "auto | none | quadratic | double-well | a formula in x, y, z such as \"(x^2-1)^2/4 + y^2/2\" "
@@ -114,7 +115,15 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("target-epsilon", po::value(&c.target_epsilon)->default_value(c.target_epsilon),
         "f-divergence: the regularisation r = (p + eps)/(q + eps), eps = this x max p, in (0, 0.1] (not used by kl)")
     ("target-mass", po::value(&c.target_mass)->default_value(c.target_mass),
-        "f-divergence: the mass of p (0: the initial density's mass)");
+        "f-divergence: the mass of p (0: the initial density's mass)")
+    ("output-weight", po::value(&c.output_weight)->default_value(c.output_weight),
+        "mean-field-network: the output weight a = A of the 1D (w) and 2D (w, b) parameter grids")
+    ("data", po::value(&c.data)->default_value(c.data),
+        "mean-field-network: file:PATH.h5 (datasets /x and /y, n values each) or a formula in x for y")
+    ("data-points", po::value(&c.data_points)->default_value(c.data_points),
+        "mean-field-network: n equispaced points x_j of a --data formula, in [2, 2000]")
+    ("data-range", po::value(&data_range)->default_value("-1,1"), "mean-field-network: A,B: the points span [A,B]")
+    ("activation", po::value(&c.activation)->default_value(c.activation), "mean-field-network: relu | tanh | sigmoid");
   // clang-format on
   return d;
 }
@@ -125,10 +134,22 @@ namespace {
 
 /// Turns the parsed strings (lists, A,B pairs) into the config's fields and validates it.
 void finish(RunConfig& c, const std::string& domain, const std::string& bc, const std::string& potential_center,
-            const std::string& gaussian_center) {
-  const std::vector<double> ab = parse_numbers("domain", domain);
-  if (ab.size() != 2) throw ConfigError("--domain: must be A,B (got '" + domain + "')");
-  c.domain = {ab[0], ab[1]};
+            const std::string& gaussian_center, const std::string& data_range) {
+  std::vector<std::string> intervals;  // "A,B" or "A,B:C,D:E,F", one interval per axis
+  std::stringstream parts(domain);
+  for (std::string part; std::getline(parts, part, ':');) intervals.push_back(part);
+  if (intervals.empty()) intervals.emplace_back();
+  c.domain_axes.clear();
+  for (const std::string& interval : intervals) {
+    const std::vector<double> ab = parse_numbers("domain", interval);
+    if (ab.size() != 2) throw ConfigError("--domain: must be A,B or one A,B per axis as A,B:C,D (got '" + domain + "')");
+    c.domain_axes.push_back({ab[0], ab[1]});
+  }
+  c.domain = c.domain_axes.front();
+  if (c.domain_axes.size() == 1) c.domain_axes.clear();
+  const std::vector<double> range = parse_numbers("data-range", data_range);
+  if (range.size() != 2) throw ConfigError("--data-range: must be A,B (got '" + data_range + "')");
+  c.data_range = {range[0], range[1]};
   c.bc = split_list(bc);
   if (!potential_center.empty()) c.potential_center = parse_numbers("potential-center", potential_center);
   if (!gaussian_center.empty()) c.gaussian_center = parse_numbers("gaussian-center", gaussian_center);
@@ -140,9 +161,9 @@ void finish(RunConfig& c, const std::string& domain, const std::string& bc, cons
 ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
   ParsedRunOptions parsed;
   RunConfig& c = parsed.config;
-  std::string domain, bc, potential_center, gaussian_center, config_file;
+  std::string domain, bc, potential_center, gaussian_center, data_range, config_file;
   const po::options_description desc =
-      run_options_description(c, domain, bc, potential_center, gaussian_center, config_file);
+      run_options_description(c, domain, bc, potential_center, gaussian_center, data_range, config_file);
   po::variables_map vm;
   try {
     // No short options: values such as --domain -5,5 must not be read as flags.
@@ -187,7 +208,8 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
                           " (the run continues with the configuration stored in " + parsed.restart + ")");
     return parsed;
   }
-  finish(c, domain, bc, potential_center, gaussian_center);
+  if (c.case_name == "mean-field-network" && vm["diffusion"].defaulted()) c.diffusion = 0.0;  // noiseless training
+  finish(c, domain, bc, potential_center, gaussian_center, data_range);
   // Options that would be silently ignored for this case are refused, as --dt is without implicit-euler.
   if (!vm["m"].defaulted() && c.case_name != "porous-medium")
     throw ConfigError("--m: the exponent applies to --case porous-medium only (got --m " + vm_text(vm, "m") +
@@ -197,9 +219,9 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
 
 RunConfig parse_config_text(const std::string& ini_text) {
   RunConfig c;
-  std::string domain, bc, potential_center, gaussian_center, config_file;
+  std::string domain, bc, potential_center, gaussian_center, data_range, config_file;
   const po::options_description desc =
-      run_options_description(c, domain, bc, potential_center, gaussian_center, config_file);
+      run_options_description(c, domain, bc, potential_center, gaussian_center, data_range, config_file);
   po::variables_map vm;
   try {
     std::istringstream text(ini_text);
@@ -208,7 +230,7 @@ RunConfig parse_config_text(const std::string& ini_text) {
   } catch (const po::error& e) {
     throw ConfigError(std::string("stored configuration: ") + e.what());
   }
-  finish(c, domain, bc, potential_center, gaussian_center);
+  finish(c, domain, bc, potential_center, gaussian_center, data_range);
   return c;
 }
 

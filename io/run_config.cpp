@@ -2,6 +2,7 @@
 
 #include "io/expression.hpp"
 #include "io/interaction_config.hpp"
+#include "io/network_config.hpp"
 #include "solver/energy/f_divergence.hpp"
 #include "solver/energy/parse_number.hpp"
 #include "solver/energy/target.hpp"
@@ -42,6 +43,18 @@ double machine_memory_bytes() {
   return pages > 0 && page_size > 0 ? static_cast<double>(pages) * static_cast<double>(page_size) : 0.0;
 }
 
+/// "A,B", or "A,B:C,D:..." with one interval per axis.
+std::string domain_text(const RunConfig& c) {
+  std::ostringstream s;
+  s.precision(17);
+  if (c.domain_axes.empty()) {
+    s << c.domain[0] << "," << c.domain[1];
+  } else {
+    for (std::size_t k = 0; k < c.domain_axes.size(); ++k) s << (k ? ":" : "") << c.domain_axes[k][0] << "," << c.domain_axes[k][1];
+  }
+  return s.str();
+}
+
 }  // namespace
 
 std::string RunConfig::resolved_potential() const {
@@ -60,8 +73,11 @@ std::vector<std::string> RunConfig::boundary_per_axis() const {
 }
 
 void RunConfig::validate() const {
-  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium", "aggregation-diffusion", "keller-segel", "f-divergence"}))
-    fail("case", "must be one of heat, fokker-planck, porous-medium, aggregation-diffusion, keller-segel, f-divergence",
+  if (!one_of(case_name, {"heat", "fokker-planck", "porous-medium", "aggregation-diffusion", "keller-segel", "f-divergence",
+                          "mean-field-network"}))
+    fail("case",
+         "must be one of heat, fokker-planck, porous-medium, aggregation-diffusion, keller-segel, f-divergence, "
+         "mean-field-network",
          "'" + case_name + "'");
   if (dim < 1 || dim > 3) fail("dim", "must be 1, 2 or 3", show(dim));
   if (n < 2 || n > 1000000) fail("n", "cells per axis must be in [2, 1000000]", show(n));
@@ -74,21 +90,27 @@ void RunConfig::validate() const {
       << " GiB, more than 80% of this machine's " << have / (1 << 30) << " GiB";
     throw ConfigError(s.str());
   }
-  if (!std::isfinite(domain[0]) || !std::isfinite(domain[1]) || !(domain[0] < domain[1]))
-    fail("domain", "must be A,B with finite A < B", show(domain[0]) + "," + show(domain[1]));
-  // B − A and the cell width must be finite and resolvable, or the grid (and what is built on it) is not.
-  const double cell_width = (domain[1] - domain[0]) / static_cast<double>(n);
-  const double largest = std::max(std::abs(domain[0]), std::abs(domain[1]));
-  if (!std::isfinite(domain[1] - domain[0]) || std::abs(domain[1]) > 1e150 || std::abs(domain[0]) > 1e150)
-    fail("domain", "must be A,B with |A|, |B| <= 1e150 (so that |x|^2 stays finite)", show(domain[0]) + "," + show(domain[1]));
-  if (!(cell_width > 1e-12 * largest) || !(cell_width > 1e-150))
-    fail("domain", "the cells (width (B-A)/n = " + show(cell_width) + ") are too small to tell apart at coordinates up to " +
-                       show(largest), show(domain[0]) + "," + show(domain[1]));
+  if (!domain_axes.empty() && domain_axes.size() != static_cast<std::size_t>(dim))
+    fail("domain", "takes A,B or one A,B per axis separated by ':' (" + show(dim) + " axes)",
+         show(domain_axes.size()) + " intervals");
+  for (int k = 0; k < dim; ++k) {
+    const std::array<double, 2> ab = domain_of(k);
+    if (!std::isfinite(ab[0]) || !std::isfinite(ab[1]) || !(ab[0] < ab[1]))
+      fail("domain", "must be A,B with finite A < B", show(ab[0]) + "," + show(ab[1]));
+    // B − A and the cell width must be finite and resolvable, or the grid (and what is built on it) is not.
+    const double cell_width = (ab[1] - ab[0]) / static_cast<double>(n);
+    const double largest = std::max(std::abs(ab[0]), std::abs(ab[1]));
+    if (!std::isfinite(ab[1] - ab[0]) || largest > 1e150)
+      fail("domain", "must be A,B with |A|, |B| <= 1e150 (so that |x|^2 stays finite)", show(ab[0]) + "," + show(ab[1]));
+    if (!(cell_width > 1e-12 * largest) || !(cell_width > 1e-150))
+      fail("domain", "the cells (width (B-A)/n = " + show(cell_width) + ") are too small to tell apart at coordinates up to " +
+                         show(largest), show(ab[0]) + "," + show(ab[1]));
+  }
   if (bc.size() != 1 && bc.size() != static_cast<std::size_t>(dim))
     fail("bc", "takes one value or one per axis (" + show(dim) + ")", show(bc.size()) + " values");
   for (const std::string& b : bc)
     if (!one_of(b, {"no-flux", "periodic"})) fail("bc", "must be no-flux or periodic", "'" + b + "'");
-  if (case_name == "aggregation-diffusion") {
+  if (case_name == "aggregation-diffusion" || case_name == "mean-field-network") {
     if (!(diffusion >= 0.0) || !std::isfinite(diffusion))
       fail("diffusion", "D must be a finite number >= 0 (0: no diffusion)", show(diffusion));
   } else if (!(diffusion > 0.0) || !std::isfinite(diffusion)) {
@@ -127,6 +149,7 @@ void RunConfig::validate() const {
   if (out.empty()) fail("out", "needs a file name", "''");
   validate_interaction(*this);
   if (case_name == "f-divergence") validate_divergence();
+  if (case_name == "mean-field-network") validate_network(*this);
 }
 
 void RunConfig::validate_divergence() const {
@@ -160,7 +183,7 @@ std::string RunConfig::to_ini() const {
   s << "case = " << case_name << "\n"
     << "dim = " << dim << "\n"
     << "n = " << n << "\n"
-    << "domain = " << domain[0] << "," << domain[1] << "\n"
+    << "domain = " << domain_text(*this) << "\n"
     << "bc = " << list(bc) << "\n"
     << "diffusion = " << diffusion << "\n";
   if (case_name == "porous-medium") s << "m = " << m << "\n";  // the only case it applies to
@@ -184,6 +207,7 @@ std::string RunConfig::to_ini() const {
       << "target = " << target << "\n"
       << "target-epsilon = " << target_epsilon << "\n"
       << "target-mass = " << target_mass << "\n";
+  s << network_ini(*this);
   return s.str();
 }
 

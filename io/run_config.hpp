@@ -14,10 +14,11 @@ class ConfigError : public std::runtime_error {
 };
 
 struct RunConfig {
-  std::string case_name = "heat";          ///< heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel | f-divergence
+  std::string case_name = "heat";          ///< heat | fokker-planck | porous-medium | aggregation-diffusion | keller-segel | f-divergence | mean-field-network
   int dim = 1;
   long n = 128;                            ///< cells per axis
-  std::array<double, 2> domain{-5.0, 5.0}; ///< [A, B] on every axis
+  std::array<double, 2> domain{-5.0, 5.0}; ///< [A, B] on every axis (unless domain_axes is set)
+  std::vector<std::array<double, 2>> domain_axes{};  ///< one [A, B] per axis (x, y, z): --domain=A,B:C,D
   std::vector<std::string> bc{"no-flux"};  ///< one value, or one per axis (x, y, z)
   double diffusion = 1.0;                  ///< D
   double m = 2.0;                          ///< porous-medium exponent
@@ -46,6 +47,12 @@ struct RunConfig {
   std::string target = "gaussian";         ///< gaussian[:...] | mixture:... | file:PATH.h5 | formula in x, y, z
   double target_epsilon = 1e-3;            ///< ε of E_ε relative to max p (not used by kl)
   double target_mass = 0.0;                ///< 0: the initial density's mass (stored resolved in the output)
+  // --case mean-field-network (README "Training a two-layer network")
+  double output_weight = 1.0;              ///< A: the output weight of the 1D and 2D parameter grids
+  std::string data = "x^2";                ///< file:PATH.h5 (datasets /x, /y) | formula in x
+  long data_points = 50;                   ///< formula data: n equispaced points on data_range
+  std::array<double, 2> data_range{-1.0, 1.0};
+  std::string activation = "relu";         ///< relu | tanh | sigmoid
 
   /// Throws ConfigError for the first bad field, e.g. "--cfl: must be in (0, 1] (got 1.5)".
   void validate() const;
@@ -53,6 +60,10 @@ struct RunConfig {
   /// The potential and initial data after "auto" is resolved for the case.
   std::string resolved_potential() const;
   std::string resolved_initial() const;
+  /// [A, B] of axis k (x, y, z): domain_axes[k], or domain on every axis.
+  std::array<double, 2> domain_of(int axis) const {
+    return domain_axes.empty() ? domain : domain_axes[static_cast<std::size_t>(axis)];
+  }
   /// The boundary of each axis (x, y, z), expanding a single value to every axis.
   std::vector<std::string> boundary_per_axis() const;
   /// The fully resolved configuration as INI text: stored in every output file.

@@ -86,7 +86,7 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
     remove_output(m_paths);
   }
   std::error_code ec;
-  m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, ""};
+  m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, "", meta.root_arrays};
 #ifdef WGFLOW_GIT_HASH
   m_header.git_hash = WGFLOW_GIT_HASH;
 #endif
@@ -108,7 +108,7 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
   if (resume.keep_rows > summary.diagnostics.size() ||
       resume.keep_snapshots > static_cast<int>(summary.snapshot_times.size()))
     throw std::logic_error("SnapshotWriter: cannot keep more than " + path + " holds");
-  m_header = {summary.case_name, summary.config_text, summary.version, summary.git_hash};
+  m_header = {summary.case_name, summary.config_text, summary.version, summary.git_hash, {}};
   if (resume.keep_rows > 0) m_columns = diagnostics_columns(summary.diagnostics.front());
 
   // The pieces that hold rows [0, keep_rows): the kept snapshot files and the rows files between them
@@ -120,6 +120,9 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
   std::vector<Found> found;
   {
     h5::File file = h5::open_file(path, false);
+    for (const char* name : k_root_array_names)
+      if (h5::has_attribute(file.id(), name))
+        m_header.root_arrays.push_back({name, h5::read_double_vector_attribute(file.id(), name)});
     std::size_t end_of_previous = 0;  // for snapshot files written before they carried first_row
     for (int i = 0; i < resume.keep_snapshots; ++i) {
       h5::Group snapshot = h5::open_group(file.id(), "/steps/" + snapshot_group_name(i));
@@ -183,6 +186,7 @@ void SnapshotWriter<Dim>::write_main_file() const {
     h5::write_attribute(file, "config", m_header.config_text);
     h5::write_attribute(file, "version", m_header.version);
     if (!m_header.git_hash.empty()) h5::write_attribute(file, "git_hash", m_header.git_hash);
+    for (const RootArray& a : m_header.root_arrays) h5::write_attribute(file, a.name, a.values);
     write_grid(file, m_grid);
     h5::Group steps = h5::create_group(file, "steps");
     for (int i = 0; i < snapshots_written(); ++i)

@@ -20,10 +20,19 @@
 
 namespace wgflow {
 
+/// A float64 array attribute of the main file's root, e.g. a network's data (data_x, data_y).
+struct RootArray {
+  std::string name;
+  std::vector<double> values;
+};
+/// Root arrays a restart carries over from the file it continues (the names a run may write).
+inline const char* const k_root_array_names[] = {"data_x", "data_y"};
+
 /// What the output records about where a run came from.
 struct RunMetadata {
   std::string case_name;
   std::string config_text;  ///< resolved INI text
+  std::vector<RootArray> root_arrays{};  ///< written as root attributes; names from k_root_array_names
 };
 
 template <int Dim>
@@ -69,6 +78,7 @@ class SnapshotWriter {
   /// Root attributes of the main file, kept as first written (a restart by a newer binary keeps them).
   struct Header {
     std::string case_name, config_text, version, git_hash;
+    std::vector<RootArray> root_arrays;
   };
   /// The main file: metadata, grid, links to the snapshots, diagnostics as views of their pieces.
   void write_main_file() const;

@@ -41,7 +41,7 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
     if (std::isnan(row.mass)) out.min = out.max = out.mass = row.mass;  // min/max would hide a NaN
   }
   out.mass *= volume;
-  out.energy *= volume;
+  out.energy = out.energy * volume + m_energy.energy_constant();  // a network's: E_D + ½ mean y² = the risk
   if (m_target) m_target->measure(q, out);
   out.dissipation = previous != nullptr && dt > 0.0 ? (previous->energy - out.energy) / dt : 0.0;
   return out;

@@ -152,14 +152,21 @@ template <int Dim>
 double SgOperator<Dim>::prepare(Field<Dim>& in) {
   fill_ghosts(in, m_grid);
   if (m_interaction != nullptr) set_drift_potential(m_interaction->convolve(in));  // V + W*q of this state
-  return m_dt_limit;
+  return interaction_limited(in);
 }
 
 template <int Dim>
 double SgOperator<Dim>::prepare_stage(Field<Dim>& in) {
   // stage_kernel left the ghosts of `in` filled (row by row, or by fill_ghosts where that is not fused)
   if (m_interaction != nullptr) set_drift_potential(m_interaction->convolve(in));
-  return m_dt_limit;
+  return interaction_limited(in);
+}
+
+template <int Dim>
+double SgOperator<Dim>::interaction_limited(const Field<Dim>& in) const {
+  if (m_interaction == nullptr) return m_dt_limit;
+  const double rate = m_interaction->step_rate(in);  // a network's Δt G ≤ 1 (NetworkKernel::step_rate)
+  return rate > 0.0 ? std::min(m_dt_limit, 1.0 / rate) : m_dt_limit;
 }
 
 template <int Dim>

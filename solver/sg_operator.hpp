@@ -66,6 +66,8 @@ class SgOperator final : public SpatialOperator<Dim> {
   void stage_kernel(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                     double b) const;
   void materialise_coefficients() const;
+  /// m_dt_limit, lowered to 1/G for a network's risk (InteractionTerm::step_rate of `in`).
+  double interaction_limited(const Field<Dim>& in) const;
   /// s per face and m_dt_limit from the potential *m_V (parallel; no allocation).
   void build_coefficients();
 

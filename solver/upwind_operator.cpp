@@ -350,7 +350,9 @@ double UpwindOperator<Dim>::prepare(Field<Dim>& in) {
   double parabolic_rate = 0.0;
   for (int k = 0; k < Dim; ++k) parabolic_rate += 2.0 * max_diffusivity / (m_grid.dx(k) * m_grid.dx(k));
 
-  const double rate = std::max(hyperbolic_rate, parabolic_rate);
+  // A network's risk: Δt G ≤ 1 (NetworkKernel::step_rate), its time scale where face speeds vanish.
+  const double interaction_rate = m_energy.has_interaction() ? m_energy.interaction()->step_rate(in) : 0.0;
+  const double rate = std::max({hyperbolic_rate, parabolic_rate, interaction_rate});
   return rate > 0.0 ? 1.0 / rate : std::numeric_limits<double>::infinity();
 }
 

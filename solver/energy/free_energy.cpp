@@ -68,6 +68,13 @@ void FreeEnergy<Dim>::set_divergence(std::shared_ptr<const FDivergence<Dim>> div
   }
 }
 
+template <int Dim>
+void FreeEnergy<Dim>::set_network(std::shared_ptr<const NetworkKernel<Dim>> network) {
+  m_potential = PotentialSpec{};
+  m_V = network->potential();
+  m_interaction = std::make_shared<const InteractionTerm<Dim>>(m_grid, std::move(network));
+}
+
 template class FreeEnergy<1>;
 template class FreeEnergy<2>;
 template class FreeEnergy<3>;

@@ -48,6 +48,12 @@ class FreeEnergy {
   void set_divergence(std::shared_ptr<const FDivergence<Dim>> divergence);
   const FDivergence<Dim>* divergence() const { return m_divergence.get(); }
 
+  /// Makes F the risk of a two-layer network (solver/energy/network.hpp): V = −(1/n) Σ_j y_j S_cj
+  /// replaces the potential and the network's W becomes the interaction term; U is kept (τ q log q).
+  void set_network(std::shared_ptr<const NetworkKernel<Dim>> network);
+  /// What the energy column adds to E_D: ½ mean y² for a network (the column is then the risk), else 0.
+  double energy_constant() const { return m_interaction ? m_interaction->energy_constant() : 0.0; }
+
  private:
   UniformGrid<Dim> m_grid;
   InternalEnergySpec m_internal;

@@ -14,15 +14,22 @@ InteractionTerm<Dim>::InteractionTerm(const UniformGrid<Dim>& grid, const Intera
 }
 
 template <int Dim>
+InteractionTerm<Dim>::InteractionTerm(const UniformGrid<Dim>& grid, std::shared_ptr<const NetworkKernel<Dim>> network)
+    : m_grid(grid), m_network(std::move(network)), m_phi(FieldLayout<Dim>(grid.shape)) {}
+
+template <int Dim>
 const Field<Dim>& InteractionTerm<Dim>::convolve(const Field<Dim>& q) const {
-  m_convolution->apply(q, m_phi);
+  if (m_network)
+    m_network->apply(q, m_phi);
+  else
+    m_convolution->apply(q, m_phi);
   fill_ghosts(m_phi, m_grid);
   return m_phi;
 }
 
 template <int Dim>
 std::size_t InteractionTerm<Dim>::bytes() const {
-  return m_convolution->bytes() + m_phi.layout().padded_size * sizeof(double);
+  return (m_network ? m_network->bytes() : m_convolution->bytes()) + m_phi.layout().padded_size * sizeof(double);
 }
 
 template class InteractionTerm<1>;

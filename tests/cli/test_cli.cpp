@@ -141,7 +141,8 @@ TEST_SUITE("cli") {
     for (const fs::path& f : files) names.insert(f.filename().string());
     for (const char* expected :
          {"heat.ini", "fokker-planck-ou.ini", "fokker-planck-double-well.ini", "porous-medium-barenblatt.ini",
-          "aggregation-diffusion.ini", "keller-segel.ini", "f-divergence-mixture.ini"}) {
+          "aggregation-diffusion.ini", "keller-segel.ini", "f-divergence-mixture.ini",
+          "mean-field-network.ini"}) {
       INFO("missing case: " << expected);
       CHECK(names.count(expected) == 1);
     }

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tests/scripts/check_scripts.py WGFLOW plot      # scripts/plot_run.py
     /usr/bin/python3 tests/scripts/check_scripts.py WGFLOW render    # scripts/render_snapshot.py (ParaView)
+    /usr/bin/python3 tests/scripts/check_scripts.py WGFLOW network   # scripts/plot_network.py
 
 Runs a short 1D, 2D and 3D heat problem with an off-centre Gaussian, then runs the script on each
 output and checks every PNG it should write: PNG signature, the expected size, and that it is not
@@ -98,14 +99,38 @@ def check_renders(outputs, work):
             check(pictures["0"] != pictures["-1"], f"render_snapshot.py {label}: first and last snapshot differ")
 
 
+def check_network(wgflow, work):
+    """A short 3D mean-field-network run (the plot reads w from the y axis there), then plot_network.py."""
+    for dim, n in ((3, 12),):
+        out = os.path.join(work, f"network{dim}d.h5")
+        r = run([wgflow, "run", "--case", "mean-field-network", "--dim", str(dim), "--n", str(n), "--domain=-4,4",
+                 "--gaussian-center", "0", "--gaussian-width", "1", "--t-end", "2", "--snapshots", "4",
+                 "--out", out, "--quiet"])
+        if not check(r.returncode == 0, f"wgflow writes the {dim}D network output"):
+            continue
+        png = os.path.join(work, f"network{dim}d.png")
+        r = run([PYTHON, os.path.join(ROOT, "scripts", "plot_network.py"), out, png])
+        check(r.returncode == 0, f"plot_network.py {dim}D exits 0")
+        info = png_pixels(png) if os.path.exists(png) else None
+        check(info is not None and info[0] >= 1000 and info[1] >= 300 and info[2] >= 50,
+              f"plot_network.py {dim}D writes a picture with data ({info})")
+    heat = os.path.join(work, "heat.h5")
+    if run([wgflow, "run", "--n", "16", "--t-end", "0.01", "--out", heat, "--quiet"]).returncode == 0:
+        r = run([PYTHON, os.path.join(ROOT, "scripts", "plot_network.py"), heat, os.path.join(work, "x.png")])
+        check(r.returncode != 0 and "mean-field-network" in r.stderr, "plot_network.py refuses another case")
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("plot", "render"):
+    if len(sys.argv) != 3 or sys.argv[2] not in ("plot", "render", "network"):
         sys.exit(__doc__)
     wgflow, what = os.path.abspath(sys.argv[1]), sys.argv[2]
     work = tempfile.mkdtemp(prefix="wgflow_scripts_")
     try:
-        outputs = make_outputs(wgflow, work)
-        (check_plots if what == "plot" else check_renders)(outputs, work)
+        if what == "network":
+            check_network(wgflow, work)
+        else:
+            outputs = make_outputs(wgflow, work)
+            (check_plots if what == "plot" else check_renders)(outputs, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"scripts ({what}): {len(failures)} failed", flush=True)
