@@ -15,6 +15,8 @@
 #include "io/initial_file.hpp"
 #include "io/interaction_config.hpp"
 #include "io/options.hpp"
+#include "io/particle_file.hpp"
+#include "solver/particles.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 
@@ -29,6 +31,7 @@ struct StartingPoint {
   RunState state;
   DiagnosticsHistory history;  ///< rows of the steps already taken (empty for a fresh run)
   std::vector<double> stepper_state;  ///< carried step control of a restarted run
+  std::vector<SnapshotArray> arrays;  ///< snapshot arrays of a restarted run's restart point (particles)
   std::unique_ptr<SnapshotWriter<Dim>> writer;
 };
 
@@ -89,9 +92,49 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
   set_interior_values(s.q, checkpoint.density);
   s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
   s.stepper_state = checkpoint.stepper_state;
+  s.arrays = checkpoint.arrays;
   s.writer = std::make_unique<SnapshotWriter<Dim>>(
       path, grid, typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows});
   return s;
+}
+
+/// The particles of a run (nullptr for none): sampled from q_0 or read from a file for a fresh run,
+/// the restart point's positions for a restarted one. Bad input throws ConfigError naming --particles.
+template <int Dim>
+std::unique_ptr<ParticleCloud<Dim>> make_particles(const RunConfig& c, const UniformGrid<Dim>& grid,
+                                                   const StartingPoint<Dim>& start, bool restarted) {
+  if (restarted) {
+    const auto find = [&](const std::string& name) -> const SnapshotArray* {
+      for (const SnapshotArray& a : start.arrays)
+        if (a.name == name) return &a;
+      return nullptr;
+    };
+    const SnapshotArray* positions = find("particles");
+    if (positions == nullptr) {
+      if (c.particles != "0") throw std::runtime_error("--restart: the restart point holds no particle positions");
+      return nullptr;
+    }
+    auto cloud = std::make_unique<ParticleCloud<Dim>>(grid, positions->values);
+    if (const SnapshotArray* clamps = find("particle_clamps"); clamps != nullptr && !clamps->values.empty())
+      cloud->set_clamps(static_cast<long>(clamps->values[0]));
+    return cloud;
+  }
+  try {
+    std::vector<double> positions;
+    if (c.particles.rfind("file:", 0) == 0) {
+      positions = read_particle_positions(c.particles.substr(5), Dim);
+      if (positions.empty()) throw std::invalid_argument("/positions holds no particle");
+    } else {
+      const long n = c.particle_count();
+      if (n == 0) return nullptr;
+      positions = sample_particles(start.q, grid, static_cast<std::size_t>(n), static_cast<std::uint64_t>(c.particles_seed));
+    }
+    return std::make_unique<ParticleCloud<Dim>>(grid, std::move(positions));
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ConfigError("--particles: " + std::string(e.what()) + " (got '" + c.particles + "')");
+  }
 }
 
 template <int Dim>
@@ -128,10 +171,17 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
     stepper = std::make_unique<ExplicitRk<Dim>>(*op, parse_explicit_scheme(c.stepper), c.cfl, start.q.layout());
   }
   if (!start.stepper_state.empty()) stepper->restore_carried_state(start.stepper_state);
+  const std::unique_ptr<ParticleCloud<Dim>> particles =
+      as_input_error([&] { return make_particles(c, grid, start, !restart_path.empty() && start.state.next_snapshot > 0); });
+  std::vector<const SnapshotArraySource<Dim>*> sources;
+  if (particles != nullptr) {
+    if (!stepper->set_particles(particles.get())) throw ConfigError("--particles: not supported by this stepper");
+    sources.push_back(particles.get());
+  }
 
   Simulation<Dim> simulation(energy, *stepper);
   simulation.set_history(std::move(start.history));
-  OutputTracker<Dim> output(*start.writer, *stepper);
+  OutputTracker<Dim> output(*start.writer, *stepper, sources);
   ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
   std::vector<Tracker<Dim>*> trackers{&output};
   if (!c.quiet) trackers.push_back(&progress);
@@ -164,13 +214,17 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
                     double(st.newton_iterations) / double(st.steps), st.max_newton_iterations);
     solver_work = text;
   }
+  std::string particle_text;
+  if (particles != nullptr)
+    particle_text = "; " + std::to_string(particles->size()) + " particles (" + std::to_string(particles->clamps()) +
+                    " wall clamps)";
   if (!c.quiet)
     std::printf(
         "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s%s; "
-        "mass drift %.2e, final energy %.10g, min q %.3g; wrote %s\n",
+        "mass drift %.2e, final energy %.10g, min q %.3g%s; wrote %s\n",
         Dim, c.case_name.c_str(), c.n, Dim, stepper->name().c_str(), scheme.c_str(), summary.steps,
         summary.rejected, summary.final_time, summary.wall_seconds, solver_work.c_str(), summary.relative_mass_drift,
-        summary.final_energy, summary.min_q, out.c_str());
+        summary.final_energy, summary.min_q, particle_text.c_str(), out.c_str());
   return 0;
 }
 

@@ -9,6 +9,26 @@
 
 namespace wgflow {
 
+namespace {
+
+/// Every dataset in group `group` except `skip`, as snapshot arrays.
+std::vector<SnapshotArray> read_arrays(hid_t loc, const std::string& group, const std::string& skip) {
+  std::vector<SnapshotArray> arrays;
+  h5::Group g = h5::open_group(loc, group);
+  for (const std::string& name : h5::child_names(g.id())) {
+    if (name == skip || !h5::is_dataset(g.id(), name)) continue;
+    h5::Dataset d = h5::open_dataset(g.id(), name);
+    SnapshotArray a;
+    a.name = name;
+    for (hsize_t n : h5::dataset_dims(d.id())) a.shape.push_back(static_cast<std::size_t>(n));
+    a.values = h5::read_dataset(d.id());
+    arrays.push_back(std::move(a));
+  }
+  return arrays;
+}
+
+}  // namespace
+
 void write_checkpoint(const std::string& path, const Checkpoint& c) {
   const OutputPaths paths = output_paths(path);
   const std::string final_path = paths.checkpoint();
@@ -21,6 +41,13 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
     h5::write_attribute(file.id(), "step", c.step);
     h5::write_attribute(file.id(), "next_snapshot", c.next_snapshot);
     if (!c.stepper_state.empty()) h5::write_attribute(file.id(), "stepper_state", c.stepper_state);
+    if (!c.arrays.empty()) {
+      h5::Group arrays = h5::create_group(file.id(), "arrays");
+      for (const SnapshotArray& a : c.arrays) {
+        const std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+        h5::write_dataset(arrays.id(), a.name, dims, a.values.data());
+      }
+    }
   }
   publish_file(temporary, final_path);
 }
@@ -51,6 +78,7 @@ Checkpoint read_restart_point(const std::string& path) {
       c.density = h5::read_dataset(file.id(), "density");
       if (h5::has_attribute(file.id(), "stepper_state"))
         c.stepper_state = h5::read_double_vector_attribute(file.id(), "stepper_state");
+      if (h5::link_exists(file.id(), "arrays")) c.arrays = read_arrays(file.id(), "arrays", "");
       return c;
     }
   }
@@ -59,6 +87,7 @@ Checkpoint read_restart_point(const std::string& path) {
   h5::Group last = h5::open_group(file.id(), "/steps/" + snapshot_group_name(c.next_snapshot - 1));
   if (h5::has_attribute(last.id(), "stepper_state"))
     c.stepper_state = h5::read_double_vector_attribute(last.id(), "stepper_state");
+  c.arrays = read_arrays(file.id(), "/steps/" + snapshot_group_name(c.next_snapshot - 1), "density");
   return c;
 }
 

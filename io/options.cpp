@@ -87,7 +87,12 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("target-epsilon", po::value(&c.target_epsilon)->default_value(c.target_epsilon),
         "f-divergence: the regularisation r = (p + eps)/(q + eps), eps = this x max p, in (0, 0.1] (not used by kl)")
     ("target-mass", po::value(&c.target_mass)->default_value(c.target_mass),
-        "f-divergence: the mass of p (0: the initial density's mass)");
+        "f-divergence: the mass of p (0: the initial density's mass)")
+    ("particles", po::value(&c.particles)->default_value(c.particles),
+        "N: particles sampled from the initial density and carried by the flow's velocity, written to "
+        "/steps/NNNNNN/particles (0: none); or file:PATH.h5 with their initial positions in /positions (N x dim)")
+    ("particles-seed", po::value(&c.particles_seed)->default_value(c.particles_seed),
+        "seed of the particle sampling (integer >= 0)");
   // clang-format on
   return d;
 }

@@ -45,6 +45,12 @@ struct RunConfig {
   std::string target = "gaussian";         ///< gaussian[:...] | mixture:... | file:PATH.h5 | formula in x, y, z
   double target_epsilon = 1e-3;            ///< ε of E_ε relative to max p (not used by kl)
   double target_mass = 0.0;                ///< 0: the initial density's mass (stored resolved in the output)
+  // Particles carried by the flow (README "Particles")
+  std::string particles = "0";             ///< N >= 0 sampled from q_0, or file:PATH.h5 (/positions, N x dim)
+  long particles_seed = 0;                 ///< seed of the sampling, >= 0
+
+  /// The number of particles to sample (0 for none or for a positions file).
+  long particle_count() const;
 
   /// Throws ConfigError for the first bad field, e.g. "--cfl: must be in (0, 1] (got 1.5)".
   void validate() const;

@@ -2,7 +2,9 @@
 /// The semi-discrete right-hand side L(q) = −div J(q) of q_t = ∇·(q∇ξ), behind one virtual call per
 /// stage. Explicit steppers use it as a fused forward-Euler stage, so L(q) is never stored:
 ///   out = a·base + b·(in + Δt·L(in))     (one SSP-RK stage, Shu–Osher form, a = 1 − b; see stage_update)
+#include <array>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "grids/field.hpp"
@@ -52,6 +54,14 @@ class SpatialOperator {
   /// only after enable_in_place_stages() returned true.
   virtual void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a,
                            const Field<Dim>& base, double b) const = 0;
+
+  /// Particles (solver/particles.hpp): the normal velocity of every face that the flux of the prepared
+  /// state `in` implies, u[k] of the low k-face of a cell at that cell's index (the high face of the
+  /// last cell in the first high ghost), 0 on walls. A separate threaded pass over the grid, run only
+  /// when there are particles: the stage kernels are untouched. `u` must have in's layout.
+  virtual void face_velocities(const Field<Dim>& /*in*/, std::array<Field<Dim>, Dim>& /*u*/) const {
+    throw std::logic_error(name() + ": no face velocities for particles");
+  }
 };
 
 /// SG for linear diffusion (+ drift); upwind for everything else (numerics.md "Two fluxes").
