@@ -32,6 +32,7 @@ struct StartingPoint {
   DiagnosticsHistory history;  ///< rows of the steps already taken (empty for a fresh run)
   std::vector<double> stepper_state;  ///< carried step control of a restarted run
   std::vector<SnapshotArray> arrays;  ///< snapshot arrays of a restarted run's restart point (particles)
+  std::unique_ptr<ParticleCloud<Dim>> particles;  ///< nullptr: none
   std::unique_ptr<SnapshotWriter<Dim>> writer;
 };
 
@@ -63,46 +64,12 @@ void check_output_path(const std::string& out, bool overwrite) {
                       ".d') exists; pass --overwrite to replace it");
 }
 
-template <int Dim>
-StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid) {
-  check_output_path(c.out, c.overwrite);
-  StartingPoint<Dim> s;
-  s.q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
-  s.writer = std::make_unique<SnapshotWriter<Dim>>(c.out, grid, RunMetadata{c.case_name, c.to_ini()}, c.overwrite);
-  return s;
-}
-
-template <int Dim>
-StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>& grid) {
-  const OutputSummary summary = read_output_summary(path);
-  if (summary.snapshot_times.empty()) {  // killed before its first snapshot: start it again
-    RunConfig c = parse_config_text(summary.config_text);
-    c.out = path;
-    c.overwrite = true;
-    return fresh_start(c, grid);
-  }
-  StartingPoint<Dim> s;
-  const Checkpoint checkpoint = read_restart_point(path);
-  const auto rows = static_cast<std::size_t>(checkpoint.step) + 1;  // row 0 and one per step
-  if (summary.diagnostics.size() < rows)
-    throw std::runtime_error("--restart " + path + ": the file has " + std::to_string(summary.diagnostics.size()) +
-                             " diagnostics rows, fewer than the " + std::to_string(rows) + " its checkpoint needs");
-  s.history.rows.assign(summary.diagnostics.rows.begin(), summary.diagnostics.rows.begin() + static_cast<long>(rows));
-  s.q = Field<Dim>(FieldLayout<Dim>(grid.shape));
-  set_interior_values(s.q, checkpoint.density);
-  s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
-  s.stepper_state = checkpoint.stepper_state;
-  s.arrays = checkpoint.arrays;
-  s.writer = std::make_unique<SnapshotWriter<Dim>>(
-      path, grid, typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows});
-  return s;
-}
-
 /// The particles of a run (nullptr for none): sampled from q_0 or read from a file for a fresh run,
 /// the restart point's positions for a restarted one. Bad input throws ConfigError naming --particles.
 template <int Dim>
 std::unique_ptr<ParticleCloud<Dim>> make_particles(const RunConfig& c, const UniformGrid<Dim>& grid,
                                                    const StartingPoint<Dim>& start, bool restarted) {
+  if (restarted && start.arrays.empty() && c.particles == "0") return nullptr;
   if (restarted) {
     const auto find = [&](const std::string& name) -> const SnapshotArray* {
       for (const SnapshotArray& a : start.arrays)
@@ -135,6 +102,43 @@ std::unique_ptr<ParticleCloud<Dim>> make_particles(const RunConfig& c, const Uni
   } catch (const std::exception& e) {
     throw ConfigError("--particles: " + std::string(e.what()) + " (got '" + c.particles + "')");
   }
+}
+
+template <int Dim>
+StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid) {
+  check_output_path(c.out, c.overwrite);
+  StartingPoint<Dim> s;
+  s.q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
+  s.particles = make_particles(c, grid, s, false);  // before the writer: bad input leaves no file behind
+  s.writer = std::make_unique<SnapshotWriter<Dim>>(c.out, grid, RunMetadata{c.case_name, c.to_ini()}, c.overwrite);
+  return s;
+}
+
+template <int Dim>
+StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>& grid) {
+  const OutputSummary summary = read_output_summary(path);
+  if (summary.snapshot_times.empty()) {  // killed before its first snapshot: start it again
+    RunConfig c = parse_config_text(summary.config_text);
+    c.out = path;
+    c.overwrite = true;
+    return fresh_start(c, grid);
+  }
+  StartingPoint<Dim> s;
+  const Checkpoint checkpoint = read_restart_point(path);
+  const auto rows = static_cast<std::size_t>(checkpoint.step) + 1;  // row 0 and one per step
+  if (summary.diagnostics.size() < rows)
+    throw std::runtime_error("--restart " + path + ": the file has " + std::to_string(summary.diagnostics.size()) +
+                             " diagnostics rows, fewer than the " + std::to_string(rows) + " its checkpoint needs");
+  s.history.rows.assign(summary.diagnostics.rows.begin(), summary.diagnostics.rows.begin() + static_cast<long>(rows));
+  s.q = Field<Dim>(FieldLayout<Dim>(grid.shape));
+  set_interior_values(s.q, checkpoint.density);
+  s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
+  s.stepper_state = checkpoint.stepper_state;
+  s.arrays = checkpoint.arrays;
+  s.particles = make_particles(parse_config_text(summary.config_text), grid, s, true);
+  s.writer = std::make_unique<SnapshotWriter<Dim>>(
+      path, grid, typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows});
+  return s;
 }
 
 template <int Dim>
@@ -171,12 +175,11 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
     stepper = std::make_unique<ExplicitRk<Dim>>(*op, parse_explicit_scheme(c.stepper), c.cfl, start.q.layout());
   }
   if (!start.stepper_state.empty()) stepper->restore_carried_state(start.stepper_state);
-  const std::unique_ptr<ParticleCloud<Dim>> particles =
-      as_input_error([&] { return make_particles(c, grid, start, !restart_path.empty() && start.state.next_snapshot > 0); });
+  ParticleCloud<Dim>* const particles = start.particles.get();
   std::vector<const SnapshotArraySource<Dim>*> sources;
   if (particles != nullptr) {
-    if (!stepper->set_particles(particles.get())) throw ConfigError("--particles: not supported by this stepper");
-    sources.push_back(particles.get());
+    if (!stepper->set_particles(particles)) throw ConfigError("--particles: not supported by this stepper");
+    sources.push_back(particles);
   }
 
   Simulation<Dim> simulation(energy, *stepper);

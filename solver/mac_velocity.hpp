@@ -77,4 +77,34 @@ std::array<double, Dim> mac_velocity(const FieldLayout<Dim>& L, const std::array
   return v;
 }
 
+/// v (n × Dim) at the points x (n × Dim, periodic axes wrapped) of the MAC field of face_velocity.
+/// Few particles: each evaluates the 2·Dim faces of its cell (O(n), no grid pass); many (2n ≥ cells):
+/// one threaded pass fills the face arrays u first. Both give bitwise the same v.
+template <int Dim, class FaceVelocity>
+void mac_velocities(const UniformGrid<Dim>& grid, const FieldLayout<Dim>& L, const double* x, double* v,
+                    std::size_t n, std::array<Field<Dim>, Dim>& u, const FaceVelocity& face_velocity) {
+  if (2 * n >= L.num_cells()) {
+    fill_face_velocities<Dim>(grid, L, u, face_velocity);
+    std::array<const double*, Dim> uk{};
+    for (int k = 0; k < Dim; ++k) uk[k] = u[k].data();
+    parallel_for_items(n, [&](std::size_t p) {
+      const std::array<double, Dim> vp = mac_velocity<Dim>(L, uk, locate(grid, x + p * Dim));
+      for (int k = 0; k < Dim; ++k) v[p * Dim + k] = vp[k];
+    });
+    return;
+  }
+  parallel_for_items(n, [&](std::size_t p) {
+    const CellLocation<Dim> loc = locate(grid, x + p * Dim);
+    const std::ptrdiff_t c = L.index(loc.cell);
+    for (int k = 0; k < Dim; ++k) {
+      const bool walls = grid.boundary[k] == Boundary::no_flux;
+      const int i = loc.cell[k];
+      const double v_lo = walls && i == 0 ? 0.0 : face_velocity(k, c);
+      const double v_hi = walls && i == grid.shape[k] - 1 ? 0.0 : face_velocity(k, c + L.stride[k]);
+      const double l = loc.lambda[k];
+      v[p * Dim + k] = (1.0 - l) * v_lo + l * v_hi;  // as mac_velocity
+    }
+  });
+}
+
 }  // namespace wgflow

@@ -59,21 +59,22 @@ void ParticleCloud<Dim>::begin_step() {
 template <int Dim>
 void ParticleCloud<Dim>::stage(const SpatialOperator<Dim>& op, const Field<Dim>& in, double dt, double b) {
   if (size() == 0) return;
-  op.face_velocities(in, m_u);
-  const FieldLayout<Dim>& L = in.layout();
-  std::array<const double*, Dim> u{};
-  for (int k = 0; k < Dim; ++k) u[k] = m_u[k].data();
   const UniformGrid<Dim>& g = m_grid;
+  m_at.resize(m_x.size());
+  m_v.resize(m_x.size());
+  parallel_for_items(size(), [&](std::size_t p) {  // periodic axes wrapped for the lookup
+    for (int k = 0; k < Dim; ++k) {
+      const double xk = m_stage[p * Dim + k];
+      m_at[p * Dim + k] = g.boundary[k] == Boundary::periodic ? wrap_periodic(xk, g.lower[k], g.upper[k]) : xk;
+    }
+  });
+  op.particle_velocities(in, m_at.data(), m_v.data(), size(), m_u);
   std::atomic<long> clamps{0};
   parallel_for_items(size(), [&](std::size_t p) {
     double* x = m_stage.data() + p * Dim;
     const double* x0 = m_x.data() + p * Dim;
-    std::array<double, Dim> at{};  // the stage position, periodic axes wrapped for the lookup
-    for (int k = 0; k < Dim; ++k)
-      at[k] = g.boundary[k] == Boundary::periodic ? wrap_periodic(x[k], g.lower[k], g.upper[k]) : x[k];
-    const std::array<double, Dim> v = mac_velocity<Dim>(L, u, locate(g, at.data()));
     for (int k = 0; k < Dim; ++k) {
-      double y = stage_update(x0[k], x[k] + dt * v[k], b);  // the density's stage, on positions
+      double y = stage_update(x0[k], x[k] + dt * m_v[p * Dim + k], b);  // the density's stage, on positions
       if (g.boundary[k] == Boundary::no_flux && (y < g.lower[k] || y > g.upper[k])) {
         y = std::clamp(y, g.lower[k], g.upper[k]);
         clamps.fetch_add(1, std::memory_order_relaxed);
@@ -113,9 +114,14 @@ inline double exit_time(double v0, double v_face, double distance, double A) {
 template <int Dim>
 void ParticleCloud<Dim>::frozen_flow(const SpatialOperator<Dim>& op, const Field<Dim>& q, double dt) {
   if (size() == 0) return;
-  op.face_velocities(q, m_u);
+  // The exact flow may cross many cells: the face arrays are filled for the whole grid (one pass per
+  // implicit step), by asking for the velocity at as many points as there are cells.
   const FieldLayout<Dim>& L = q.layout();
   const UniformGrid<Dim>& g = m_grid;
+  m_at.assign(L.num_cells() * Dim, g.lower[0]);
+  for (std::size_t i = 0; i < m_at.size(); ++i) m_at[i] = g.lower[i % Dim];
+  m_v.resize(m_at.size());
+  op.particle_velocities(q, m_at.data(), m_v.data(), L.num_cells(), m_u);
   constexpr int max_crossings = 100000;  // a gradient field has no cycles: ξ falls at every crossing
   parallel_for_items(size(), [&](std::size_t p) {
     double* x = m_x.data() + p * Dim;

@@ -1,6 +1,6 @@
 #pragma once
 /// Particles carried by the computed flow: dx/dt = v(x, t), v the velocity field that the scheme's own
-/// face fluxes imply (SpatialOperator::face_velocities, interpolated as a MAC / RT0 field), so that
+/// face fluxes imply (SpatialOperator::particle_velocities, interpolated as a MAC / RT0 field), so that
 /// particles sampled from q_0 stay samples of q_t up to the discretisation error (numerics.md
 /// "Particles"). Explicit steppers move them with the same SSP-RK stages and Δt as the density;
 /// implicit Euler moves them along the frozen velocity field of the new state (backward Euler).
@@ -53,7 +53,8 @@ class ParticleCloud final : public SnapshotArraySource<Dim> {
   UniformGrid<Dim> m_grid;
   std::vector<double> m_x;      ///< Xⁿ: wrapped into the box
   std::vector<double> m_stage;  ///< the current stage's positions (periodic axes not wrapped)
-  std::array<Field<Dim>, Dim> m_u;  ///< face velocities of the current stage state
+  std::array<Field<Dim>, Dim> m_u;  ///< face velocities of the current stage state (many particles)
+  std::vector<double> m_at, m_v;    ///< stage positions wrapped for the lookup; their velocities
   long m_clamps = 0;
 };
 

@@ -331,11 +331,12 @@ inline double sg_face_velocity(double J, double qL, double qR, double xi_jump, d
 }
 
 template <int Dim>
-void SgOperator<Dim>::face_velocities(const Field<Dim>& in, std::array<Field<Dim>, Dim>& u) const {
+void SgOperator<Dim>::particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
+                                          std::array<Field<Dim>, Dim>& faces) const {
   const auto& L = in.layout();
   const double* q = in.data();
   const double* V = m_V->data();
-  fill_face_velocities<Dim>(m_grid, L, u, [&](int k, std::ptrdiff_t R) {
+  mac_velocities<Dim>(m_grid, L, x, v, n, faces, [&](int k, std::ptrdiff_t R) {
     const std::ptrdiff_t Lc = R - L.stride[k];
     const double dx = m_grid.dx(k);
     const double d = (V[R] - V[Lc]) * m_inv_dx2[k];

@@ -55,12 +55,13 @@ class SpatialOperator {
   virtual void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a,
                            const Field<Dim>& base, double b) const = 0;
 
-  /// Particles (solver/particles.hpp): the normal velocity of every face that the flux of the prepared
-  /// state `in` implies, u[k] of the low k-face of a cell at that cell's index (the high face of the
-  /// last cell in the first high ghost), 0 on walls. A separate threaded pass over the grid, run only
-  /// when there are particles: the stage kernels are untouched. `u` must have in's layout.
-  virtual void face_velocities(const Field<Dim>& /*in*/, std::array<Field<Dim>, Dim>& /*u*/) const {
-    throw std::logic_error(name() + ": no face velocities for particles");
+  /// Particles (solver/particles.hpp): v (n × Dim) at the points x (n × Dim, periodic axes wrapped) of
+  /// the MAC field of the face velocities that the flux of the prepared state `in` implies (0 on walls);
+  /// `faces` is scratch for a full pass (solver/mac_velocity.hpp). Separate threaded loops, run only
+  /// when there are particles: the stage kernels are untouched.
+  virtual void particle_velocities(const Field<Dim>& /*in*/, const double* /*x*/, double* /*v*/, std::size_t /*n*/,
+                                   std::array<Field<Dim>, Dim>& /*faces*/) const {
+    throw std::logic_error(name() + ": no particle velocities");
   }
 };
 

@@ -406,12 +406,13 @@ void UpwindOperator<Dim>::euler_stage(Field<Dim>& out, const Field<Dim>& in, dou
 }
 
 template <int Dim>
-void UpwindOperator<Dim>::face_velocities(const Field<Dim>& in, std::array<Field<Dim>, Dim>& u) const {
+void UpwindOperator<Dim>::particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
+                                              std::array<Field<Dim>, Dim>& faces) const {
   const auto& L = in.layout();
   std::array<double, Dim> inv_dx{};
   for (int k = 0; k < Dim; ++k) inv_dx[k] = 1.0 / m_grid.dx(k);
   with_xi(in, [&](const auto& xi) {
-    fill_face_velocities<Dim>(m_grid, L, u, [&](int k, std::ptrdiff_t R) {
+    mac_velocities<Dim>(m_grid, L, x, v, n, faces, [&](int k, std::ptrdiff_t R) {
       const double v = -(xi(R) - xi(R - L.stride[k])) * inv_dx[k];  // the face speed of upwind_flux_rate
       return std::isfinite(v) ? v : 0.0;
     });
