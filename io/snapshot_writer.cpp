@@ -118,7 +118,16 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
       h5::Group snapshot = h5::open_group(file.id(), group);
       m_snapshots.push_back({m_paths.relative(m_paths.snapshot(i)), "/density", summary.snapshot_times[i],
                              h5::read_double_attribute(snapshot.id(), "mass"),
-                             h5::read_double_attribute(snapshot.id(), "energy")});
+                             h5::read_double_attribute(snapshot.id(), "energy"), "", 0, 0});
+      if (Dim > 1 && h5::is_dataset(snapshot.id(), "particles")) {  // as write_snapshot lists them
+        h5::Dataset particles = h5::open_dataset(snapshot.id(), "particles");
+        const std::vector<hsize_t> dims = h5::dataset_dims(particles.id());
+        if (dims.size() == 2 && dims[1] == static_cast<hsize_t>(Dim) && dims[0] > 0) {
+          m_snapshots.back().particles_dataset = "/particles";
+          m_snapshots.back().particles = static_cast<std::size_t>(dims[0]);
+          m_snapshots.back().particle_dim = Dim;
+        }
+      }
       h5::Group rows_of(h5::open_group(file.id(), group));
       m_snapshot_rows.push_back(diagnostics_rows_in(rows_of.id()));
       m_rows_in_snapshots += m_snapshot_rows.back();
@@ -226,7 +235,14 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
 
   const std::size_t tail_rows = m_tail_rows;
   const std::size_t blocks = m_block_rows.size();
-  m_snapshots.push_back({m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy});
+  XdmfSnapshot snapshot{m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy, "", 0, 0};
+  for (const SnapshotArray& array : arrays)  // particle positions (N x dim) become points in the XDMF, 2D/3D
+    if (array.name == "particles" && array.shape.size() == 2 && array.shape[1] == Dim && Dim > 1 && array.shape[0] > 0) {
+      snapshot.particles_dataset = "/particles";
+      snapshot.particles = array.shape[0];
+      snapshot.particle_dim = Dim;
+    }
+  m_snapshots.push_back(snapshot);
   m_snapshot_rows.push_back(history.size() - m_rows_in_snapshots);
   m_tail_rows = 0;  // the snapshot's own rows include them
   try {
