@@ -35,6 +35,30 @@ CellLocation<Dim> locate(const UniformGrid<Dim>& grid, const double* x) {
   return loc;
 }
 
+/// locate() with the spacing inverted once: what the particle loops call per particle.
+template <int Dim>
+struct CellLocator {
+  std::array<double, Dim> lower{}, inv_dx{};
+  std::array<int, Dim> n{};
+  explicit CellLocator(const UniformGrid<Dim>& grid) {
+    for (int k = 0; k < Dim; ++k) {
+      lower[k] = grid.lower[k];
+      inv_dx[k] = 1.0 / grid.dx(k);
+      n[k] = grid.shape[k];
+    }
+  }
+  CellLocation<Dim> operator()(const double* x) const {
+    CellLocation<Dim> loc;
+    for (int k = 0; k < Dim; ++k) {
+      const double s = std::max((x[k] - lower[k]) * inv_dx[k], 0.0);  // ≥ 0: truncation is floor
+      const int i = std::min(static_cast<int>(s), n[k] - 1);
+      loc.cell[k] = i;
+      loc.lambda[k] = std::min(s - i, 1.0);
+    }
+    return loc;
+  }
+};
+
 /// Fills u[k] (allocated here with layout L on first use) with face_velocity(k, R) for every face
 /// that is not a wall and 0 on walls: one threaded pass over the rows, each face written by one cell.
 template <int Dim, class FaceVelocity>
@@ -83,18 +107,19 @@ std::array<double, Dim> mac_velocity(const FieldLayout<Dim>& L, const std::array
 template <int Dim, class FaceVelocity>
 void mac_velocities(const UniformGrid<Dim>& grid, const FieldLayout<Dim>& L, const double* x, double* v,
                     std::size_t n, std::array<Field<Dim>, Dim>& u, const FaceVelocity& face_velocity) {
+  const CellLocator<Dim> locate_point(grid);
   if (2 * n >= L.num_cells()) {
     fill_face_velocities<Dim>(grid, L, u, face_velocity);
     std::array<const double*, Dim> uk{};
     for (int k = 0; k < Dim; ++k) uk[k] = u[k].data();
     parallel_for_items(n, [&](std::size_t p) {
-      const std::array<double, Dim> vp = mac_velocity<Dim>(L, uk, locate(grid, x + p * Dim));
+      const std::array<double, Dim> vp = mac_velocity<Dim>(L, uk, locate_point(x + p * Dim));
       for (int k = 0; k < Dim; ++k) v[p * Dim + k] = vp[k];
     });
     return;
   }
   parallel_for_items(n, [&](std::size_t p) {
-    const CellLocation<Dim> loc = locate(grid, x + p * Dim);
+    const CellLocation<Dim> loc = locate_point(x + p * Dim);
     const std::ptrdiff_t c = L.index(loc.cell);
     for (int k = 0; k < Dim; ++k) {
       const bool walls = grid.boundary[k] == Boundary::no_flux;
