@@ -45,6 +45,11 @@ int info_command(const std::vector<std::string>& args) {
     const Checkpoint restart = read_restart_point(path);
     std::printf("  restart     from step %ld, t = %g (%s)\n", restart.step, restart.time,
                 restart.step > s.snapshot_steps.back() ? "checkpoint written at a SIGINT/SIGTERM" : "last snapshot");
+    if (const SnapshotArray* particles = restart.array("particles"); particles != nullptr && !particles->shape.empty()) {
+      const SnapshotArray* clamps = restart.array("particle_clamps");
+      std::printf("  particles   %zu, in /steps/NNNNNN/particles (%ld wall clamps up to the restart point)\n",
+                  particles->shape[0], clamps != nullptr && !clamps->values.empty() ? static_cast<long>(clamps->values[0]) : 0L);
+    }
   }
   const auto& rows = s.diagnostics.rows;
   if (!rows.empty()) {

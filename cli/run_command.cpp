@@ -23,6 +23,8 @@
 #include "io/output_lock.hpp"
 #include "io/pack.hpp"
 #include "solver/concentration.hpp"
+#include "io/particle_file.hpp"
+#include "solver/particles.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 
@@ -40,6 +42,8 @@ struct StartingPoint {
   /// Creates (fresh run) or reopens (restart) the output. Called only once the stepper and every
   /// other large buffer exist, so that a run that cannot start (out of memory) leaves no output.
   std::function<std::unique_ptr<SnapshotWriter<Dim>>()> open_writer;
+  std::vector<SnapshotArray> arrays;  ///< snapshot arrays of a restarted run's restart point (particles)
+  std::unique_ptr<ParticleCloud<Dim>> particles;  ///< nullptr: none
 };
 
 /// Runs a set-up step; whatever it throws is bad input (a file, a formula, a path): exit code 2.
@@ -81,11 +85,52 @@ void check_output_path(const std::string& out, bool overwrite) {
                       paths.xdmf + "') exists; pass --overwrite to replace it");
 }
 
+/// The particles of a run (nullptr for none): sampled from q_0 or read from a file for a fresh run,
+/// the restart point's positions for a restarted one. Bad input throws ConfigError naming --particles.
+template <int Dim>
+std::unique_ptr<ParticleCloud<Dim>> make_particles(const RunConfig& c, const UniformGrid<Dim>& grid,
+                                                   const StartingPoint<Dim>& start, bool restarted) {
+  if (restarted && start.arrays.empty() && c.particles == "0") return nullptr;
+  if (restarted) {
+    const auto find = [&](const std::string& name) -> const SnapshotArray* {
+      for (const SnapshotArray& a : start.arrays)
+        if (a.name == name) return &a;
+      return nullptr;
+    };
+    const SnapshotArray* positions = find("particles");
+    if (positions == nullptr) {
+      if (c.particles != "0") throw std::runtime_error("--restart: the restart point holds no particle positions");
+      return nullptr;
+    }
+    auto cloud = std::make_unique<ParticleCloud<Dim>>(grid, positions->values);
+    if (const SnapshotArray* clamps = find("particle_clamps"); clamps != nullptr && !clamps->values.empty())
+      cloud->set_clamps(static_cast<long>(clamps->values[0]));
+    return cloud;
+  }
+  try {
+    std::vector<double> positions;
+    if (c.particles.rfind("file:", 0) == 0) {
+      positions = read_particle_positions(c.particles.substr(5), Dim);
+      if (positions.empty()) throw std::invalid_argument("/positions holds no particle");
+    } else {
+      const long n = c.particle_count();
+      if (n == 0) return nullptr;
+      positions = sample_particles(start.q, grid, static_cast<std::size_t>(n), static_cast<std::uint64_t>(c.particles_seed));
+    }
+    return std::make_unique<ParticleCloud<Dim>>(grid, std::move(positions));
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ConfigError("--particles: " + std::string(e.what()) + " (got '" + c.particles + "')");
+  }
+}
+
 template <int Dim>
 StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid, const std::vector<RootArray>& root_arrays) {
   check_output_path(c.out, c.overwrite);
   StartingPoint<Dim> s;
   s.q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
+  s.particles = make_particles(c, grid, s, false);  // before the writer: bad input leaves no file behind
   s.open_writer = [out = c.out, grid, meta = RunMetadata{c.case_name, c.to_ini(), root_arrays}, overwrite = c.overwrite] {
     return std::make_unique<SnapshotWriter<Dim>>(out, grid, meta, overwrite);
   };
@@ -112,6 +157,8 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
   set_interior_values(s.q, checkpoint.density);
   s.state = RunState{checkpoint.time, checkpoint.step, checkpoint.next_snapshot};
   s.stepper_state = checkpoint.stepper_state;
+  s.arrays = checkpoint.arrays;
+  s.particles = make_particles(parse_config_text(summary.config_text), grid, s, true);
   s.open_writer = [path, grid, resume = typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows}] {
     return std::make_unique<SnapshotWriter<Dim>>(path, grid, resume);
   };
@@ -166,6 +213,12 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
     stepper = std::make_unique<ExplicitRk<Dim>>(*op, parse_explicit_scheme(c.stepper), c.cfl, start.q.layout());
   }
   if (!start.stepper_state.empty()) stepper->restore_carried_state(start.stepper_state);
+  ParticleCloud<Dim>* const particles = start.particles.get();
+  std::vector<const SnapshotArraySource<Dim>*> sources;
+  if (particles != nullptr) {
+    if (!stepper->set_particles(particles)) throw ConfigError("--particles: not supported by this stepper");
+    sources.push_back(particles);
+  }
 
   Simulation<Dim> simulation(energy, *stepper);
   simulation.set_diagnostics_every(c.diagnostics_every);
@@ -175,7 +228,6 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   start.history.forget_before(writer->rows_written());
   simulation.set_history(std::move(start.history));
   std::unique_ptr<NetworkOutputSource<Dim>> network_output;
-  std::vector<const SnapshotArraySource<Dim>*> sources;
   if (network) {
     network_output = std::make_unique<NetworkOutputSource<Dim>>(network);
     sources.push_back(network_output.get());
@@ -228,13 +280,17 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
                     double(st.newton_iterations) / double(st.steps), st.max_newton_iterations);
     solver_work = text;
   }
+  std::string particle_text;
+  if (particles != nullptr)
+    particle_text = "; " + std::to_string(particles->size()) + " particles (" + std::to_string(particles->clamps()) +
+                    " wall clamps)";
   if (!c.quiet)
     std::printf(
         "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s%s; "
-        "mass drift %.2e, final energy %.10g%s, min q %.3g; wrote %s\n",
+        "mass drift %.2e, final energy %.10g%s, min q %.3g%s; wrote %s\n",
         Dim, c.case_name.c_str(), c.n, Dim, stepper->name().c_str(), scheme.c_str(), summary.steps,
         summary.rejected, summary.final_time, summary.wall_seconds, solver_work.c_str(), summary.relative_mass_drift,
-        summary.final_energy, energy_rises(summary).c_str(), summary.min_q, out.c_str());
+        summary.final_energy, energy_rises(summary).c_str(), summary.min_q, particle_text.c_str(), out.c_str());
   return 0;
 }
 

@@ -32,8 +32,9 @@ class OutputTracker final : public Tracker<Dim> {
   void on_interrupt(const Field<Dim>& q, const DiagnosticsHistory& history, long step, double t,
                     int next_snapshot) override {
     m_writer.flush_diagnostics(history);
-    write_checkpoint(m_writer.path(), Checkpoint{interior_values(q), t, step, next_snapshot,
-                                                 m_stepper.carried_state(), history.size()});
+    Checkpoint checkpoint{interior_values(q), t, step, next_snapshot, m_stepper.carried_state(), history.size(), {}};
+    for (const SnapshotArraySource<Dim>* source : m_sources) source->append_snapshot_arrays(q, checkpoint.arrays);
+    write_checkpoint(m_writer.path(), checkpoint);
   }
 
  private:

@@ -103,6 +103,20 @@ void parallel_for_rows(const FieldLayout<Dim>& L, Body&& body) {
   for (std::ptrdiff_t r = 0; r < rows; ++r) visit(r);
 }
 
+/// Calls body(i) for i = 0 … n − 1 (independent items, e.g. particles), static schedule; no OpenMP
+/// region below parallel_min_cells items or with one thread. Each i is done by one thread, so results
+/// written per item do not depend on the thread count.
+template <class Body>
+void parallel_for_items(std::size_t n, Body&& body) {
+  const auto count = static_cast<std::ptrdiff_t>(n);
+  if (n < parallel_min_cells || omp_get_max_threads() <= 1) {
+    for (std::ptrdiff_t i = 0; i < count; ++i) body(static_cast<std::size_t>(i));
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t i = 0; i < count; ++i) body(static_cast<std::size_t>(i));
+}
+
 /// Maximum over rows of row_max(begin, count); max is exact, so any thread order gives the same value.
 template <int Dim, class RowMax>
 double parallel_max_rows(const FieldLayout<Dim>& L, RowMax&& row_max) {

@@ -10,6 +10,26 @@
 
 namespace wgflow {
 
+namespace {
+
+/// Every dataset in group `group` except `skip`, as snapshot arrays.
+std::vector<SnapshotArray> read_arrays(hid_t loc, const std::string& group, const std::string& skip) {
+  std::vector<SnapshotArray> arrays;
+  h5::Group g = h5::open_group(loc, group);
+  for (const std::string& name : h5::child_names(g.id())) {
+    if (name == skip || !h5::is_dataset(g.id(), name)) continue;
+    h5::Dataset d = h5::open_dataset(g.id(), name);
+    SnapshotArray a;
+    a.name = name;
+    for (hsize_t n : h5::dataset_dims(d.id())) a.shape.push_back(static_cast<std::size_t>(n));
+    a.values = h5::read_dataset(d.id());
+    arrays.push_back(std::move(a));
+  }
+  return arrays;
+}
+
+}  // namespace
+
 void write_checkpoint(const std::string& path, const Checkpoint& c) {
   const OutputPaths paths = output_paths(path);
   const std::string final_path = paths.checkpoint();
@@ -21,6 +41,13 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
     h5::write_attribute(file, "next_snapshot", c.next_snapshot);
     h5::write_attribute(file, "rows", static_cast<long>(c.rows));
     if (!c.stepper_state.empty()) h5::write_attribute(file, "stepper_state", c.stepper_state);
+    if (!c.arrays.empty()) {
+      h5::Group arrays = h5::create_group(file, "arrays");
+      for (const SnapshotArray& a : c.arrays) {
+        const std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
+        h5::write_dataset(arrays.id(), a.name, dims, a.values.data());
+      }
+    }
   });
 }
 
@@ -54,6 +81,7 @@ Checkpoint read_restart_point(const std::string& path) {
                                                       : static_cast<std::size_t>(step) + 1;
         if (h5::has_attribute(file.id(), "stepper_state"))
           c.stepper_state = h5::read_double_vector_attribute(file.id(), "stepper_state");
+        if (h5::link_exists(file.id(), "arrays")) c.arrays = read_arrays(file.id(), "arrays", "");
         return c;
       }
     } catch (const std::runtime_error& e) {
@@ -73,6 +101,7 @@ Checkpoint read_restart_point(const std::string& path) {
                ? static_cast<std::size_t>(h5::read_long_attribute(last.id(), "first_row")) +
                      static_cast<std::size_t>(h5::dataset_dims(h5::open_dataset(last.id(), "/diagnostics/time").id()).at(0))
                : static_cast<std::size_t>(c.step) + 1;
+  c.arrays = read_arrays(file.id(), "/steps/" + snapshot_group_name(c.next_snapshot - 1), "density");
   return c;
 }
 

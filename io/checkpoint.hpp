@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "solver/snapshot_arrays.hpp"
+
 namespace wgflow {
 
 struct Checkpoint {
@@ -16,6 +18,16 @@ struct Checkpoint {
   int next_snapshot = 0;        ///< index of the first snapshot not yet written
   std::vector<double> stepper_state;  ///< the time stepper's carried step control (may be empty)
   std::size_t rows = 0;         ///< diagnostics rows up to this state (row 0 included)
+  /// The snapshot arrays of the state (SnapshotArraySource: particle positions, ...), so that a restart
+  /// continues them: /arrays/<name> in the checkpoint file, /steps/NNNNNN/<name> in a snapshot.
+  std::vector<SnapshotArray> arrays;
+
+  /// The array called `name`, or nullptr.
+  const SnapshotArray* array(const std::string& name) const {
+    for (const SnapshotArray& a : arrays)
+      if (a.name == name) return &a;
+    return nullptr;
+  }
 };
 
 /// Writes (or atomically replaces) the checkpoint file of the output `path` (PATH.h5.d/checkpoint.h5).

@@ -123,7 +123,12 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("data-points", po::value(&c.data_points)->default_value(c.data_points),
         "mean-field-network: n equispaced points x_j of a --data formula, in [2, 2000]")
     ("data-range", po::value(&data_range)->default_value("-1,1"), "mean-field-network: A,B: the points span [A,B]")
-    ("activation", po::value(&c.activation)->default_value(c.activation), "mean-field-network: relu | tanh | sigmoid");
+    ("activation", po::value(&c.activation)->default_value(c.activation), "mean-field-network: relu | tanh | sigmoid")
+    ("particles", po::value(&c.particles)->default_value(c.particles),
+        "N: particles sampled from the initial density and carried by the flow's velocity, written to "
+        "/steps/NNNNNN/particles (0: none); or file:PATH.h5 with their initial positions in /positions (N x dim)")
+    ("particles-seed", po::value(&c.particles_seed)->default_value(c.particles_seed),
+        "seed of the particle sampling (integer >= 0)");
   // clang-format on
   return d;
 }

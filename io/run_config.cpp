@@ -150,6 +150,20 @@ void RunConfig::validate() const {
   validate_interaction(*this);
   if (case_name == "f-divergence") validate_divergence();
   if (case_name == "mean-field-network") validate_network(*this);
+  if (particles == "file:") fail("particles", "file: needs a path, as in file:positions.h5", "'" + particles + "'");
+  if (particles.rfind("file:", 0) != 0) particle_count();
+  if (particles_seed < 0) fail("particles-seed", "must be an integer >= 0", show(particles_seed));
+}
+
+long RunConfig::particle_count() const {
+  if (particles.rfind("file:", 0) == 0) return 0;
+  constexpr long max_particles = 1000000000;
+  const bool digits = !particles.empty() && particles.size() <= 10 &&
+                      particles.find_first_not_of("0123456789") == std::string::npos;
+  const long n = digits ? std::stol(particles) : -1;
+  if (!(n >= 0 && n <= max_particles))
+    fail("particles", "must be a count N in [0, 1000000000] or file:PATH.h5", "'" + particles + "'");
+  return n;
 }
 
 void RunConfig::validate_divergence() const {
@@ -208,6 +222,8 @@ std::string RunConfig::to_ini() const {
       << "target-epsilon = " << target_epsilon << "\n"
       << "target-mass = " << target_mass << "\n";
   s << network_ini(*this);
+  if (particles != "0") s << "particles = " << particles << "\n"
+                          << "particles-seed = " << particles_seed << "\n";
   return s.str();
 }
 

@@ -53,6 +53,12 @@ struct RunConfig {
   long data_points = 50;                   ///< formula data: n equispaced points on data_range
   std::array<double, 2> data_range{-1.0, 1.0};
   std::string activation = "relu";         ///< relu | tanh | sigmoid
+  // Particles carried by the flow (README "Particles")
+  std::string particles = "0";             ///< N >= 0 sampled from q_0, or file:PATH.h5 (/positions, N x dim)
+  long particles_seed = 0;                 ///< seed of the sampling, >= 0
+
+  /// The number of particles to sample (0 for none or for a positions file).
+  long particle_count() const;
 
   /// Throws ConfigError for the first bad field, e.g. "--cfl: must be in (0, 1] (got 1.5)".
   void validate() const;

@@ -128,7 +128,16 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
       h5::Group snapshot = h5::open_group(file.id(), "/steps/" + snapshot_group_name(i));
       m_snapshots.push_back({m_paths.relative(m_paths.snapshot(i)), "/density", summary.snapshot_times[i],
                              h5::read_double_attribute(snapshot.id(), "mass"),
-                             h5::read_double_attribute(snapshot.id(), "energy")});
+                             h5::read_double_attribute(snapshot.id(), "energy"), "", 0, 0});
+      if (Dim > 1 && h5::is_dataset(snapshot.id(), "particles")) {  // as write_snapshot lists them
+        h5::Dataset particles = h5::open_dataset(snapshot.id(), "particles");
+        const std::vector<hsize_t> dims = h5::dataset_dims(particles.id());
+        if (dims.size() == 2 && dims[1] == static_cast<hsize_t>(Dim) && dims[0] > 0) {
+          m_snapshots.back().particles_dataset = "/particles";
+          m_snapshots.back().particles = static_cast<std::size_t>(dims[0]);
+          m_snapshots.back().particle_dim = Dim;
+        }
+      }
       const std::size_t rows = diagnostics_rows_in(snapshot.id());
       const std::size_t first = h5::has_attribute(snapshot.id(), "first_row")
                                     ? static_cast<std::size_t>(h5::read_long_attribute(snapshot.id(), "first_row"))
@@ -254,7 +263,14 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
     write_diagnostics_rows(file, history, m_rows_in_pieces, history.size(), m_columns);
   });
 
-  m_snapshots.push_back({m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy});
+  XdmfSnapshot snapshot{m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy, "", 0, 0};
+  for (const SnapshotArray& array : arrays)  // particle positions (N x dim) become points in the XDMF, 2D/3D
+    if (array.name == "particles" && array.shape.size() == 2 && array.shape[1] == Dim && Dim > 1 && array.shape[0] > 0) {
+      snapshot.particles_dataset = "/particles";
+      snapshot.particles = array.shape[0];
+      snapshot.particle_dim = Dim;
+    }
+  m_snapshots.push_back(snapshot);
   const std::size_t tail_rows = m_tail_rows;
   m_tail_rows = 0;  // the snapshot's own rows include them
   try {

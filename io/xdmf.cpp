@@ -141,8 +141,30 @@ std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapsh
     write_scalar_attribute(out, "energy", snap.energy);
     out << "      </Grid>\n";
   }
-  out << "    </Grid>\n"
-      << "  </Domain>\n"
+  out << "    </Grid>\n";
+  bool any_particles = false;
+  for (const XdmfSnapshot& snap : snapshots) any_particles = any_particles || !snap.particles_dataset.empty();
+  if (any_particles) {
+    out << "    <Grid Name=\"particles\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+      const XdmfSnapshot& snap = snapshots[i];
+      if (snap.particles_dataset.empty()) continue;
+      char name[32];
+      std::snprintf(name, sizeof name, "particles_%06zu", i);
+      out << "      <Grid Name=\"" << name << "\" GridType=\"Uniform\">\n"
+          << "        <Time Value=\"" << format_double(snap.time) << "\"/>\n"
+          << "        <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << snap.particles
+          << "\" NodesPerElement=\"1\"/>\n"
+          << "        <Geometry GeometryType=\"" << (snap.particle_dim == 3 ? "XYZ" : "XY") << "\">\n"
+          << "          <DataItem Dimensions=\"" << snap.particles << ' ' << snap.particle_dim
+          << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" << xml_escape(snap.file) << ':'
+          << xml_escape(snap.particles_dataset) << "</DataItem>\n"
+          << "        </Geometry>\n"
+          << "      </Grid>\n";
+    }
+    out << "    </Grid>\n";
+  }
+  out << "  </Domain>\n"
       << "</Xdmf>\n";
   return out.str();
 }

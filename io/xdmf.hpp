@@ -25,6 +25,10 @@ struct XdmfSnapshot {
   double time = 0.0;
   double mass = 0.0;
   double energy = 0.0;
+  /// Particles of this snapshot as points (2D, 3D): their dataset in `file` (N x dim), or empty.
+  std::string particles_dataset;
+  std::size_t particles = 0;
+  int particle_dim = 0;
 };
 
 template <int Dim>
@@ -33,7 +37,8 @@ XdmfGeometry xdmf_geometry(const UniformGrid<Dim>& grid);
 /// Sidecar path of an output: "run.h5" -> "run.xmf", anything else gets ".xmf" appended.
 std::string xdmf_path_for(const std::string& h5_path);
 
-/// The XDMF document.
+/// The XDMF document: the density as a Temporal collection "wgflow" and, when snapshots have particles,
+/// a second Temporal collection "particles" of Polyvertex grids at the same times.
 std::string xdmf_text(const XdmfGeometry& geometry, const std::vector<XdmfSnapshot>& snapshots);
 
 /// Writes xdmf_text(...) to `xmf_path` atomically: write `xmf_path`.tmp, then rename over it.

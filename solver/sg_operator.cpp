@@ -12,6 +12,7 @@
 #include "grids/inplace_sweep.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/flux/scharfetter_gummel.hpp"
+#include "solver/mac_velocity.hpp"
 
 namespace wgflow {
 
@@ -316,6 +317,41 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
     fill_row_ghosts(o, begin, count);
   });
   if (!fill_row_ghosts.fused()) fill_ghosts(out, m_grid);
+}
+
+/// The velocity the SG flux implies at a face. With ξ = D log q + V and the Slotboom variable
+/// w = q e^{V/D}, the SG flux is exactly J = q_f · u with
+///   u = −(ξ_R − ξ_L)/Δx,   q_f = logmean(w_L, w_R) / logmean(e^{V_L/D}, e^{V_R/D}),
+/// logmean(a, b) = (a − b)/(log a − log b) (for V constant the logarithmic mean of q_L, q_R), a face
+/// density between q_L and q_R for smooth data: the particle velocity is u, the same formula as the
+/// upwind flux's. Where q_f is small next to the donor cell's q (a cell at or near 0: ξ = −∞ there and
+/// u unbounded), v = J / max(q_f, q_donor/2) instead, which keeps Δt|v| ≤ 2Δx under the stage limit.
+inline double sg_face_velocity(double J, double qL, double qR, double xi_jump, double dx) {
+  if (J == 0.0) return 0.0;
+  const double half_donor = 0.5 * (J > 0.0 ? qL : qR);
+  if (qL > 0.0 && qR > 0.0) {
+    const double u = -xi_jump / dx;
+    const double q_face = J / u;
+    if (q_face >= half_donor && std::isfinite(u)) return u;  // q_face > 0: u and J agree in sign
+  }
+  return J / half_donor;
+}
+
+template <int Dim>
+void SgOperator<Dim>::particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
+                                          std::array<Field<Dim>, Dim>& faces) const {
+  const auto& L = in.layout();
+  const double* q = in.data();
+  const double* V = m_V->data();
+  mac_velocities<Dim>(m_grid, L, x, v, n, faces, [&](int k, std::ptrdiff_t R) {
+    const std::ptrdiff_t Lc = R - L.stride[k];
+    const double dx = m_grid.dx(k);
+    const double d = (V[R] - V[Lc]) * m_inv_dx2[k];
+    const double s = m_constant ? m_D_dx2[k] : m_s[k][R];
+    const double J = sg_face_rate(sg_c_plus(s, d), sg_c_minus(s, d), q[Lc], q[R]) * dx;
+    const double xi_jump = m_D * std::log(q[R] / q[Lc]) + (V[R] - V[Lc]);
+    return sg_face_velocity(J, q[Lc], q[R], xi_jump, dx);
+  });
 }
 
 template class SgOperator<1>;

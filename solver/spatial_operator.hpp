@@ -2,7 +2,9 @@
 /// The semi-discrete right-hand side L(q) = −div J(q) of q_t = ∇·(q∇ξ), behind one virtual call per
 /// stage. Explicit steppers use it as a fused forward-Euler stage, so L(q) is never stored:
 ///   out = a·base + b·(in + Δt·L(in))     (one SSP-RK stage, Shu–Osher form, a = 1 − b; see stage_update)
+#include <array>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "grids/field.hpp"
@@ -52,6 +54,15 @@ class SpatialOperator {
   /// only after enable_in_place_stages() returned true.
   virtual void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a,
                            const Field<Dim>& base, double b) const = 0;
+
+  /// Particles (solver/particles.hpp): v (n × Dim) at the points x (n × Dim, periodic axes wrapped) of
+  /// the MAC field of the face velocities that the flux of the prepared state `in` implies (0 on walls);
+  /// `faces` is scratch for a full pass (solver/mac_velocity.hpp). Separate threaded loops, run only
+  /// when there are particles: the stage kernels are untouched.
+  virtual void particle_velocities(const Field<Dim>& /*in*/, const double* /*x*/, double* /*v*/, std::size_t /*n*/,
+                                   std::array<Field<Dim>, Dim>& /*faces*/) const {
+    throw std::logic_error(name() + ": no particle velocities");
+  }
 };
 
 /// SG for linear diffusion (+ drift); upwind for everything else (numerics.md "Two fluxes").

@@ -11,6 +11,7 @@
 #include "grids/boundary.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/flux/upwind.hpp"
+#include "solver/mac_velocity.hpp"
 
 namespace wgflow {
 
@@ -401,6 +402,21 @@ void UpwindOperator<Dim>::euler_stage(Field<Dim>& out, const Field<Dim>& in, dou
         stage_row_best<Dim, 2>(simd, q, q0, o, begin, count, stride, inv_dx2, theta, dt, a, b, xi, carry);
       else
         stage_row_best<Dim, 1>(simd, q, q0, o, begin, count, stride, inv_dx2, theta, dt, a, b, xi, carry);
+    });
+    return 0;
+  });
+}
+
+template <int Dim>
+void UpwindOperator<Dim>::particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
+                                              std::array<Field<Dim>, Dim>& faces) const {
+  const auto& L = in.layout();
+  std::array<double, Dim> inv_dx{};
+  for (int k = 0; k < Dim; ++k) inv_dx[k] = 1.0 / m_grid.dx(k);
+  with_xi(in, [&](const auto& xi) {
+    mac_velocities<Dim>(m_grid, L, x, v, n, faces, [&](int k, std::ptrdiff_t R) {
+      const double v = -(xi(R) - xi(R - L.stride[k])) * inv_dx[k];  // the face speed of upwind_flux_rate
+      return std::isfinite(v) ? v : 0.0;
     });
     return 0;
   });

@@ -20,6 +20,9 @@ class UpwindOperator final : public SpatialOperator<Dim> {
   double prepare(Field<Dim>& in) override;
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override;
+  /// u = −(ξ_R − ξ_L)/Δx: F = max(u,0) q^E + min(u,0) q^W is u times the value it transports.
+  void particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
+                           std::array<Field<Dim>, Dim>& faces) const override;
 
   /// How ξ reaches the kernels: recomputed from q (and V) in each pass, or stored per stage.
   enum class XiMode { stored, linear, square, zero };

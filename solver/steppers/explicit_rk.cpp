@@ -4,6 +4,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "solver/particles.hpp"
+
 namespace wgflow {
 
 ExplicitScheme parse_explicit_scheme(const std::string& text) {
@@ -50,6 +52,7 @@ ExplicitRk<Dim>::ExplicitRk(SpatialOperator<Dim>& op, ExplicitScheme scheme, dou
 
 template <int Dim>
 bool ExplicitRk<Dim>::run_stages(Field<Dim>& q, double dt, bool check_limits, double& violated_limit) {
+  if (m_particles != nullptr) m_particles->begin_step();
   for (int j = 0; j < m_num_stages; ++j) {
     Field<Dim>& in = j == 0 ? q : m_buffer[out_buffer(j - 1)];
     if (j > 0) {
@@ -59,6 +62,8 @@ bool ExplicitRk<Dim>::run_stages(Field<Dim>& q, double dt, bool check_limits, do
         return false;
       }
     }
+    // Particles first: an in-place stage overwrites `in`, whose face velocities they need.
+    if (m_particles != nullptr) m_particles->stage(m_op, in, dt, m_stages[static_cast<std::size_t>(j)].b);
     m_op.euler_stage(m_buffer[out_buffer(j)], in, dt, m_stages[static_cast<std::size_t>(j)].a, q,
                      m_stages[static_cast<std::size_t>(j)].b);
   }
@@ -96,6 +101,7 @@ StepReport ExplicitRk<Dim>::step(Field<Dim>& q, double t, double t_stop) {
     m_op.prepare(q);  // ξ now belongs to a stage state; restore qⁿ's
   }
   q.swap(m_buffer[result()]);
+  if (m_particles != nullptr) m_particles->accept_step();
   report.dt = dt;
   return report;
 }
@@ -106,6 +112,7 @@ void ExplicitRk<Dim>::step_fixed(Field<Dim>& q, double dt) {
   m_op.prepare(q);
   run_stages(q, dt, false, unused);
   q.swap(m_buffer[result()]);
+  if (m_particles != nullptr) m_particles->accept_step();
 }
 
 template class ExplicitRk<1>;

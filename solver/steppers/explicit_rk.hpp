@@ -32,6 +32,12 @@ class ExplicitRk final : public TimeStepper<Dim> {
 
   int stages() const { return m_num_stages; }
 
+  /// Particles advance with the same stages and Δt (ParticleCloud::stage).
+  bool set_particles(ParticleCloud<Dim>* particles) override {
+    m_particles = particles;
+    return true;
+  }
+
  private:
   /// Runs all stages from q (already prepared); returns false, with the violated stage's limit, if a
   /// stage state needs a smaller step. On success the new state is in m_buffer[result()].
@@ -51,7 +57,8 @@ class ExplicitRk final : public TimeStepper<Dim> {
   std::size_t out_buffer(int j) const { return m_in_place ? 0 : static_cast<std::size_t>(j % 2); }
   std::size_t result() const { return out_buffer(m_num_stages - 1); }
   bool m_in_place = false;
-  std::array<Field<Dim>, 2> m_buffer;  ///< [1] stays empty with in-place stages (one array less)
+  std::array<Field<Dim>, 2> m_buffer;
+  ParticleCloud<Dim>* m_particles = nullptr;  ///< [1] stays empty with in-place stages (one array less)
 };
 
 }  // namespace wgflow

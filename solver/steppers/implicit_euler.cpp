@@ -12,6 +12,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/parallel_for.hpp"
+#include "solver/particles.hpp"
 #include "solver/steppers/implicit_euler_impl.hpp"
 
 namespace wgflow {
@@ -136,6 +137,24 @@ const ImplicitStats& ImplicitEuler<Dim>::stats() const {
 }
 
 template <int Dim>
+bool ImplicitEuler<Dim>::set_particles(ParticleCloud<Dim>* particles) {
+  m->particles = particles;
+  return true;
+}
+
+template <int Dim>
+void ImplicitEuler<Dim>::Impl::move_particles(Field<Dim>& q, double dt) {
+  if (particles == nullptr) return;
+  fill_ghosts(q, grid);
+  if (linear) {
+    particles->frozen_flow(*sg, q, dt);  // sg holds the drift potential of the step just taken
+  } else {
+    upwind->prepare(q);  // ξ(qⁿ⁺¹)
+    particles->frozen_flow(*upwind, q, dt);
+  }
+}
+
+template <int Dim>
 bool ImplicitEuler<Dim>::step_fixed(Field<Dim>& q, double dt) {
   int newton = 0, lin = 0;
   if (!m->attempt(q, dt, newton, lin)) {
@@ -143,6 +162,7 @@ bool ImplicitEuler<Dim>::step_fixed(Field<Dim>& q, double dt) {
     return false;
   }
   q.swap(m->out);
+  m->move_particles(q, dt);
   m->record(newton, lin);
   return true;
 }
@@ -179,6 +199,7 @@ StepReport ImplicitEuler<Dim>::step(Field<Dim>& q, double t, double t_stop) {
     int newton = 0, lin = 0;
     if (s.attempt(q, dt, newton, lin)) {
       q.swap(s.out);
+      s.move_particles(q, dt);
       s.record(newton, lin);
       report.dt = dt;
       report.reached_stop = reached;

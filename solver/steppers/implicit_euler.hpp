@@ -138,6 +138,12 @@ class ImplicitEuler final : public TimeStepper<Dim> {
   std::vector<double> carried_state() const override;
   void restore_carried_state(const std::vector<double>& state) override;
 
+  /// Particles move along the frozen velocity field of each accepted new state (backward Euler for
+  /// positions, integrated exactly cell by cell: ParticleCloud::frozen_flow), the face velocities of the
+  /// flux the step applied: SG with the step's drift potential (with an interaction V + W*((qⁿ + qⁿ⁺¹)/2)),
+  /// upwind with ξ(qⁿ⁺¹).
+  bool set_particles(ParticleCloud<Dim>* particles) override;
+
   const ImplicitStats& stats() const;
   int last_newton_iterations() const { return stats().last_newton_iterations; }
 

@@ -95,7 +95,10 @@ struct ImplicitEuler<Dim>::Impl {
   Eigen::SparseLU<SpMatC> lu;
 
   // ---- nonlinear (upwind) ----
-  std::unique_ptr<UpwindOperator<Dim>> upwind;  ///< first order; only for the explicit limit
+  std::unique_ptr<UpwindOperator<Dim>> upwind;  ///< first order; for the explicit limit and particles
+  ParticleCloud<Dim>* particles = nullptr;
+  /// Moves the particles (if any) along the velocity field of the accepted state q over dt.
+  void move_particles(Field<Dim>& q, double dt);
   implicit_detail::Curvature curv{};
   Field<Dim> xi_it, q_trial, xi_trial, out_trial;
   Field<Dim> dxi;  ///< f-divergence energies: ∂ξ/∂q per cell at the Jacobian's state (else empty)

@@ -7,6 +7,9 @@
 
 namespace wgflow {
 
+template <int Dim>
+class ParticleCloud;
+
 struct StepReport {
   double dt = 0.0;
   bool reached_stop = false;  ///< the step landed exactly on t_stop
@@ -30,6 +33,10 @@ class TimeStepper {
     return "the explicit step limit (positivity/parabolic bound) is too strict for this problem";
   }
   virtual void restore_carried_state(const std::vector<double>& /*state*/) {}
+
+  /// Particles to move with every accepted step (solver/particles.hpp), or nullptr for none. Returns
+  /// false if this stepper cannot move particles.
+  virtual bool set_particles(ParticleCloud<Dim>* /*particles*/) { return false; }
 };
 
 }  // namespace wgflow

@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "io/h5.hpp"
 #include "io/initial_file.hpp"
 #include "io/output_files.hpp"
 #include "tests/cli/cli_support.hpp"
@@ -134,6 +135,28 @@ TEST_SUITE("cli") {
             " restarted and matched the uninterrupted run");
     CHECK(mid_write >= 3);
     CHECK(restarted >= 6);
+  }
+
+  // Particles ride along: the checkpoint and the snapshots carry their positions, and the continued
+  // run's particles are bitwise the uninterrupted run's in every snapshot.
+  TEST_CASE("a run with particles stopped by SIGINT restarts its particles bit for bit") {
+    CliDir dir;
+    auto run = [](const std::string& out) {  // stopped after its 4th snapshot file appears, not by the clock
+      return std::vector<std::string>{"run", "--case", "porous-medium", "--dim", "2", "--n", "64", "--domain=-4,4",
+                                      "--t-end", "1", "--snapshots", "12", "--out", out, "--quiet", "--threads", "1",
+                                      "--particles", "2000", "--particles-seed", "9"};
+    };
+    REQUIRE(run_wgflow(dir, run("reference.h5")).code == 0);
+    REQUIRE(interrupt_after_snapshots(dir, run("stopped.h5"), "stopped.h5", 4) == 128 + SIGINT);
+    REQUIRE(run_wgflow(dir, {"run", "--restart", "stopped.h5", "--quiet"}).code == 0);
+    check_identical_outputs(dir.file("reference.h5"), dir.file("stopped.h5"));
+    h5::File a = h5::open_file(dir.file("reference.h5"), false), b = h5::open_file(dir.file("stopped.h5"), false);
+    for (int k = 0; k <= 12; ++k) {
+      const std::string name = "/steps/" + snapshot_group_name(k) + "/particles";
+      const std::vector<double> x = h5::read_dataset(a.id(), name), y = h5::read_dataset(b.id(), name);
+      REQUIRE(x.size() == 4000);
+      CHECK(std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0);
+    }
   }
 
   // An adaptive implicit run carries its next step size from step to step; the checkpoint keeps it.

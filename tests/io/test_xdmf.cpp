@@ -8,7 +8,8 @@ using namespace wgflow;
 namespace {
 
 std::vector<XdmfSnapshot> two_snapshots() {
-  return {{"a&b.h5.d/000000.h5", "/density", 0.0, 1.0, -0.5}, {"a&b.h5.d/000001.h5", "/density", 0.1, 1.0, -0.75}};
+  return {{"a&b.h5.d/000000.h5", "/density", 0.0, 1.0, -0.5, "", 0, 0},
+          {"a&b.h5.d/000001.h5", "/density", 0.1, 1.0, -0.75, "", 0, 0}};
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -18,6 +19,25 @@ bool contains(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST_SUITE("io") {
+  TEST_CASE("xdmf: particles become a Temporal collection of Polyvertex grids beside the density") {
+    UniformGrid<2> g;
+    g.shape = {4, 3};
+    g.upper = {1.0, 1.0};
+    CHECK(!contains(xdmf_text(xdmf_geometry(g), two_snapshots()), "Polyvertex"));  // none without particles
+    std::vector<XdmfSnapshot> snaps = two_snapshots();
+    for (XdmfSnapshot& s : snaps) {
+      s.particles_dataset = "/particles";
+      s.particles = 5;
+      s.particle_dim = 2;
+    }
+    const std::string text = xdmf_text(xdmf_geometry(g), snaps);
+    CHECK(contains(text, "<Grid Name=\"particles\" GridType=\"Collection\" CollectionType=\"Temporal\">"));
+    CHECK(contains(text, "<Topology TopologyType=\"Polyvertex\" NumberOfElements=\"5\" NodesPerElement=\"1\"/>"));
+    CHECK(contains(text, "<Geometry GeometryType=\"XY\">"));
+    CHECK(contains(text, "<DataItem Dimensions=\"5 2\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
+                         "a&amp;b.h5.d/000001.h5:/particles</DataItem>"));
+  }
+
   TEST_CASE("xdmf: 1D grid becomes a one-cell-thick 3D slab") {
     UniformGrid<1> g;
     g.shape = {6};

@@ -9,8 +9,10 @@ ParaView's three XDMF readers (XDMFReader, Xdmf3ReaderS, Xdmf3ReaderT) and check
 (read with h5py in a child process, so ParaView's HDF5 and h5py's HDF5 never share a process):
 TimestepValues, cell count, bounds, the density range and every cell value per snapshot, a
 ProbeLocation at an off-centre point, and the mass/energy field data. Then it pins the z, y, x
-order of origin, spacing and counts on a non-cubic grid (check_noncubic) and reads a run while it
-is still writing (check_live). The 2D run packed into one file (wgflow pack) is checked like the runs. Prints `paraview: N passed, M failed` last; exits 1 on any failure.
+order of origin, spacing and counts on a non-cubic grid (check_noncubic), reads a run while it
+is still writing (check_live), and finds the particles of 2D and 3D runs with --particles as points at
+every time, exactly where /steps/NNNNNN/particles puts them (check_particles). The 2D run packed into
+one file (wgflow pack) is checked like the runs. Prints `paraview: N passed, M failed` last; exits 1 on any failure.
 
 Needs Debian's paraview + python3-paraview (scripts/install-deps.sh --with-paraview); no display.
 """
@@ -65,6 +67,16 @@ def dump_h5(h5_path, npz_path):
         out["energy"] = np.array(energy)
         out["density"] = np.stack(dens) if dens else np.zeros((0,))
     np.savez(npz_path, **out)
+
+
+def dump_particles(h5_path, npz_path):
+    """Every snapshot's /particles (N x dim) and time into an .npz (child process, h5py)."""
+    import h5py
+    import numpy as np
+    with h5py.File(h5_path, "r") as f:
+        names = sorted(f["steps"].keys())
+        np.savez(npz_path, times=np.array([float(f["steps"][k]["density"].attrs["time"]) for k in names]),
+                 particles=np.stack([f["steps"][k]["particles"][...] for k in names]))
 
 
 def write_noncubic_h5(h5_path):
@@ -375,9 +387,61 @@ def check_live(pv, checks, wgflow, workdir):
             proc.wait()
 
 
+def point_leaves(data):
+    """The leaves of a composite output that are point sets (the particles), not the density's grid."""
+    from vtkmodules.vtkCommonDataModel import vtkCompositeDataSet
+    leaves = []
+    if data.IsA("vtkCompositeDataSet"):
+        it = data.NewIterator()
+        it.InitTraversal()
+        while not it.IsDoneWithTraversal():
+            leaves.append(it.GetCurrentDataObject())
+            it.GoToNextItem()
+    else:
+        leaves.append(data)
+    return [d for d in leaves if d is not None and (d.IsA("vtkUnstructuredGrid") or d.IsA("vtkPolyData"))]
+
+
+def check_particles(pv, checks, wgflow, workdir):
+    """2D and 3D runs with particles: every reader shows them as points at each time, at their positions."""
+    import numpy as np
+    n_particles = 37
+    for dim in (2, 3):
+        h5 = os.path.join(workdir, f"particles{dim}d.h5")
+        centre = ",".join(str(c) for c in CENTRE[:dim])
+        subprocess.run([wgflow, "run", "--case", "heat", "--dim", str(dim), "--n", "8", "--domain=-2,2",
+                        "--gaussian-center", centre, "--t-end", "0.05", "--snapshots", "2", "--threads", "1",
+                        "--quiet", "--overwrite", "--particles", str(n_particles), "--out", h5], check=True, timeout=120)
+        npz = h5 + ".particles.npz"
+        subprocess.run([sys.executable, HERE, "--dump-particles", h5, npz], check=True, timeout=60)
+        with np.load(npz) as z:
+            times, positions = z["times"], z["particles"]
+        before = checks.failed
+        for kind in READERS:
+            reader = open_reader(pv, kind, h5[:-3] + ".xmf")
+            for t, x in zip(times, positions):
+                out = output_at(reader, t)
+                leaves = point_leaves(out)
+                if not checks.check(len(leaves) == 1, f"{kind} {dim}D t={t}: one point set beside the grid",
+                                    f"{len(leaves)} found in {out.GetClassName()}"):
+                    continue
+                pts = leaves[0].GetPoints()
+                got = np.array([pts.GetPoint(i) for i in range(pts.GetNumberOfPoints())])
+                want = np.zeros((n_particles, 3))
+                want[:, :dim] = x
+                checks.check(got.shape == want.shape and np.array_equal(got, want),
+                             f"{kind} {dim}D t={t}: the points are /particles", f"{got.shape} vs {want.shape}")
+            pv.Delete(reader)
+        print(f"paraview: {dim}D particles {'ok' if checks.failed == before else 'FAILED'} with {', '.join(READERS)}",
+              flush=True)
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--dump-h5":
         dump_h5(sys.argv[2], sys.argv[3])
+        return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "--dump-particles":
+        dump_particles(sys.argv[2], sys.argv[3])
         return 0
     if len(sys.argv) == 3 and sys.argv[1] == "--write-noncubic":
         write_noncubic_h5(sys.argv[2])
@@ -430,6 +494,7 @@ def main():
         before = checks.failed
         check_noncubic(pv, checks, workdir)
         print(f"paraview: non-cubic z,y,x layout {'ok' if checks.failed == before else 'FAILED'}", flush=True)
+        check_particles(pv, checks, wgflow, workdir)
         if not args.no_live:
             check_live(pv, checks, wgflow, workdir)
     except Exception as e:  # a crash in the checker is a failure with its reason, not a traceback only

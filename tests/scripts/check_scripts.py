@@ -4,6 +4,7 @@
     /usr/bin/python3 tests/scripts/check_scripts.py WGFLOW plot      # scripts/plot_run.py
     /usr/bin/python3 tests/scripts/check_scripts.py WGFLOW render    # scripts/render_snapshot.py (ParaView)
     /usr/bin/python3 tests/scripts/check_scripts.py WGFLOW network   # scripts/plot_network.py
+    /usr/bin/python3 tests/scripts/check_scripts.py WGFLOW particles # scripts/plot_particles.py
 
 Runs a short 1D, 2D and 3D heat problem with an off-centre Gaussian, then runs the script on each
 output and checks every PNG it should write: PNG signature, the expected size, and that it is not
@@ -120,7 +121,29 @@ def check_network(wgflow, work):
         check(r.returncode != 0 and "mean-field-network" in r.stderr, "plot_network.py refuses another case")
 
 
+def check_particles(wgflow, work):
+    """A 2D run with particles; plot_particles.py draws them over the density."""
+    out = os.path.join(work, "particles2d.h5")
+    r = run([wgflow, "run", "--case", "fokker-planck", "--dim", "2", "--n", "32", "--gaussian-center", "1.5",
+             "--t-end", "0.5", "--snapshots", "4", "--particles", "800", "--out", out, "--quiet"])
+    if not check(r.returncode == 0, "wgflow writes a 2D output with particles"):
+        return
+    png = os.path.join(work, "particles.png")
+    r = run([PYTHON, os.path.join(ROOT, "scripts", "plot_particles.py"), out, png])
+    check(r.returncode == 0, "plot_particles.py exits 0")
+    info = png_pixels(png) if os.path.exists(png) else None
+    check(info is not None and info[2] > 50, f"plot_particles.py writes a picture with data ({info})")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[2] == "particles":
+        work = tempfile.mkdtemp(prefix="wgflow_scripts_")
+        try:
+            check_particles(os.path.abspath(sys.argv[1]), work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(f"scripts (particles): {len(failures)} failed", flush=True)
+        sys.exit(1 if failures else 0)
     if len(sys.argv) != 3 or sys.argv[2] not in ("plot", "render", "network"):
         sys.exit(__doc__)
     wgflow, what = os.path.abspath(sys.argv[1]), sys.argv[2]

@@ -1,0 +1,216 @@
+#include "solver/particles.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "grids/parallel_for.hpp"
+#include "solver/mac_velocity.hpp"
+
+namespace wgflow {
+
+double wrap_periodic(double x, double lower, double upper) {
+  if (x >= lower && x < upper) return x;
+  const double length = upper - lower;
+  double y = x - length * std::floor((x - lower) / length);
+  if (!(y < upper)) y = lower;  // x just below lower: y rounds to upper ≡ lower
+  if (y < lower) y = lower;
+  return y;
+}
+
+template <int Dim>
+void check_positions(const UniformGrid<Dim>& grid, const std::vector<double>& positions) {
+  if (positions.size() % Dim != 0)
+    throw std::invalid_argument("positions must be N x " + std::to_string(Dim) + " (got " +
+                                std::to_string(positions.size()) + " values)");
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    const int k = static_cast<int>(i % Dim);
+    const double x = positions[i];
+    if (!std::isfinite(x) || x < grid.lower[k] || x > grid.upper[k]) {
+      std::ostringstream msg;
+      msg.precision(17);
+      msg << "particle " << i / Dim << " coordinate " << k << " is " << x << ", outside the domain [" << grid.lower[k]
+          << ", " << grid.upper[k] << "]";
+      throw std::invalid_argument(msg.str());
+    }
+  }
+}
+
+template <int Dim>
+ParticleCloud<Dim>::ParticleCloud(const UniformGrid<Dim>& grid, std::vector<double> positions)
+    : m_grid(grid), m_x(std::move(positions)) {
+  check_positions(grid, m_x);
+  for (std::size_t i = 0; i < m_x.size(); ++i) {  // the periodic upper end is the lower end
+    const int k = static_cast<int>(i % Dim);
+    if (grid.boundary[k] == Boundary::periodic) m_x[i] = wrap_periodic(m_x[i], grid.lower[k], grid.upper[k]);
+  }
+  m_stage = m_x;
+}
+
+template <int Dim>
+void ParticleCloud<Dim>::begin_step() {
+  m_stage = m_x;  // no allocation after the first step: same size
+}
+
+template <int Dim>
+void ParticleCloud<Dim>::stage(const SpatialOperator<Dim>& op, const Field<Dim>& in, double dt, double b) {
+  if (size() == 0) return;
+  const UniformGrid<Dim>& g = m_grid;
+  m_at.resize(m_x.size());
+  m_v.resize(m_x.size());
+  parallel_for_items(size(), [&](std::size_t p) {  // periodic axes wrapped for the lookup
+    for (int k = 0; k < Dim; ++k) {
+      const double xk = m_stage[p * Dim + k];
+      m_at[p * Dim + k] = g.boundary[k] == Boundary::periodic ? wrap_periodic(xk, g.lower[k], g.upper[k]) : xk;
+    }
+  });
+  op.particle_velocities(in, m_at.data(), m_v.data(), size(), m_u);
+  std::atomic<long> clamps{0};
+  parallel_for_items(size(), [&](std::size_t p) {
+    double* x = m_stage.data() + p * Dim;
+    const double* x0 = m_x.data() + p * Dim;
+    for (int k = 0; k < Dim; ++k) {
+      double y = stage_update(x0[k], x[k] + dt * m_v[p * Dim + k], b);  // the density's stage, on positions
+      if (g.boundary[k] == Boundary::no_flux && (y < g.lower[k] || y > g.upper[k])) {
+        y = std::clamp(y, g.lower[k], g.upper[k]);
+        clamps.fetch_add(1, std::memory_order_relaxed);
+      }
+      x[k] = y;
+    }
+  });
+  m_clamps += clamps.load();
+}
+
+template <int Dim>
+void ParticleCloud<Dim>::accept_step() {
+  const UniformGrid<Dim>& g = m_grid;
+  parallel_for_items(size(), [&](std::size_t p) {
+    for (int k = 0; k < Dim; ++k) {
+      const double y = m_stage[p * Dim + k];
+      m_x[p * Dim + k] = g.boundary[k] == Boundary::periodic ? wrap_periodic(y, g.lower[k], g.upper[k]) : y;
+    }
+  });
+}
+
+namespace {
+
+/// expm1(z)/z, 1 at z = 0: x(τ) = x + v₀ τ φ(Aτ) solves dx/dt = v₀ + A (x − x₀) exactly.
+inline double phi1(double z) { return z == 0.0 ? 1.0 : std::expm1(z) / z; }
+
+/// Time to reach the face at velocity v_face from velocity v0 > 0 or < 0 moving towards it, in the
+/// field v = v0 + A (x − x0); infinite when the flow stops before the face (v_face of the other sign).
+inline double exit_time(double v0, double v_face, double distance, double A) {
+  if (!(v0 * v_face > 0.0)) return std::numeric_limits<double>::infinity();
+  if (A == 0.0) return distance / v0;
+  return std::log(v_face / v0) / A;  // v(t) = v0 e^{At} reaches v_face
+}
+
+}  // namespace
+
+template <int Dim>
+void ParticleCloud<Dim>::frozen_flow(const SpatialOperator<Dim>& op, const Field<Dim>& q, double dt) {
+  if (size() == 0) return;
+  // The exact flow may cross many cells: the face arrays are filled for the whole grid (one pass per
+  // implicit step), by asking for the velocity at as many points as there are cells.
+  const FieldLayout<Dim>& L = q.layout();
+  const UniformGrid<Dim>& g = m_grid;
+  m_at.assign(L.num_cells() * Dim, g.lower[0]);
+  for (std::size_t i = 0; i < m_at.size(); ++i) m_at[i] = g.lower[i % Dim];
+  m_v.resize(m_at.size());
+  op.particle_velocities(q, m_at.data(), m_v.data(), L.num_cells(), m_u);
+  constexpr int max_crossings = 100000;  // a gradient field has no cycles: ξ falls at every crossing
+  parallel_for_items(size(), [&](std::size_t p) {
+    double* x = m_x.data() + p * Dim;
+    CellLocation<Dim> loc = locate(g, x);
+    double remaining = dt;
+    for (int crossing = 0; crossing < max_crossings && remaining > 0.0; ++crossing) {
+      const std::ptrdiff_t c = L.index(loc.cell);
+      std::array<double, Dim> v0{}, A{}, lo{};
+      double tau = remaining;
+      int exit_axis = -1;
+      for (int k = 0; k < Dim; ++k) {
+        const double dx = g.dx(k);
+        lo[k] = g.lower[k] + loc.cell[k] * dx;
+        const double v_lo = m_u[k][c], v_hi = m_u[k][c + L.stride[k]];
+        A[k] = (v_hi - v_lo) / dx;
+        const double xk = std::clamp(x[k], lo[k], lo[k] + dx);
+        v0[k] = v_lo + A[k] * (xk - lo[k]);
+        x[k] = xk;
+        const double t = v0[k] > 0.0 ? exit_time(v0[k], v_hi, lo[k] + dx - xk, A[k])
+                                     : exit_time(v0[k], v_lo, lo[k] - xk, A[k]);
+        if (t < tau) {
+          tau = t;
+          exit_axis = k;
+        }
+      }
+      for (int k = 0; k < Dim; ++k)
+        x[k] = std::clamp(x[k] + v0[k] * tau * phi1(A[k] * tau), lo[k], lo[k] + g.dx(k));
+      remaining -= tau;
+      if (exit_axis < 0) break;
+      const int k = exit_axis;
+      const int step = v0[k] > 0.0 ? 1 : -1;
+      x[k] = step > 0 ? lo[k] + g.dx(k) : lo[k];
+      int next = loc.cell[k] + step;
+      if (next < 0 || next >= g.shape[k]) {  // only periodic axes: wall faces have v = 0
+        next = next < 0 ? g.shape[k] - 1 : 0;
+        x[k] = next == 0 ? g.lower[k] : g.upper[k];
+      }
+      loc.cell[k] = next;
+    }
+    for (int k = 0; k < Dim; ++k)
+      if (g.boundary[k] == Boundary::periodic) x[k] = wrap_periodic(x[k], g.lower[k], g.upper[k]);
+  });
+  m_stage = m_x;
+}
+
+template <int Dim>
+void ParticleCloud<Dim>::append_snapshot_arrays(const Field<Dim>&, std::vector<SnapshotArray>& out) const {
+  out.push_back(SnapshotArray{"particles", {size(), static_cast<std::size_t>(Dim)}, m_x});
+  out.push_back(SnapshotArray{"particle_clamps", {1}, {static_cast<double>(m_clamps)}});
+}
+
+template <int Dim>
+std::vector<double> sample_particles(const Field<Dim>& q, const UniformGrid<Dim>& grid, std::size_t n,
+                                     std::uint64_t seed) {
+  const std::vector<double> mass = interior_values(q);  // dataset order: x fastest
+  std::vector<double> cdf(mass.size());
+  double total = 0.0;
+  for (std::size_t c = 0; c < mass.size(); ++c) {
+    total += std::max(mass[c], 0.0);
+    cdf[c] = total;
+  }
+  if (n > 0 && !(total > 0.0)) throw std::invalid_argument("the initial density has no mass to sample from");
+  std::mt19937_64 rng(seed);
+  const auto uniform = [&rng] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };  // [0, 1)
+  std::vector<double> x(n * Dim);
+  for (std::size_t p = 0; p < n; ++p) {
+    const double target = uniform() * total;
+    auto it = std::upper_bound(cdf.begin(), cdf.end(), target);  // first cell with cdf > target
+    std::size_t c = static_cast<std::size_t>(it - cdf.begin());
+    if (c >= cdf.size()) c = cdf.size() - 1;
+    while (mass[c] <= 0.0 && c > 0) --c;  // never an empty cell (target rounding at a cdf step)
+    std::size_t rest = c;
+    for (int k = 0; k < Dim; ++k) {
+      const std::size_t i = rest % static_cast<std::size_t>(grid.shape[k]);
+      rest /= static_cast<std::size_t>(grid.shape[k]);
+      x[p * Dim + k] = grid.lower[k] + (static_cast<double>(i) + uniform()) * grid.dx(k);
+    }
+  }
+  return x;
+}
+
+template class ParticleCloud<1>;
+template class ParticleCloud<2>;
+template class ParticleCloud<3>;
+template void check_positions(const UniformGrid<1>&, const std::vector<double>&);
+template void check_positions(const UniformGrid<2>&, const std::vector<double>&);
+template void check_positions(const UniformGrid<3>&, const std::vector<double>&);
+template std::vector<double> sample_particles(const Field<1>&, const UniformGrid<1>&, std::size_t, std::uint64_t);
+template std::vector<double> sample_particles(const Field<2>&, const UniformGrid<2>&, std::size_t, std::uint64_t);
+template std::vector<double> sample_particles(const Field<3>&, const UniformGrid<3>&, std::size_t, std::uint64_t);
+
+}  // namespace wgflow
