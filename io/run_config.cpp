@@ -109,6 +109,13 @@ void RunConfig::validate() const {
   if (!(dt >= 0.0) || !std::isfinite(dt)) fail("dt", "must be a finite time >= 0 (0: adaptive)", show(dt));
   if (dt > 0.0 && stepper != "implicit-euler")
     fail("dt", "a fixed step is for --stepper implicit-euler (explicit steps follow the positivity limit)", show(dt));
+  if (!one_of(linear_solver, {"multigrid", "eigen"}))
+    fail("linear-solver", "must be multigrid or eigen", "'" + linear_solver + "'");
+#ifndef WGFLOW_HAVE_HYPRE
+  if (linear_solver == "multigrid")
+    fail("linear-solver", "multigrid needs a build with hypre (cmake -DWGFLOW_WITH_HYPRE=ON); this build has eigen only",
+         "'" + linear_solver + "'");
+#endif
   if (order != 1 && order != 2) fail("order", "must be 1 or 2", show(order));
   if (!(cfl > 0.0) || !(cfl <= 1.0)) fail("cfl", "must be in (0, 1]", show(cfl));
   if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));
@@ -163,6 +170,7 @@ std::string RunConfig::to_ini() const {
   s << "t-end = " << t_end << "\n"
     << "stepper = " << stepper << "\n"
     << "dt = " << dt << "\n"
+    << "linear-solver = " << linear_solver << "\n"
     << "order = " << order << "\n"
     << "cfl = " << cfl << "\n"
     << "snapshots = " << snapshots << "\n"

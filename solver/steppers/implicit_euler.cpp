@@ -12,9 +12,14 @@
 
 #include "grids/boundary.hpp"
 #include "grids/parallel_for.hpp"
+#include "solver/linear/mpi_session.hpp"
 #include "solver/steppers/implicit_euler_impl.hpp"
 
 namespace wgflow {
+
+ImplicitOptions::LinearSolver ImplicitOptions::default_linear_solver() {
+  return multigrid_available() ? LinearSolver::multigrid : LinearSolver::eigen;
+}
 
 template <int Dim>
 ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, const ImplicitOptions& o)
@@ -31,6 +36,11 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   out = Field<Dim>(L);
   const auto kind = e.internal().kind;
   lu.setPivotThreshold(0.0);
+  if (o.linear_solver == ImplicitOptions::LinearSolver::multigrid) {
+    if (!multigrid_available())
+      throw std::invalid_argument("implicit-euler: this build has no multigrid solver (hypre); use the eigen solver");
+    if (StructMultigrid<Dim>::supports(grid)) mg = std::make_unique<StructMultigrid<Dim>>(grid, unk);
+  }
   if (linear) {
     if (kind != InternalEnergySpec::Kind::entropy)
       throw std::invalid_argument("the Scharfetter-Gummel flux needs linear diffusion (U = D q log q)");
@@ -101,6 +111,11 @@ ImplicitEuler<Dim>::~ImplicitEuler() = default;
 template <int Dim>
 std::string ImplicitEuler<Dim>::operator_name() const {
   return m->linear ? "scharfetter-gummel" : "upwind-1";
+}
+
+template <int Dim>
+std::string ImplicitEuler<Dim>::linear_solver_name() const {
+  return m->mg ? "multigrid" : "eigen";
 }
 
 template <int Dim>

@@ -79,6 +79,15 @@ struct ImplicitOptions {
   /// automatic: incomplete in 1D, diagonal in 2D/3D.
   enum class Preconditioner { automatic, diagonal, incomplete };
   Preconditioner preconditioner = Preconditioner::automatic;
+  /// multigrid: hypre's PFMG-preconditioned CG (SG, on the Slotboom-symmetrised, diagonally scaled
+  /// matrix) and BiCGSTAB (Newton; SG when V/D spans too much to symmetrise), docs/linear_solvers.md;
+  /// a solve that misses the tolerance within max_linear_iterations fails the attempt (the step is
+  /// retried smaller). eigen: the Eigen Krylov solvers above with their direct fallbacks.
+  /// Default: multigrid when the build has hypre (multigrid_available()).
+  enum class LinearSolver { multigrid, eigen };
+  LinearSolver linear_solver = default_linear_solver();
+  int max_linear_iterations = 500;  ///< multigrid only (Eigen's solvers stop at 2n)
+  static LinearSolver default_linear_solver();
   /// Tests only: false accepts the solver's iterate q* itself, to show why the conservative update exists.
   bool conservative_update = true;
 };
@@ -97,6 +106,7 @@ struct ImplicitStats {
   long negative_states = 0;       ///< ... and were still < 0 after that (the attempt is rejected)
   long direct_solves = 0;         ///< solves by a sparse direct factorisation (cached while Δt is unchanged)
   long krylov_fallbacks = 0;      ///< linear case: CG result redone by BiCGSTAB (unscaled residual)
+  long failed_solves = 0;         ///< multigrid: Krylov solves that missed the tolerance (attempt rejected)
   int last_newton_iterations = 0;
   int last_linear_iterations = 0;
   int max_newton_iterations = 0;  ///< over accepted steps
@@ -116,6 +126,8 @@ class ImplicitEuler final : public TimeStepper<Dim> {
   std::string name() const override { return "implicit-euler"; }
   /// The spatial scheme it solves: "scharfetter-gummel" or "upwind-1".
   std::string operator_name() const;
+  /// The linear solver in use: "multigrid" or "eigen" (periodic axes of < 3 cells fall back to eigen).
+  std::string linear_solver_name() const;
   bool is_linear() const;
 
   /// Advances q by one accepted step no longer than t_stop − t, landing exactly on t_stop (a step that
