@@ -93,6 +93,23 @@ void ImplicitEuler<Dim>::Impl::record(int newton_iterations, int lin_iterations)
 }
 
 template <int Dim>
+double ImplicitEuler<Dim>::Impl::relative_change(const Field<Dim>& a, const Field<Dim>& b) const {
+  const double* ap = a.data();
+  const double* bp = b.data();
+  const double diff = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
+    double m = 0.0;
+    for (std::ptrdiff_t c = begin; c < begin + count; ++c) m = std::max(m, std::abs(ap[c] - bp[c]));
+    return m;
+  });
+  const double scale = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
+    double m = 0.0;
+    for (std::ptrdiff_t c = begin; c < begin + count; ++c) m = std::max(m, std::abs(bp[c]));
+    return m;
+  });
+  return scale > 0.0 ? diff / scale : 0.0;
+}
+
+template <int Dim>
 double ImplicitEuler<Dim>::Impl::explicit_limit(Field<Dim>& q) {
   if (linear) return energy.has_interaction() ? sg->prepare(q) : sg->dt_limit();  // SG with W*q: of this q
   return upwind->prepare(q);
@@ -130,7 +147,7 @@ double ImplicitEuler<Dim>::explicit_limit(Field<Dim>& q) {
 
 template <int Dim>
 double ImplicitEuler<Dim>::proposed_dt() const {
-  return std::min(m->dt_next, m->dt_cap);
+  return m->dt_next;  // the step control keeps it ≤ the cap unless the state has settled
 }
 
 template <int Dim>
@@ -174,8 +191,9 @@ StepReport ImplicitEuler<Dim>::step(Field<Dim>& q, double t, double t_stop) {
     s.dt_cap = std::min(o.dt_max, o.dt_max_factor * limit);
     if (!std::isfinite(s.dt_next)) s.dt_next = remaining;  // nothing moves: L = 0
     if (!o.adaptive) s.dt_cap = std::numeric_limits<double>::infinity();
+    s.dt_next = std::min(s.dt_next, s.dt_cap);
   }
-  double proposal = std::min(s.dt_next, s.dt_cap);
+  double proposal = s.dt_next;
   StepReport report;
   for (;;) {
     double dt = proposal;
@@ -195,11 +213,17 @@ StepReport ImplicitEuler<Dim>::step(Field<Dim>& q, double t, double t_stop) {
     if (s.attempt(q, dt, newton, lin)) {
       q.swap(s.out);
       s.record(newton, lin);
+      if (dt > s.dt_cap) ++s.stats.uncapped_steps;
       report.dt = dt;
       report.reached_stop = reached;
+      report.linear_iterations = lin;
       const bool unclipped = dt == proposal;
-      if (o.adaptive && unclipped && ((s.linear && !s.energy.has_interaction()) || newton <= o.grow_max_iterations))
-        s.dt_next = std::min(s.dt_cap, proposal * o.grow);
+      if (o.adaptive && unclipped && ((s.linear && !s.energy.has_interaction()) || newton <= o.grow_max_iterations)) {
+        const bool settled = o.settle_tolerance > 0.0 && s.relative_change(q, s.out) <= o.settle_tolerance;
+        s.dt_next = proposal * o.grow;
+        if (!settled) s.dt_next = std::min(s.dt_cap, s.dt_next);
+        s.dt_next = std::min(s.dt_next, o.dt_max);
+      }
       return report;
     }
     ++s.stats.rejected;

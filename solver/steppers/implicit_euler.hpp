@@ -63,6 +63,11 @@ struct ImplicitOptions {
   /// the conservative update rounds at ε·Δt·|face fluxes|, so a steady state is reached to a relative
   /// ~ε·Δt/Δt_explicit (1e4 → ~1e-12 measured). Fixed mode ignores both.
   double dt_max_factor = 1e4;
+  /// ... except once the state has settled: after an accepted step that changed no cell by more than
+  /// settle_tolerance × max q, the step grows past that cap (implicit Euler with Δt → ∞ is the
+  /// steady-state solve; the rounding ε·Δt/Δt_explicit then acts on a state that no longer moves).
+  /// dt_max still holds. 0 keeps the cap always.
+  double settle_tolerance = 1e-6;
   double grow = 1.5;
   double shrink = 0.5;
   int grow_max_iterations = 5;
@@ -110,6 +115,7 @@ struct ImplicitStats {
   int last_newton_iterations = 0;
   int last_linear_iterations = 0;
   int max_newton_iterations = 0;  ///< over accepted steps
+  long uncapped_steps = 0;        ///< adaptive steps longer than the cap (settled state)
 };
 
 template <int Dim>
@@ -124,6 +130,7 @@ class ImplicitEuler final : public TimeStepper<Dim> {
   ImplicitEuler& operator=(const ImplicitEuler&) = delete;
 
   std::string name() const override { return "implicit-euler"; }
+  bool solves_linear_systems() const override { return true; }
   /// The spatial scheme it solves: "scharfetter-gummel" or "upwind-1".
   std::string operator_name() const;
   /// The linear solver in use: "multigrid" or "eigen" (periodic axes of < 3 cells fall back to eigen).

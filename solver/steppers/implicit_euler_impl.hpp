@@ -114,6 +114,8 @@ struct ImplicitEuler<Dim>::Impl {
   Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, const ImplicitOptions& o);
   bool attempt(Field<Dim>& q, double dt, int& newton_iterations, int& lin_iterations);
   void record(int newton_iterations, int lin_iterations);
+  /// max |a − b| / max |b| over the interior (order-free max-reductions).
+  double relative_change(const Field<Dim>& a, const Field<Dim>& b) const;
   double explicit_limit(Field<Dim>& q);
 
   // ---- implicit_linear.cpp: the SG matrix and its solve ----
