@@ -8,7 +8,9 @@
 ///    off-diagonals are −Δt √(c⁺c⁻) per face, so S is assembled without exponentials and is exactly
 ///    symmetric; only the right-hand side and the result are scaled. If V/D spans too much for the
 ///    scaling, or the CG result misses the tolerance in the unscaled residual, BiCGSTAB on I − ΔtA
-///    takes over (warm-started).
+///    takes over (warm-started). With linear_solver = multigrid (the default in builds with hypre) the
+///    same systems go to hypre's PFMG-preconditioned CG / BiCGSTAB instead (docs/linear_solvers.md),
+///    and a solve that misses its tolerance rejects the attempt rather than falling back.
 ///  - Upwind flux (porous medium, or no internal energy): fully implicit first-order upwind scheme,
 ///    R(q) = q − q^n − Δt L(q) = 0, solved by Newton with the analytic Jacobian (upwind switch frozen at
 ///    the current iterate) and a backtracking line search that keeps every iterate ≥ 0.
