@@ -25,6 +25,7 @@
 #include "solver/concentration.hpp"
 #include "io/particle_file.hpp"
 #include "solver/particles.hpp"
+#include "solver/linear/mpi_session.hpp"
 #include "solver/steppers/explicit_rk.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 
@@ -205,6 +206,8 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
     ImplicitOptions options;
     options.dt = c.dt;
     options.adaptive = !(c.dt > 0.0);
+    options.linear_solver = c.linear_solver == "eigen" ? ImplicitOptions::LinearSolver::eigen
+                                                        : ImplicitOptions::LinearSolver::multigrid;
     auto implicit = std::make_unique<ImplicitEuler<Dim>>(energy, flux, options);
     scheme = implicit->operator_name();  // the implicit upwind scheme is first order
     implicit_stepper = implicit.get();
@@ -273,11 +276,14 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   if (implicit_stepper != nullptr && implicit_stepper->stats().steps > 0) {
     const ImplicitStats& st = implicit_stepper->stats();
     char text[160];
+    const double per_step = double(st.linear_iterations) / double(st.steps);
+    const std::string solver = implicit_stepper->linear_solver_name();
     if (implicit_stepper->is_linear())
-      std::snprintf(text, sizeof text, "; %.1f CG iterations/step", double(st.linear_iterations) / double(st.steps));
+      std::snprintf(text, sizeof text, "; %.1f %s linear iterations/step", per_step, solver.c_str());
     else
-      std::snprintf(text, sizeof text, "; %.2f Newton iterations/step (max %d)",
-                    double(st.newton_iterations) / double(st.steps), st.max_newton_iterations);
+      std::snprintf(text, sizeof text, "; %.2f Newton iterations/step (max %d), %.1f %s linear iterations/step",
+                    double(st.newton_iterations) / double(st.steps), st.max_newton_iterations, per_step,
+                    solver.c_str());
     solver_work = text;
   }
   std::string particle_text;
@@ -343,6 +349,10 @@ int run_command(const std::vector<std::string>& args) {
                         parsed.restart.empty() ? "--out" : "--restart");
   const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
   if (c.threads > 0) omp_set_num_threads(c.threads);
+  // hypre needs MPI. Only runs that use it start MPI: without mpirun OpenMPI starts a singleton
+  // (it forks its orted), about 1 s of wall time that explicit runs need not pay (docs/linear_solvers.md).
+  std::unique_ptr<MpiSession> mpi;
+  if (c.stepper == "implicit-euler" && c.linear_solver == "multigrid") mpi = std::make_unique<MpiSession>(nullptr, nullptr);
   try {
     switch (c.dim) {
       case 1: return run_problem<1>(c, parsed.restart);

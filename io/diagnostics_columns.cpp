@@ -22,7 +22,8 @@ constexpr Column k_columns[] = {{"time", &DiagnosticsRow::time, false},
                                 {"min", &DiagnosticsRow::min, false},
                                 {"max", &DiagnosticsRow::max, false},
                                 {"l1_to_target", &DiagnosticsRow::l1_to_target, true},
-                                {"w2_to_target", &DiagnosticsRow::w2_to_target, true}};
+                                {"w2_to_target", &DiagnosticsRow::w2_to_target, true},
+                                {"linear_iterations", &DiagnosticsRow::linear_iterations, true}};
 
 const Column& column_named(const std::string& name) {
   for (const Column& c : k_columns)

@@ -239,9 +239,10 @@ OutputSummary read_output_summary(const std::string& path) {
     for (std::size_t i = 0; i < columns.front().size(); ++i)
       s.diagnostics.push_back({columns[0][i], columns[1][i], columns[2][i], columns[3][i], columns[4][i],
                                columns[5][i], columns[6][i]});
-    // f-divergence runs only: distances to the target.
+    // f-divergence runs only: distances to the target; implicit runs only: linear iterations.
     const std::pair<const char*, double DiagnosticsRow::*> optional[] = {
-        {"l1_to_target", &DiagnosticsRow::l1_to_target}, {"w2_to_target", &DiagnosticsRow::w2_to_target}};
+        {"l1_to_target", &DiagnosticsRow::l1_to_target}, {"w2_to_target", &DiagnosticsRow::w2_to_target},
+        {"linear_iterations", &DiagnosticsRow::linear_iterations}};
     for (const auto& [n, field] : optional) {
       const std::string name = std::string("/diagnostics/") + n;
       if (!h5::link_exists(root, name)) continue;

@@ -97,6 +97,9 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
     ("dt", po::value(&c.dt)->default_value(c.dt),
         "implicit-euler: a fixed time step > 0, or 0 for adaptive steps (from 10x the explicit limit, "
         "x1.5 per easy step up to 1e4x: for steady states)")
+    ("linear-solver", po::value(&c.linear_solver)->default_value(c.linear_solver),
+        "implicit-euler: multigrid (hypre's PFMG-preconditioned CG/BiCGSTAB; builds with hypre) | eigen "
+        "(Eigen's Jacobi/incomplete-factorisation CG and BiCGSTAB, for comparison)")
     ("order", po::value(&c.order)->default_value(c.order), "upwind reconstruction order: 1 | 2 (the SG flux is always second order)")
     ("cfl", po::value(&c.cfl)->default_value(c.cfl), "fraction of the positivity/parabolic step limit, in (0, 1]")
     ("snapshots", po::value(&c.snapshots)->default_value(c.snapshots), "K: write K+1 snapshots, at t = 0 and t_end k/K")

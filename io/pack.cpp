@@ -101,9 +101,11 @@ std::vector<XdmfSnapshot> copy_snapshots(hid_t run_file, const std::string& run,
     h5::Group target = h5::create_group(to_steps.id(), name);
     copy_attributes(source.id(), target.id());
     copy_object(source.id(), "density", target.id());
+    for (const std::string& child : h5::child_names(source.id()))  // particles, network_output, ...
+      if (child != "density" && h5::is_dataset(source.id(), child)) copy_object(source.id(), child, target.id());
     h5::Dataset density = h5::open_dataset(target.id(), "density");
     snapshots.push_back({out_name, "/steps/" + name + "/density", h5::read_double_attribute(density.id(), "time"),
-                         h5::read_double_attribute(target.id(), "mass"), h5::read_double_attribute(target.id(), "energy")});
+                         h5::read_double_attribute(target.id(), "mass"), h5::read_double_attribute(target.id(), "energy"), "", 0, 0});
   }
   return snapshots;
 }

@@ -140,6 +140,13 @@ void RunConfig::validate() const {
     fail("dt", "a fixed step is for --stepper implicit-euler (explicit steps follow the positivity limit)", show(dt));
   if (dt > 0.0 && t_end / dt > 1e10)
     fail("dt", "reaching --t-end " + show(t_end) + " in steps of this size would take more than 1e10 steps", show(dt));
+  if (!one_of(linear_solver, {"multigrid", "eigen"}))
+    fail("linear-solver", "must be multigrid or eigen", "'" + linear_solver + "'");
+#ifndef WGFLOW_HAVE_HYPRE
+  if (linear_solver == "multigrid")
+    fail("linear-solver", "multigrid needs a build with hypre (cmake -DWGFLOW_WITH_HYPRE=ON); this build has eigen only",
+         "'" + linear_solver + "'");
+#endif
   if (order != 1 && order != 2) fail("order", "must be 1 or 2", show(order));
   if (!(cfl > 0.0) || !(cfl <= 1.0)) fail("cfl", "must be in (0, 1]", show(cfl));
   if (snapshots < 1 || snapshots > 100000) fail("snapshots", "must be in [1, 100000]", show(snapshots));
@@ -211,6 +218,7 @@ std::string RunConfig::to_ini() const {
   s << "t-end = " << t_end << "\n"
     << "stepper = " << stepper << "\n"
     << "dt = " << dt << "\n"
+    << "linear-solver = " << linear_solver << "\n"
     << "order = " << order << "\n"
     << "cfl = " << cfl << "\n"
     << "snapshots = " << snapshots << "\n"

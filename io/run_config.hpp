@@ -32,6 +32,11 @@ struct RunConfig {
   double t_end = 1.0;
   std::string stepper = "ssp-rk3";
   double dt = 0.0;                         ///< implicit-euler: > 0 a fixed step, 0 adaptive
+#ifdef WGFLOW_HAVE_HYPRE
+  std::string linear_solver = "multigrid";  ///< implicit-euler: multigrid (hypre) | eigen
+#else
+  std::string linear_solver = "eigen";
+#endif
   int order = 2;
   double cfl = 0.5;
   int snapshots = 10;

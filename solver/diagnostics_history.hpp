@@ -18,6 +18,8 @@ struct DiagnosticsRow {
   /// f-divergence runs only (NaN otherwise): Δx^d Σ |q − p| and, in 1D, W2(q/|q|, p/|p|).
   double l1_to_target = std::numeric_limits<double>::quiet_NaN();
   double w2_to_target = std::numeric_limits<double>::quiet_NaN();
+  /// implicit-euler runs only (NaN otherwise): Krylov iterations of the step's linear solves (0 initially).
+  double linear_iterations = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The rows of a run as a window: rows[0] is row `first` of the run; the rows before it have been

@@ -26,7 +26,9 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
   RunSummary summary;
   DiagnosticsRow previous;  // the row of the state before each step (kept in the history or not)
   if (state.next_snapshot == 0) {
-    m_history.push_back(m_diagnostics.measure(q, state.t, 0.0, nullptr));
+    DiagnosticsRow first = m_diagnostics.measure(q, state.t, 0.0, nullptr);
+    if (m_stepper.solves_linear_systems()) first.linear_iterations = 0.0;
+    m_history.push_back(first);
     for (Tracker<Dim>* tr : trackers) tr->on_snapshot(q, m_history, state.step, 0);
     state.next_snapshot = 1;
     previous = m_history.back();
@@ -67,7 +69,8 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
       ++state.step;
       ++summary.steps;
       summary.rejected += report.rejected;
-      const DiagnosticsRow row = m_diagnostics.measure(q, state.t, report.dt, &previous);
+      DiagnosticsRow row = m_diagnostics.measure(q, state.t, report.dt, &previous);
+      row.linear_iterations = report.linear_iterations;
       if (!std::isfinite(row.mass) || !std::isfinite(row.energy) || !std::isfinite(row.max)) {
         std::ostringstream msg;
         msg << "the density became non-finite at step " << state.step << ", t = " << state.t << ": "

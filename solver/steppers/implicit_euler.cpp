@@ -13,9 +13,14 @@
 #include "grids/boundary.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/particles.hpp"
+#include "solver/linear/mpi_session.hpp"
 #include "solver/steppers/implicit_euler_impl.hpp"
 
 namespace wgflow {
+
+ImplicitOptions::LinearSolver ImplicitOptions::default_linear_solver() {
+  return multigrid_available() ? LinearSolver::multigrid : LinearSolver::eigen;
+}
 
 template <int Dim>
 ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, const ImplicitOptions& o)
@@ -32,6 +37,11 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   out = Field<Dim>(L);
   const auto kind = e.internal().kind;
   lu.setPivotThreshold(0.0);
+  if (o.linear_solver == ImplicitOptions::LinearSolver::multigrid) {
+    if (!multigrid_available())
+      throw std::invalid_argument("implicit-euler: this build has no multigrid solver (hypre); use the eigen solver");
+    if (StructMultigrid<Dim>::supports(grid)) mg = std::make_unique<StructMultigrid<Dim>>(grid, unk);
+  }
   if (linear) {
     if (kind != InternalEnergySpec::Kind::entropy)
       throw std::invalid_argument("the Scharfetter-Gummel flux needs linear diffusion (U = D q log q)");
@@ -84,6 +94,23 @@ void ImplicitEuler<Dim>::Impl::record(int newton_iterations, int lin_iterations)
 }
 
 template <int Dim>
+double ImplicitEuler<Dim>::Impl::relative_change(const Field<Dim>& a, const Field<Dim>& b) const {
+  const double* ap = a.data();
+  const double* bp = b.data();
+  const double diff = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
+    double m = 0.0;
+    for (std::ptrdiff_t c = begin; c < begin + count; ++c) m = std::max(m, std::abs(ap[c] - bp[c]));
+    return m;
+  });
+  const double scale = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
+    double m = 0.0;
+    for (std::ptrdiff_t c = begin; c < begin + count; ++c) m = std::max(m, std::abs(bp[c]));
+    return m;
+  });
+  return scale > 0.0 ? diff / scale : 0.0;
+}
+
+template <int Dim>
 double ImplicitEuler<Dim>::Impl::explicit_limit(Field<Dim>& q) {
   if (linear) return energy.has_interaction() ? sg->prepare(q) : sg->dt_limit();  // SG with W*q: of this q
   return upwind->prepare(q);
@@ -105,6 +132,11 @@ std::string ImplicitEuler<Dim>::operator_name() const {
 }
 
 template <int Dim>
+std::string ImplicitEuler<Dim>::linear_solver_name() const {
+  return m->mg ? "multigrid" : "eigen";
+}
+
+template <int Dim>
 bool ImplicitEuler<Dim>::is_linear() const {
   return m->linear;
 }
@@ -116,7 +148,7 @@ double ImplicitEuler<Dim>::explicit_limit(Field<Dim>& q) {
 
 template <int Dim>
 double ImplicitEuler<Dim>::proposed_dt() const {
-  return std::min(m->dt_next, m->dt_cap);
+  return m->dt_next;  // the step control keeps it ≤ the cap unless the state has settled
 }
 
 template <int Dim>
@@ -179,8 +211,9 @@ StepReport ImplicitEuler<Dim>::step(Field<Dim>& q, double t, double t_stop) {
     s.dt_cap = std::min(o.dt_max, o.dt_max_factor * limit);
     if (!std::isfinite(s.dt_next)) s.dt_next = remaining;  // nothing moves: L = 0
     if (!o.adaptive) s.dt_cap = std::numeric_limits<double>::infinity();
+    s.dt_next = std::min(s.dt_next, s.dt_cap);
   }
-  double proposal = std::min(s.dt_next, s.dt_cap);
+  double proposal = s.dt_next;
   StepReport report;
   for (;;) {
     double dt = proposal;
@@ -201,11 +234,17 @@ StepReport ImplicitEuler<Dim>::step(Field<Dim>& q, double t, double t_stop) {
       q.swap(s.out);
       s.move_particles(q, dt);
       s.record(newton, lin);
+      if (dt > s.dt_cap) ++s.stats.uncapped_steps;
       report.dt = dt;
       report.reached_stop = reached;
+      report.linear_iterations = lin;
       const bool unclipped = dt == proposal;
-      if (o.adaptive && unclipped && ((s.linear && !s.energy.has_interaction()) || newton <= o.grow_max_iterations))
-        s.dt_next = std::min(s.dt_cap, proposal * o.grow);
+      if (o.adaptive && unclipped && ((s.linear && !s.energy.has_interaction()) || newton <= o.grow_max_iterations)) {
+        const bool settled = o.settle_tolerance > 0.0 && s.relative_change(q, s.out) <= o.settle_tolerance;
+        s.dt_next = proposal * o.grow;
+        if (!settled) s.dt_next = std::min(s.dt_cap, s.dt_next);
+        s.dt_next = std::min(s.dt_next, o.dt_max);
+      }
       return report;
     }
     ++s.stats.rejected;

@@ -8,7 +8,9 @@
 ///    off-diagonals are −Δt √(c⁺c⁻) per face, so S is assembled without exponentials and is exactly
 ///    symmetric; only the right-hand side and the result are scaled. If V/D spans too much for the
 ///    scaling, or the CG result misses the tolerance in the unscaled residual, BiCGSTAB on I − ΔtA
-///    takes over (warm-started).
+///    takes over (warm-started). With linear_solver = multigrid (the default in builds with hypre) the
+///    same systems go to hypre's PFMG-preconditioned CG / BiCGSTAB instead (docs/linear_solvers.md),
+///    and a solve that misses its tolerance rejects the attempt rather than falling back.
 ///  - Upwind flux (porous medium, or no internal energy): fully implicit first-order upwind scheme,
 ///    R(q) = q − q^n − Δt L(q) = 0, solved by Newton with the analytic Jacobian (upwind switch frozen at
 ///    the current iterate) and a backtracking line search that keeps every iterate ≥ 0.
@@ -63,6 +65,11 @@ struct ImplicitOptions {
   /// the conservative update rounds at ε·Δt·|face fluxes|, so a steady state is reached to a relative
   /// ~ε·Δt/Δt_explicit (1e4 → ~1e-12 measured). Fixed mode ignores both.
   double dt_max_factor = 1e4;
+  /// ... except once the state has settled: after an accepted step that changed no cell by more than
+  /// settle_tolerance × max q, the step grows past that cap (implicit Euler with Δt → ∞ is the
+  /// steady-state solve; the rounding ε·Δt/Δt_explicit then acts on a state that no longer moves).
+  /// dt_max still holds. 0 keeps the cap always.
+  double settle_tolerance = 1e-6;
   double grow = 1.5;
   double shrink = 0.5;
   int grow_max_iterations = 5;
@@ -79,6 +86,15 @@ struct ImplicitOptions {
   /// automatic: incomplete in 1D, diagonal in 2D/3D.
   enum class Preconditioner { automatic, diagonal, incomplete };
   Preconditioner preconditioner = Preconditioner::automatic;
+  /// multigrid: hypre's PFMG-preconditioned CG (SG, on the Slotboom-symmetrised, diagonally scaled
+  /// matrix) and BiCGSTAB (Newton; SG when V/D spans too much to symmetrise), docs/linear_solvers.md;
+  /// a solve that misses the tolerance within max_linear_iterations fails the attempt (the step is
+  /// retried smaller). eigen: the Eigen Krylov solvers above with their direct fallbacks.
+  /// Default: multigrid when the build has hypre (multigrid_available()).
+  enum class LinearSolver { multigrid, eigen };
+  LinearSolver linear_solver = default_linear_solver();
+  int max_linear_iterations = 500;  ///< multigrid only (Eigen's solvers stop at 2n)
+  static LinearSolver default_linear_solver();
   /// Tests only: false accepts the solver's iterate q* itself, to show why the conservative update exists.
   bool conservative_update = true;
 };
@@ -97,9 +113,11 @@ struct ImplicitStats {
   long negative_states = 0;       ///< ... and were still < 0 after that (the attempt is rejected)
   long direct_solves = 0;         ///< solves by a sparse direct factorisation (cached while Δt is unchanged)
   long krylov_fallbacks = 0;      ///< linear case: CG result redone by BiCGSTAB (unscaled residual)
+  long failed_solves = 0;         ///< multigrid: Krylov solves that missed the tolerance (attempt rejected)
   int last_newton_iterations = 0;
   int last_linear_iterations = 0;
   int max_newton_iterations = 0;  ///< over accepted steps
+  long uncapped_steps = 0;        ///< adaptive steps longer than the cap (settled state)
 };
 
 template <int Dim>
@@ -117,8 +135,11 @@ class ImplicitEuler final : public TimeStepper<Dim> {
   std::string step_limit_reason() const override {
     return "the implicit solver keeps rejecting larger steps (Newton or the linear solve fails to converge)";
   }
+  bool solves_linear_systems() const override { return true; }
   /// The spatial scheme it solves: "scharfetter-gummel" or "upwind-1".
   std::string operator_name() const;
+  /// The linear solver in use: "multigrid" or "eigen" (periodic axes of < 3 cells fall back to eigen).
+  std::string linear_solver_name() const;
   bool is_linear() const;
 
   /// Advances q by one accepted step no longer than t_stop − t, landing exactly on t_stop (a step that

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "grids/field.hpp"
+#include "solver/linear/struct_multigrid.hpp"
 #include "solver/sg_operator.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 #include "solver/steppers/implicit_unknowns.hpp"
@@ -68,6 +69,10 @@ struct ImplicitEuler<Dim>::Impl {
   FieldLayout<Dim> L;
   bool linear;
   bool incomplete;  ///< incomplete factorisation preconditioners (else Jacobi)
+  std::unique_ptr<StructMultigrid<Dim>> mg;  ///< hypre multigrid (linear_solver = multigrid), else Eigen
+  enum class MgMatrix { none, symmetric, general };
+  MgMatrix mg_loaded = MgMatrix::none;  ///< which of S (scaled) or M (row-scaled) mg holds for matrix_dt
+  Vec mg_scale;                         ///< diag(S)^{-1/2} (symmetric) or diag(M)^{-1} (general)
   ImplicitStats stats;
   double dt_next = 0.0;  ///< the step control's proposal
   double dt_cap = std::numeric_limits<double>::infinity();  ///< adaptive: min(dt_max, dt_max_factor × limit)
@@ -112,12 +117,18 @@ struct ImplicitEuler<Dim>::Impl {
   Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, const ImplicitOptions& o);
   bool attempt(Field<Dim>& q, double dt, int& newton_iterations, int& lin_iterations);
   void record(int newton_iterations, int lin_iterations);
+  /// max |a − b| / max |b| over the interior (order-free max-reductions).
+  double relative_change(const Field<Dim>& a, const Field<Dim>& b) const;
   double explicit_limit(Field<Dim>& q);
 
   // ---- implicit_linear.cpp: the SG matrix and its solve ----
   void setup_linear();
   void set_linear_dt(double dt);
   bool solve_linear_krylov(const Vec& qn, const Vec& rhs, Vec& qs, int& iterations);
+  bool solve_linear_multigrid(const Vec& rhs, Vec& d, int& iterations);
+  /// Row-scaled B = diag(B)⁻¹B (values in the pattern) into mg, solved by BiCGSTAB: x = B⁻¹ rhs.
+  bool solve_general_multigrid(const SpMatR& B, const Vec& rhs, Vec& x, bool use_guess, int max_iterations,
+                               int& iterations);
   void sg_conservative_update(const Field<Dim>& qn, Field<Dim>& qs, double dt, Field<Dim>& o);
   bool attempt_linear(const Field<Dim>& qn_field, double dt, int& lin_iterations);
 

@@ -92,7 +92,8 @@ void ImplicitEuler<Dim>::Impl::set_linear_dt(double dt) {
     m[d] += 1.0;
     sv[d] = m[d];  // a similarity transform keeps the diagonal
   }
-  if (scaled) {
+  mg_loaded = MgMatrix::none;
+  if (scaled && !mg) {
     if (incomplete)
       cg_ic.compute(S);
     else
@@ -112,6 +113,11 @@ bool ImplicitEuler<Dim>::Impl::solve_linear_krylov(const Vec& qn, const Vec& rhs
   }
   Vec d;
   bool ok = false;
+  if (mg) {
+    if (!solve_linear_multigrid(rhs, d, iterations)) return false;
+    qs = qn + d;
+    return true;
+  }
   if (scaled) {
     const Vec b = h.cwiseProduct(rhs);
     Vec y;
@@ -154,6 +160,56 @@ bool ImplicitEuler<Dim>::Impl::solve_linear_krylov(const Vec& qn, const Vec& rhs
   return true;
 }
 
+/// Row-scaled BiCGSTAB + PFMG: diag(B)⁻¹B x = diag(B)⁻¹rhs (B's diagonal is > 0: an M-matrix's).
+template <int Dim>
+bool ImplicitEuler<Dim>::Impl::solve_general_multigrid(const SpMatR& B, const Vec& rhs, Vec& x, bool use_guess,
+                                                       int max_iterations, int& iterations) {
+  if (mg_loaded != MgMatrix::general) {
+    mg_scale.resize(unk.n);
+    const double* b = B.valuePtr();
+    for (Eigen::Index u = 0; u < unk.n; ++u) mg_scale[u] = 1.0 / b[unk.slot[static_cast<std::size_t>(u)][0]];
+    mg->set_matrix(b, mg_scale.data(), nullptr, StructMultigrid<Dim>::Method::bicgstab);
+    mg_loaded = MgMatrix::general;
+  }
+  const auto res = mg->solve(mg_scale.cwiseProduct(rhs), x, use_guess, opt.linear_tolerance, max_iterations);
+  iterations += res.iterations;
+  if (!res.converged) ++stats.failed_solves;
+  return res.converged;
+}
+
+/// (I − ΔtA) d = rhs by multigrid: CG on Ŝ = G S G, G = diag(S)^{-1/2}, the Slotboom-symmetrised matrix
+/// with unit diagonal (whatever V does, the multigrid sees entries in [−1, 1]), Ŝ z = G H rhs, d = H⁻¹G z;
+/// if V/D spans too much for H, or the unscaled residual misses, BiCGSTAB on the row-scaled M.
+template <int Dim>
+bool ImplicitEuler<Dim>::Impl::solve_linear_multigrid(const Vec& rhs, Vec& d, int& iterations) {
+  const double rhs_norm = rhs.norm();
+  if (scaled) {
+    if (mg_loaded != MgMatrix::symmetric) {
+      mg_scale.resize(unk.n);
+      const double* sv = S.valuePtr();
+      for (Eigen::Index u = 0; u < unk.n; ++u)
+        mg_scale[u] = 1.0 / std::sqrt(sv[unk.slot[static_cast<std::size_t>(u)][0]]);
+      mg->set_matrix(sv, mg_scale.data(), mg_scale.data(), StructMultigrid<Dim>::Method::cg);
+      mg_loaded = MgMatrix::symmetric;
+    }
+    Vec z;
+    const auto res = mg->solve(mg_scale.cwiseProduct(h.cwiseProduct(rhs)), z, false, opt.linear_tolerance,
+                               opt.max_linear_iterations);
+    iterations += res.iterations;
+    if (!res.converged) {
+      ++stats.failed_solves;
+      return false;
+    }
+    d = h_inv.cwiseProduct(mg_scale.cwiseProduct(z));
+    // As for Eigen's CG: the scaled residual converged; the unscaled one must too.
+    const double r = (rhs - M * d).norm();
+    const double floor = 64.0 * eps * (rhs_norm + (M.cwiseAbs() * d.cwiseAbs()).norm());
+    if (r <= std::max(1e3 * opt.linear_tolerance * rhs_norm, floor)) return true;
+    ++stats.krylov_fallbacks;
+  }
+  return solve_general_multigrid(M, rhs, d, d.size() == unk.n, opt.max_linear_iterations, iterations);
+}
+
 /// out = q^n + Δt·(−div J(q_star)) with SG face fluxes: each face flux is the same number in both
 /// of its cells, so Σ out = Σ q^n up to round-off whatever q_star is.
 template <int Dim>
@@ -189,7 +245,7 @@ bool ImplicitEuler<Dim>::Impl::attempt_linear(const Field<Dim>& qn_field, double
   unk.gather(qn_field, qn);
   const Vec rhs = dt * (A * qn);
   bool ok = solve_linear_krylov(qn, rhs, qs, lin_iterations);
-  if (!ok) ok = solve_linear_direct(qn, qs);
+  if (!ok && !mg) ok = solve_linear_direct(qn, qs);  // multigrid: a failed solve rejects the attempt
   if (!ok) return false;
   for (int pass = 0;; ++pass) {
     unk.scatter(qs, q_star);
@@ -218,5 +274,8 @@ template void ImplicitEuler<3>::Impl::setup_linear();
 template bool ImplicitEuler<1>::Impl::attempt_linear(const Field<1>&, double, int&);
 template bool ImplicitEuler<2>::Impl::attempt_linear(const Field<2>&, double, int&);
 template bool ImplicitEuler<3>::Impl::attempt_linear(const Field<3>&, double, int&);
+template bool ImplicitEuler<1>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
+template bool ImplicitEuler<2>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
+template bool ImplicitEuler<3>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
 
 }  // namespace wgflow

@@ -128,6 +128,8 @@ template <int Dim>
 bool ImplicitEuler<Dim>::Impl::newton_direction(int& lin_iterations) {
   const Vec rhs = -R;
   bool ok;
+  // Newton's upwind (transport-like) Jacobians stay with Eigen: BiCGSTAB + PFMG (solve_general_multigrid)
+  // stalled on them in 1D with vacuum and cost Newton convergence in 2D periodic (docs/linear_solvers.md).
   if (incomplete) {
     if (!newton_pattern_ready) {
       // compute(), not analyzePattern() + factorize(): Eigen 3.4's IterativeSolverBase::analyzePattern

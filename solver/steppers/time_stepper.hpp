@@ -1,5 +1,6 @@
 #pragma once
 /// What the simulation loop needs of a time stepper: advance by one accepted step, up to t_stop.
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ struct StepReport {
   double dt = 0.0;
   bool reached_stop = false;  ///< the step landed exactly on t_stop
   int rejected = 0;           ///< attempts rejected before this step was accepted
+  /// Krylov iterations of the accepted step's linear solves; NaN for steppers without any.
+  double linear_iterations = std::numeric_limits<double>::quiet_NaN();
 };
 
 template <int Dim>
@@ -21,6 +24,8 @@ class TimeStepper {
  public:
   virtual ~TimeStepper() = default;
   virtual std::string name() const = 0;
+  /// Whether step() reports linear iterations (the /diagnostics/linear_iterations column).
+  virtual bool solves_linear_systems() const { return false; }
   /// Advances q by one accepted step no longer than t_stop − t.
   virtual StepReport step(Field<Dim>& q, double t, double t_stop) = 0;
 

@@ -235,6 +235,7 @@ TEST_SUITE("cli") {
         {{"--diagnostics-every", "2.5"}, {"--diagnostics-every"}},
         {{"--order", "3"}, {"--order"}},
         {{"--stepper", "rk4"}, {"--stepper", "rk4"}},
+        {{"--linear-solver", "lu"}, {"--linear-solver", "multigrid or eigen", "lu"}},
         {{"--bc", "sideways"}, {"--bc", "sideways"}},
         {{"--initial", "nosuch"}, {"--initial", "nosuch"}},
         {{"--initial", "file:/nonexistent.h5"}, {"--initial", "/nonexistent.h5"}},

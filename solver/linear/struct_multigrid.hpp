@@ -1,0 +1,50 @@
+#pragma once
+/// Krylov solves preconditioned by hypre's structured-grid multigrid PFMG (docs/linear_solvers.md), for
+/// the (2·Dim + 1)-point systems of implicit Euler. The grid is one hypre box, today the whole grid on
+/// one MPI rank; a domain decomposition gives each rank its own box of the same hypre grid.
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "solver/steppers/implicit_unknowns.hpp"
+
+namespace wgflow {
+
+template <int Dim>
+class StructMultigrid {
+ public:
+  /// cg: symmetric positive definite matrices; bicgstab: any (M-matrix) system.
+  enum class Method { cg, bicgstab };
+  struct Result {
+    bool converged = false;
+    int iterations = 0;
+    double relative_residual = 0.0;  ///< ‖b − Ax‖₂/‖b‖₂ of the loaded (scaled) system
+  };
+
+  /// Whether hypre can take these unknowns: periodic axes need ≥ 3 cells (with 2 the low and high
+  /// neighbour are one cell, which the fixed pattern stores as one merged entry).
+  static bool supports(const UniformGrid<Dim>& grid);
+
+  /// Throws std::runtime_error if this build has no hypre or MPI is not initialised (MpiSession).
+  StructMultigrid(const UniformGrid<Dim>& grid, const implicit_detail::Unknowns<Dim>& unknowns);
+  ~StructMultigrid();
+  StructMultigrid(const StructMultigrid&) = delete;
+  StructMultigrid& operator=(const StructMultigrid&) = delete;
+
+  /// Loads the matrix B with B_uw = left_u · A_uw · right_w, A given by its values in the unknowns'
+  /// fixed pattern (left/right: nullptr for 1); the next solve sets up the multigrid hierarchy.
+  void set_matrix(const double* pattern_values, const double* left, const double* right, Method method);
+
+  /// Solves B x = b to ‖b − Bx‖₂ ≤ tolerance·‖b‖₂ in at most max_iterations iterations; x holds the
+  /// initial guess if use_guess, else starts from 0.
+  Result solve(const implicit_detail::Vec& b, implicit_detail::Vec& x, bool use_guess, double tolerance,
+               int max_iterations);
+
+ private:
+  struct Hypre;
+  const implicit_detail::Unknowns<Dim>& unk_;
+  std::unique_ptr<Hypre> h_;
+  std::vector<double> values_;  ///< (2·Dim + 1) entries per unknown, hypre's box order
+};
+
+}  // namespace wgflow
