@@ -23,6 +23,7 @@
 #include "io/output_lock.hpp"
 #include "io/pack.hpp"
 #include "solver/concentration.hpp"
+#include "io/parameter_flags.hpp"
 #include "io/particle_file.hpp"
 #include "solver/particles.hpp"
 #include "solver/linear/mpi_session.hpp"
@@ -59,7 +60,7 @@ auto as_input_error(SetUp&& set_up) {
   } catch (const std::bad_alloc&) {
     throw;  // not bad input: reported as out of memory (exit 1)
   } catch (const std::exception& e) {
-    throw ConfigError(e.what());
+    throw ConfigError(user_message(e));
   }
 }
 
