@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 #ifdef WGFLOW_HAVE_MPI
 #include <mpi.h>
@@ -10,9 +11,13 @@
 namespace wgflow {
 
 bool launched_by_mpirun() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"})
-    if (std::getenv(name) != nullptr) return true;
-  return false;
+  // OpenMPI's mpirun sets OMPI_COMM_WORLD_SIZE, MPICH's Hydra and Slurm's PMI set PMI_SIZE, srun with
+  // PMIx sets PMIX_RANK. An OpenMPI singleton (a process that called MPI_Init without mpirun, such as
+  // the test runner for hypre) sets PMIX_RANK too, with OMPI_MCA_ess=singleton, and its children
+  // inherit both: they were not launched by mpirun and must not start MPI.
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr) return true;
+  const char* ess = std::getenv("OMPI_MCA_ess");
+  return std::getenv("PMIX_RANK") != nullptr && !(ess != nullptr && std::string(ess) == "singleton");
 }
 
 #ifdef WGFLOW_HAVE_MPI

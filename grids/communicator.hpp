@@ -16,7 +16,8 @@ namespace wgflow {
 bool mpi_built();
 
 /// Whether the process was started by mpirun/mpiexec/srun (their environment: OMPI_COMM_WORLD_SIZE,
-/// PMIX_RANK, PMI_SIZE), so that MPI must be initialised even on one rank.
+/// PMI_SIZE, PMIX_RANK, but not an OpenMPI singleton's PMIX_RANK inherited by a child), so that MPI
+/// must be initialised even on one rank.
 bool launched_by_mpirun();
 
 /// MPI for the life of main(): MPI_Init_thread (MPI_THREAD_FUNNELED: only the main thread calls MPI,
