@@ -4,11 +4,15 @@
 /// no-flux. The real exchange over MPI is checked by tests/mpi/halo_mpi.cpp under mpirun.
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
+#include <cstring>
 #include <set>
 #include <vector>
 
 #include "grids/decomposition.hpp"
 #include "grids/halo.hpp"
+#include "grids/inplace_sweep.hpp"
 #include "grids/reduction_chunks.hpp"
 #include "tests/grids/halo_check.hpp"
 
@@ -136,6 +140,66 @@ void check_halos(const UniformGrid<Dim>& global, int P) {
   }
 }
 
+/// A stencil that reads the centre and both neighbours along every axis, written over its input by
+/// InPlaceSweep on each box of a split (its rank sides' ghosts filled from the neighbours, as the
+/// exchange would), must give bitwise what the out-of-place update gives: across a rank side the sweep
+/// reads the ghost row, which it must neither overwrite nor confuse with a ring-held interior row.
+template <int Dim>
+void check_in_place_on_boxes(const UniformGrid<Dim>& global, int P, int threads) {
+  CAPTURE(P);
+  CAPTURE(threads);
+  const Field<Dim> reference = reference_field(global);
+  for (int r = 0; r < P; ++r) {
+    CAPTURE(r);
+    const UniformGrid<Dim> b = local_grid(global, P, r);
+    const FieldLayout<Dim> L(b.shape);
+    Field<Dim> q = local_field(b);
+    fill_ghosts(q, b);
+    const Neighbours<Dim> nb(b);
+    for_each_face_ghost<Dim>(b.shape, [&](const std::array<int, Dim>& c, int axis) {
+      if (nb.local(axis, c[axis] < 0 ? 0 : 1)) return;
+      std::array<int, Dim> g{};
+      for (int k = 0; k < Dim; ++k) g[k] = b.offset[k] + c[k];
+      q.at(c) = reference.at(g);  // the exchange's values
+    });
+    const Field<Dim> old = q;
+    auto update = [](const RowInputs<Dim>& in, double* out, int count) {
+      for (int i = 0; i < count; ++i) {
+        double v = 0.5 * in.centre[i];
+        for (int k = 0; k < Dim; ++k) v += (0.1 + 0.01 * k) * in.lo[k][i] + (0.2 - 0.03 * k) * in.hi[k][i];
+        out[i] = v;
+      }
+    };
+    Field<Dim> expected = old;
+    for (std::size_t row = 0; row < num_rows(L); ++row) {
+      std::ptrdiff_t begin;
+      int count;
+      row_extent(L, row, begin, count);
+      update(RowInputs<Dim>::of_array(old.data(), L, begin), expected.data() + begin, count);
+    }
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    InPlaceSweep<Dim> sweep(L, b, threads);
+    REQUIRE(sweep.available());
+    sweep.run(q.data(), [&](const RowInputs<Dim>& in, std::ptrdiff_t begin, int count) {
+      update(in, q.data() + begin, count);
+    });
+    omp_set_num_threads(saved);
+    int wrong = 0;
+    for (std::size_t row = 0; row < num_rows(L); ++row) {
+      std::ptrdiff_t begin;
+      int count;
+      row_extent(L, row, begin, count);
+      wrong += std::memcmp(q.data() + begin, expected.data() + begin, static_cast<std::size_t>(count) * sizeof(double)) != 0;
+    }
+    CHECK(wrong == 0);
+    // A rank side's ghosts still hold the neighbour's (old) values: the exchange refreshes them.
+    for_each_face_ghost<Dim>(b.shape, [&](const std::array<int, Dim>& c, int axis) {
+      if (!nb.local(axis, c[axis] < 0 ? 0 : 1)) CHECK(q.at(c) == old.at(c));
+    });
+  }
+}
+
 }  // namespace
 
 TEST_SUITE("unit") {
@@ -194,5 +258,16 @@ TEST_SUITE("unit") {
     UniformGrid<2> mixed = grid_of<2>({4, 9}, Boundary::periodic);
     mixed.boundary[1] = Boundary::no_flux;
     for (int P = 1; P <= 4; ++P) check_halos(mixed, P);
+  }
+
+  TEST_CASE("decomposition: the in-place sweep on each box is bitwise the out-of-place update") {
+    const Boundary W = Boundary::no_flux, Pe = Boundary::periodic;
+    for (const int threads : {1, 2, 3})
+      for (const Boundary bc : {W, Pe}) {
+        for (int P : {2, 3}) check_in_place_on_boxes(grid_of<2>({130, 280}, bc), P, threads);  // parallel
+        for (int P : {2, 3, 4}) check_in_place_on_boxes(grid_of<3>({5, 7, 9}, bc), P, threads);
+        check_in_place_on_boxes(grid_of<3>({40, 26, 50}, bc), 3, threads);  // parallel, 16-17 slices
+        check_in_place_on_boxes(grid_of<3>({8, 4, 4}, bc), 4, threads);      // 2 x 2 boxes of 2 x 2
+      }
   }
 }

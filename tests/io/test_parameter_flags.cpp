@@ -7,7 +7,7 @@
 using namespace wgflow;
 
 TEST_SUITE("unit") {
-  TEST_CASE("parameter errors: solver messages name no flag; the option layer adds it") {
+  TEST_CASE("parameter errors: solver messages name no flag and the option layer adds it") {
     // Below the option layer the key is bare; the user's line is exactly today's.
     try {
       parse_potential_kind("wobbly");
