@@ -72,6 +72,7 @@ class InPlaceSweep {
     const auto& L = m_layout;
     const int ns = L.shape[Dim - 1], R = rows_per_slice(), W = width();
     const bool parallel = L.num_cells() >= parallel_min_cells;
+    const bool ghost_rows = m_nb.exchanges();  // some side faces another rank: its ghost rows are read
     const int T = parallel ? std::min(omp_get_max_threads(), static_cast<int>(m_scratch.size())) : 1;
 #pragma omp parallel num_threads(T)
     {
@@ -100,7 +101,8 @@ class InPlaceSweep {
           copy_row(q, j, k, slot);
           // Old values of row (jj, kk) of this slab or its halo, read while row r is updated.
           auto old_row = [&](int jj, int kk) -> const double* {
-            if (kk < 0 || kk >= ns || jj < 0 || jj >= R) return q + row_begin(jj, kk);  // a rank side's ghost row
+            // A rank side's ghost row: the exchange's values, never written by the sweep.
+            if (ghost_rows && (kk < 0 || kk >= ns || jj < 0 || jj >= R)) return q + row_begin(jj, kk);
             if (kk == ka && above_copied) return above + static_cast<std::ptrdiff_t>(jj) * W + G;
             if (kk == kb && below_copied) return below + static_cast<std::ptrdiff_t>(jj) * W + G;
             const long rr = static_cast<long>(kk - k0) * R + jj;
