@@ -3,6 +3,7 @@
 #include "cli/problem_setup.hpp"
 #include "io/expression.hpp"
 #include "io/initial_file.hpp"
+#include "io/parameter_flags.hpp"
 #include "solver/energy/target.hpp"
 
 namespace wgflow {
@@ -27,7 +28,7 @@ std::shared_ptr<const FDivergence<Dim>> divergence_of(const RunConfig& c, const 
     try {
       target.values = read_initial_density(c.target.substr(5), shape_zyx, "--target");
     } catch (const std::exception& e) {
-      throw ConfigError(e.what());  // "--target file:PATH: ..."
+      throw ConfigError(user_message(e));  // "--target file:PATH: ..."
     }
   } else {
     auto formula = std::make_shared<Expression>(c.target, "target");

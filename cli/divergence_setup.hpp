@@ -1,4 +1,5 @@
 #pragma once
+#include "cli/layer_guard.hpp"
 /// --case f-divergence: the target density and the divergence term from a validated RunConfig.
 #include <memory>
 

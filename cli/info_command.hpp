@@ -1,4 +1,5 @@
 #pragma once
+#include "cli/layer_guard.hpp"
 #include <string>
 #include <vector>
 

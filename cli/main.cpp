@@ -12,6 +12,7 @@
 #include "cli/pack_command.hpp"
 #include "cli/run_command.hpp"
 #include "io/h5.hpp"
+#include "io/parameter_flags.hpp"
 #include "io/run_config.hpp"
 
 namespace {
@@ -61,7 +62,7 @@ int dispatch(const std::vector<std::string>& args) {
     std::fprintf(stderr, "wgflow: error: out of memory\n");
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "wgflow: error: %s\n", e.what());
+    std::fprintf(stderr, "wgflow: error: %s\n", wgflow::user_message(e).c_str());
     return 1;
   }
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include "cli/layer_guard.hpp"
 /// --case mean-field-network: the network's output f_ρ(x_j) in every snapshot, and the data as root
 /// attributes of the output (/data_x, /data_y), so that a plot can show the fit over time.
 #include <memory>

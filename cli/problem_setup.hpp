@@ -1,4 +1,5 @@
 #pragma once
+#include "cli/layer_guard.hpp"
 /// From a validated RunConfig to the solver's specs: grid, internal energy, potential, initial data.
 #include <string>
 #include <vector>

@@ -16,6 +16,7 @@
 #include "cli/problem_setup.hpp"
 #include "cli/signals.hpp"
 #include "cli/trackers.hpp"
+#include "grids/communicator.hpp"
 #include "io/initial_file.hpp"
 #include "io/interaction_config.hpp"
 #include "io/network_config.hpp"
@@ -23,6 +24,7 @@
 #include "io/output_lock.hpp"
 #include "io/pack.hpp"
 #include "solver/concentration.hpp"
+#include "io/parameter_flags.hpp"
 #include "io/particle_file.hpp"
 #include "solver/particles.hpp"
 #include "solver/linear/mpi_session.hpp"
@@ -59,7 +61,7 @@ auto as_input_error(SetUp&& set_up) {
   } catch (const std::bad_alloc&) {
     throw;  // not bad input: reported as out of memory (exit 1)
   } catch (const std::exception& e) {
-    throw ConfigError(e.what());
+    throw ConfigError(user_message(e));
   }
 }
 
@@ -344,6 +346,19 @@ int run_command(const std::vector<std::string>& args) {
     std::cout << parsed.help_text;
     return 0;
   }
+  // Under mpirun MPI starts first (grids/communicator.hpp): before the output lock, which the other
+  // ranks would otherwise find taken. Decomposed runs are the next step of issue 12; until then P > 1
+  // is refused with one line (from rank 0) instead of P copies of the run writing the same output.
+  std::unique_ptr<MpiSession> mpi;
+  if (launched_by_mpirun()) {
+    mpi = std::make_unique<MpiSession>(nullptr, nullptr);
+    const Communicator world = Communicator::world();
+    if (world.size() > 1) {
+      if (world.rank() != 0) return 2;
+      throw ConfigError("mpirun: " + std::to_string(world.size()) +
+                        " ranks: runs decomposed over ranks are not available yet; run on one rank");
+    }
+  }
   // One writer per output, for the whole run (before anything of it is read, checked or written).
   const OutputLock lock(parsed.restart.empty() ? parsed.config.out : parsed.restart,
                         parsed.restart.empty() ? "--out" : "--restart");
@@ -351,8 +366,7 @@ int run_command(const std::vector<std::string>& args) {
   if (c.threads > 0) omp_set_num_threads(c.threads);
   // hypre needs MPI. Only runs that use it start MPI: without mpirun OpenMPI starts a singleton
   // (it forks its orted), about 1 s of wall time that explicit runs need not pay (docs/linear_solvers.md).
-  std::unique_ptr<MpiSession> mpi;
-  if (c.stepper == "implicit-euler" && c.linear_solver == "multigrid") mpi = std::make_unique<MpiSession>(nullptr, nullptr);
+  if (!mpi && c.stepper == "implicit-euler" && c.linear_solver == "multigrid") mpi = std::make_unique<MpiSession>(nullptr, nullptr);
   try {
     switch (c.dim) {
       case 1: return run_problem<1>(c, parsed.restart);

@@ -1,4 +1,5 @@
 #pragma once
+#include "cli/layer_guard.hpp"
 /// SIGINT/SIGTERM ask a run to stop after its current step (and write a checkpoint); a second signal
 /// of the same kind ends the process at once, as users expect of a second Ctrl-C.
 #include <csignal>

@@ -1,4 +1,5 @@
 #pragma once
+#include "cli/layer_guard.hpp"
 /// Trackers the command line hangs off the run loop: HDF5 snapshots, checkpoints, progress.
 #include <chrono>
 #include <cstdio>

@@ -1,24 +1,21 @@
 #include "grids/boundary.hpp"
 
+#include "grids/halo.hpp"
 #include "grids/parallel_for.hpp"
 
 namespace wgflow {
 
 namespace {
 
-/// Source cell of ghost g ∈ {1, 2} on the low (high = false) or high side of an axis of n cells.
-int ghost_source(Boundary bc, bool high, int g, int n) {
-  if (!high) return bc == Boundary::periodic ? n - g : g - 1;
-  return bc == Boundary::periodic ? g - 1 : n - g;
-}
+constexpr int G = FieldLayout<1>::ghosts;
 
-/// Fills the ghosts of one pencil along `axis` that starts at interior cell index `first`.
-void fill_pencil(double* q, std::ptrdiff_t first, std::ptrdiff_t s, int n, Boundary bc) {
-  constexpr int G = FieldLayout<1>::ghosts;
+/// Fills the local-side ghosts of one pencil along an axis that starts at interior cell index
+/// `first`: ghost −g from cell lo[g − 1] and ghost n − 1 + g from cell hi[g − 1] (Neighbours::
+/// ghost_source; −1: a rank side, whose ghosts the exchange fills).
+void fill_pencil(double* q, std::ptrdiff_t first, std::ptrdiff_t s, int n, const int* lo, const int* hi) {
   for (int g = 1; g <= G; ++g) {
-    // Low ghost -g and high ghost n-1+g.
-    q[first - g * s] = q[first + ghost_source(bc, false, g, n) * s];
-    q[first + (n - 1 + g) * s] = q[first + ghost_source(bc, true, g, n) * s];
+    if (lo[g - 1] >= 0) q[first - g * s] = q[first + lo[g - 1] * s];
+    if (hi[g - 1] >= 0) q[first + (n - 1 + g) * s] = q[first + hi[g - 1] * s];
   }
 }
 
@@ -28,7 +25,13 @@ template <int Dim>
 void fill_ghosts(Field<Dim>& f, const UniformGrid<Dim>& grid) {
   const auto& L = f.layout();
   double* q = f.data();
+  const Neighbours<Dim> nb(grid);
   for (int axis = 0; axis < Dim; ++axis) {
+    int lo[G], hi[G];
+    for (int g = 1; g <= G; ++g) {
+      lo[g - 1] = nb.ghost_source(axis, 0, g, L.shape[axis]);
+      hi[g - 1] = nb.ghost_source(axis, 1, g, L.shape[axis]);
+    }
     // Pencils along `axis` are indexed by the interior cells of the other axes.
     int other[2] = {0, 0};
     int n_other[2] = {1, 1};
@@ -44,7 +47,7 @@ void fill_ghosts(Field<Dim>& f, const UniformGrid<Dim>& grid) {
       std::ptrdiff_t first = L.offset;
       if (m > 0) first += (p % n_other[0]) * L.stride[other[0]];
       if (m > 1) first += (p / n_other[0]) * L.stride[other[1]];
-      fill_pencil(q, first, L.stride[axis], L.shape[axis], grid.boundary[axis]);
+      fill_pencil(q, first, L.stride[axis], L.shape[axis], lo, hi);
     };
     if (!use_threads(L)) {  // no OpenMP region at all (see use_threads)
       for (std::ptrdiff_t p = 0; p < pencils; ++p) fill(p);
@@ -57,7 +60,11 @@ void fill_ghosts(Field<Dim>& f, const UniformGrid<Dim>& grid) {
 
 template <int Dim>
 RowGhostFiller<Dim>::RowGhostFiller(const FieldLayout<Dim>& layout, const UniformGrid<Dim>& grid)
-    : m_layout(layout), m_bc(grid.boundary) {
+    : m_layout(layout) {
+  const Neighbours<Dim> nb(grid);
+  for (int k = 0; k < Dim; ++k)
+    for (int side = 0; side < 2; ++side)
+      for (int g = 1; g <= G; ++g) m_source[k][side][g - 1] = nb.ghost_source(k, side, g, layout.shape[k]);
   m_fused = Dim >= 2;
   for (int k = 0; k < Dim; ++k) m_fused = m_fused && layout.shape[k] >= 2;
 }
@@ -65,9 +72,9 @@ RowGhostFiller<Dim>::RowGhostFiller(const FieldLayout<Dim>& layout, const Unifor
 template <int Dim>
 void RowGhostFiller<Dim>::operator()(double* q, std::ptrdiff_t begin, int count) const {
   if constexpr (Dim >= 2) {
-    constexpr int G = FieldLayout<Dim>::ghosts;
     const auto& L = m_layout;
-    fill_pencil(q, begin, 1, count, m_bc[0]);  // the row's x-ghosts, as fill_ghosts' axis 0
+    // The row's x-ghosts, as fill_ghosts' axis 0.
+    fill_pencil(q, begin, 1, count, m_source[0][0].data(), m_source[0][1].data());
     // The row's index along y (and z); for each ghost row of those axes whose source it is, copy
     // its interior part (fill_ghosts fills axes ≥ 1 on pencils of interior cells only).
     std::ptrdiff_t rest = begin - L.offset;
@@ -80,7 +87,7 @@ void RowGhostFiller<Dim>::operator()(double* q, std::ptrdiff_t begin, int count)
       const int n = L.shape[k];
       for (int side = 0; side < 2; ++side)
         for (int g = 1; g <= G; ++g) {
-          if (ghost_source(m_bc[k], side == 1, g, n) != cell[k]) continue;
+          if (m_source[k][side][g - 1] != cell[k]) continue;  // −1 (a rank side) never matches
           const int ghost = side == 1 ? n - 1 + g : -g;
           double* dst = q + begin + static_cast<std::ptrdiff_t>(ghost - cell[k]) * L.stride[k];
           const double* src = q + begin;

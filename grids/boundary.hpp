@@ -1,8 +1,10 @@
 #pragma once
 /// Ghost filling: the one function through which a field learns its neighbours' values.
 /// No-flux walls mirror the interior (q_{-1} = q_0, q_{-2} = q_1), which makes every one-sided
-/// difference across the wall vanish; periodic axes wrap around. A later MPI decomposition replaces
-/// only this function with a halo exchange.
+/// difference across the wall vanish; periodic axes wrap around (grids/halo.hpp, Neighbours). On a
+/// decomposed grid these functions fill only the sides this rank fills itself (walls, wraps onto its
+/// own box); the ghosts of sides that face another rank come from the halo exchange
+/// (grids/halo_exchange.hpp), which calls fill_ghosts for the rest.
 #include <array>
 
 #include "grids/field.hpp"
@@ -32,7 +34,8 @@ class RowGhostFiller {
 
  private:
   FieldLayout<Dim> m_layout;
-  std::array<Boundary, Dim> m_bc{};
+  /// [axis][side][g − 1]: Neighbours::ghost_source, precomputed (−1: a rank side, left alone).
+  std::array<std::array<std::array<int, FieldLayout<Dim>::ghosts>, 2>, Dim> m_source{};
   bool m_fused = false;
 };
 

@@ -1,4 +1,5 @@
 #include "grids/grid.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <stdexcept>
 
@@ -9,7 +10,7 @@ std::string to_string(Boundary b) { return b == Boundary::periodic ? "periodic" 
 Boundary parse_boundary(const std::string& text) {
   if (text == "no-flux") return Boundary::no_flux;
   if (text == "periodic") return Boundary::periodic;
-  throw std::invalid_argument("--bc: unknown boundary '" + text + "' (allowed: no-flux, periodic)");
+  throw ParameterError(Parameter::boundary, "unknown boundary '" + text + "' (allowed: no-flux, periodic)");
 }
 
 }  // namespace wgflow

@@ -11,7 +11,10 @@
 /// one before it (y − 1) and the one a slice back (z − 1). The slices just outside the slab, which
 /// the neighbouring threads overwrite, are copied before a barrier. Ghost rows are never read: a
 /// neighbour across a boundary is taken from the interior row fill_ghosts would copy (mirror or wrap),
-/// so the ghosts can be refilled (RowGhostFiller) as each row is written. Every update reads only old
+/// so the ghosts can be refilled (RowGhostFiller) as each row is written. The exception is a side
+/// that faces another rank (grids/halo.hpp): its ghost rows hold the neighbour's values, are read
+/// directly and are never written by the sweep; after run() they are stale and the caller must
+/// exchange them again (grids/halo_exchange.hpp) before the next stage. Every update reads only old
 /// values, so the results are bitwise those of the out-of-place update for any number of threads.
 #include <omp.h>
 
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "grids/boundary.hpp"
+#include "grids/halo.hpp"
 #include "grids/parallel_for.hpp"
 
 namespace wgflow {
@@ -52,7 +56,7 @@ class InPlaceSweep {
   InPlaceSweep() = default;
   /// Allocates the per-thread scratch (about three slices per thread) for up to max_threads threads.
   InPlaceSweep(const FieldLayout<Dim>& L, const UniformGrid<Dim>& grid, int max_threads)
-      : m_layout(L), m_grid(grid), m_ghosts(L, grid) {
+      : m_layout(L), m_nb(grid), m_ghosts(L, grid) {
     m_available = Dim >= 2 && m_ghosts.fused();  // every axis ≥ 2 cells: boundary neighbours are interior
     if (!m_available) return;
     m_scratch.resize(static_cast<std::size_t>(std::max(1, max_threads)));
@@ -68,6 +72,7 @@ class InPlaceSweep {
     const auto& L = m_layout;
     const int ns = L.shape[Dim - 1], R = rows_per_slice(), W = width();
     const bool parallel = L.num_cells() >= parallel_min_cells;
+    const bool ghost_rows = m_nb.exchanges();  // some side faces another rank: its ghost rows are read
     const int T = parallel ? std::min(omp_get_max_threads(), static_cast<int>(m_scratch.size())) : 1;
 #pragma omp parallel num_threads(T)
     {
@@ -82,8 +87,8 @@ class InPlaceSweep {
       // that the sweep has left the ring by the time they are read (periodic, one thread).
       const int kb = k1 > k0 ? map(Dim - 1, k0 - 1) : -1;
       const int ka = k1 > k0 ? map(Dim - 1, k1) : -1;
-      const bool below_copied = kb >= 0 && (kb < k0 || kb >= k1);
-      const bool above_copied = ka >= 0 && (ka >= k1 || ka < k1 - 2);
+      const bool below_copied = kb >= 0 && kb < ns && (kb < k0 || kb >= k1);
+      const bool above_copied = ka >= 0 && ka < ns && (ka >= k1 || ka < k1 - 2);
       for (int j = 0; j < R; ++j) {
         if (below_copied) copy_row(q, j, kb, below + static_cast<std::ptrdiff_t>(j) * W);
         if (above_copied) copy_row(q, j, ka, above + static_cast<std::ptrdiff_t>(j) * W);
@@ -96,6 +101,8 @@ class InPlaceSweep {
           copy_row(q, j, k, slot);
           // Old values of row (jj, kk) of this slab or its halo, read while row r is updated.
           auto old_row = [&](int jj, int kk) -> const double* {
+            // A rank side's ghost row: the exchange's values, never written by the sweep.
+            if (ghost_rows && (kk < 0 || kk >= ns || jj < 0 || jj >= R)) return q + row_begin(jj, kk);
             if (kk == ka && above_copied) return above + static_cast<std::ptrdiff_t>(jj) * W + G;
             if (kk == kb && below_copied) return below + static_cast<std::ptrdiff_t>(jj) * W + G;
             const long rr = static_cast<long>(kk - k0) * R + jj;
@@ -128,21 +135,16 @@ class InPlaceSweep {
     if constexpr (Dim == 3) return m_layout.offset + j * m_layout.stride[1] + k * m_layout.stride[2];
     return m_layout.offset + k * m_layout.stride[Dim - 1];
   }
-  /// Interior index whose value the neighbour index i ∈ [−1, n] holds: itself, or across a wall the
-  /// cell it mirrors, across a periodic end the cell it wraps to (what fill_ghosts copies to ghost i).
-  int map(int axis, int i) const {
-    const int n = m_layout.shape[axis];
-    const bool periodic = m_grid.boundary[axis] == Boundary::periodic;
-    if (i < 0) return periodic ? n - 1 : 0;
-    if (i >= n) return periodic ? 0 : n - 1;
-    return i;
-  }
+  /// Index whose value the neighbour index i ∈ [−1, n] holds (Neighbours::neighbour_index): itself,
+  /// across a wall the cell it mirrors, across a wrap the cell it wraps to (what fill_ghosts copies
+  /// to ghost i), across a rank side the ghost row itself.
+  int map(int axis, int i) const { return m_nb.neighbour_index(axis, i); }
   void copy_row(const double* q, int j, int k, double* to) const {
     std::memcpy(to, q + row_begin(j, k) - G, static_cast<std::size_t>(width()) * sizeof(double));
   }
 
   FieldLayout<Dim> m_layout;
-  UniformGrid<Dim> m_grid;
+  Neighbours<Dim> m_nb;
   RowGhostFiller<Dim> m_ghosts{FieldLayout<Dim>(), UniformGrid<Dim>()};
   bool m_available = false;
   std::vector<std::vector<double>> m_scratch;  ///< per thread: ring (R + 1 rows), below (R), above (R)

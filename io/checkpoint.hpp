@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// Restart points of an output. A run stopped by SIGINT/SIGTERM writes a checkpoint (the state
 /// between snapshots); a run killed outright restarts from its last snapshot, which holds the same
 /// information. Either way the continued run repeats the uninterrupted one bit for bit, because the

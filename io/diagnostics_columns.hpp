@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// The /diagnostics columns of an output: one 1-D float64 dataset per quantity, one row per accepted
 /// step. In format 2 the rows live in the files they were written with (pieces: each snapshot file
 /// holds the rows since the previous piece, a rows file every 32768 rows between snapshots, the tail

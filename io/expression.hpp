@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// User formulas in x, y, z and r = |x| (muparser syntax: ^ for powers, exp, sin, sqrt, abs, pi, ...), parsed
 /// once at set-up, e.g. --potential "(x^2-1)^2/4 + y^2/2". Evaluation is serial: set-up only.
 #include <memory>

@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// Thin RAII layer over the HDF5 C API: move-only handles that close themselves, and helpers for the
 /// few shapes of data wgflow stores (scalar/vector attributes, float64 arrays, external links).
 /// Every failing HDF5 call becomes a std::runtime_error naming the object and HDF5's own reason.

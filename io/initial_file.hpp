@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// Reading HDF5 files back: an initial density for `--initial file:PATH`, and summaries/snapshots of
 /// a wgflow output (for `wgflow info`, restarts and tests).
 #include <string>

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "io/expression.hpp"
+#include "io/parameter_flags.hpp"
 #include "solver/energy/parse_number.hpp"
 
 namespace wgflow {
@@ -39,7 +40,7 @@ InteractionSpec interaction_of(const RunConfig& c) {
     try {
       s = parse_kernel(kernel, c.dim);
     } catch (const std::invalid_argument& e) {
-      throw ConfigError(e.what());
+      throw ConfigError(user_message(e));
     }
   }
   s.chi = c.chi;

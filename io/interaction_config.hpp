@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// The interaction options of a run (--kernel, --chi) and the cases built on them
 /// (aggregation-diffusion, keller-segel): resolution, validation, INI text, memory.
 #include <string>

@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// How much memory a run needs, part by part, so that a run that cannot fit is refused up front
 /// (RunConfig::validate) instead of dying with std::bad_alloc hours later.
 ///

@@ -8,6 +8,7 @@
 
 #include "io/expression.hpp"
 #include "io/h5.hpp"
+#include "io/parameter_flags.hpp"
 
 namespace wgflow {
 
@@ -66,7 +67,7 @@ void validate_network(const RunConfig& c) {
   try {
     parse_activation(c.activation);
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
+    throw ConfigError(user_message(e));
   }
   if (!std::isfinite(c.output_weight))
     throw ConfigError("--output-weight: must be a finite number (got " + show(c.output_weight) + ")");

@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// The options of --case mean-field-network (--output-weight, --data, --data-points, --data-range,
 /// --activation): validation, INI text, memory, and the data set they define.
 #include <string>

@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// `wgflow run` options: Boost.Program_options on the command line and in an INI file given with
 /// --config FILE (the same long names, `name = value`); the command line wins.
 #include <string>

@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// The files of one run's output and how they change without ever being half-written.
 ///
 ///     run.h5                 main file: metadata, /grid, /steps/NNNNNN = external links, and

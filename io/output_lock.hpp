@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// One writer per output: a run holds an exclusive lock on its output for its whole life, so that a
 /// second run (fresh, --overwrite or --restart) on the same output is refused instead of interleaving
 /// its files with the first's. Readers (info, --initial file:, the scripts) take no lock.

@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// `wgflow pack`: a run's output (main file + snapshot directory, io/output_files.hpp) as one
 /// self-contained HDF5 file with the same paths, so that it can be mailed or archived as one file.
 ///

@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// Initial particle positions from a file (--particles file:PATH.h5).
 #include <string>
 #include <vector>

@@ -3,6 +3,7 @@
 #include "io/expression.hpp"
 #include "io/interaction_config.hpp"
 #include "io/network_config.hpp"
+#include "io/parameter_flags.hpp"
 #include "solver/energy/f_divergence.hpp"
 #include "solver/energy/parse_number.hpp"
 #include "solver/energy/target.hpp"
@@ -178,7 +179,7 @@ void RunConfig::validate_divergence() const {
     parse_divergence(divergence);
     if (is_builtin_target(target)) parse_target_text(target);
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(e.what());
+    throw ConfigError(user_message(e));
   }
   if (target == "file:") fail("target", "file: needs a path, as in file:target.h5", "'" + target + "'");
   if (!is_builtin_target(target) && target.rfind("file:", 0) != 0) Expression(target, "target");

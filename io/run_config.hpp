@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// Everything a run needs, as the user gave it (CLI flags or INI file), validated in one place.
 #include <array>
 #include <stdexcept>

@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// Writes a run's output (layout in io/output_files.hpp and the README, "Output format") and keeps
 /// its XDMF sidecar current. Each snapshot goes to a file of its own (with the diagnostics rows since
 /// the previous piece), rows between snapshots go to rows files every 32768 rows, and the main file is

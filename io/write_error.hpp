@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// The one error a failed write of an output file becomes, whatever failed (HDF5, fsync, rename,
 /// the XDMF text), so that the run can say in one line what is lost and what is kept.
 #include <cerrno>

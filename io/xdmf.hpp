@@ -1,4 +1,5 @@
 #pragma once
+#include "io/layer_guard.hpp"
 /// XDMF 3 sidecar for a wgflow HDF5 output, shaped for ParaView 5.11's XDMF3 reader: a Temporal
 /// collection of uniform 3DCoRectMesh grids (1D and 2D become one-cell-thick slabs), one HDF5
 /// dataset per snapshot, all coordinates listed in z, y, x order.

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Accurate cell averages of the Barenblatt profile B = A (C − K|x − c|²)_+^p, p = 1/(m − 1), whose
 /// edge is a square root for m = 3 (a kink for m = 2): a 4-point Gauss rule per axis misses such an
 /// edge cell by up to 4e-3 (issue 17). Cells near the edge are integrated exactly along x with the

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Stops a run that concentrates its mass into one cell while its time step collapses (a blow-up,
 /// e.g. supercritical Keller–Segel or a singular attractive kernel): past that point the grid cannot
 /// resolve the solution and the run would crawl for hours. All three conditions must hold, so that a

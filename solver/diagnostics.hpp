@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Per-step diagnostics of a state: mass Δx^d Σ q, discrete free energy E_D, min and max of q, in one
 /// parallel pass whose sums are bitwise independent of the thread count (fixed rows, ordered sum).
 #include <array>

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// One row per accepted step (row 0 is the initial state): what /diagnostics in the output holds.
 #include <algorithm>
 #include <cstddef>

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// The row kernel of Diagnostics::measure: one x-row's mass, E_D sum, min and max, vectorised.
 /// Exposed (rather than hidden in diagnostics.cpp) so tests can run both the baseline and the AVX2
 /// build on the same data and require bitwise equal results.

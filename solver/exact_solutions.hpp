@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Closed-form solutions used as initial data and as references in the convergence tests
 /// (numerics.md "Exact solutions for tests"). Points are const double* x of length d.
 #include <cmath>

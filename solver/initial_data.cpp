@@ -1,4 +1,5 @@
 #include "solver/initial_data.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -48,7 +49,7 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
       break;
     case InitialSpec::Kind::barenblatt: {
       if (internal.kind != InternalEnergySpec::Kind::porous_medium)
-        throw std::invalid_argument("--initial barenblatt: needs the porous-medium case (m > 1)");
+        throw ParameterError(Parameter::initial, "needs the porous-medium case (m > 1)", "barenblatt");
       const double m = internal.m;
       const double C = exact::barenblatt_constant(m, Dim, 1.0);
       const double t = internal.D * barenblatt_initial_time;
@@ -86,13 +87,13 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
     bad = bad || !std::isfinite(q[idx]) || q[idx] < 0.0;
     mass += q[idx];
   });
-  if (bad) throw std::invalid_argument("--initial: the initial density has negative or non-finite values");
+  if (bad) throw ParameterError(Parameter::initial, "the initial density has negative or non-finite values");
   mass *= grid.cell_volume();
   if (!std::isfinite(mass))
-    throw std::invalid_argument("--initial: the mass of the initial density overflows (values up to " +
+    throw ParameterError(Parameter::initial, "the mass of the initial density overflows (values up to " +
                                 format_exact(max_value_unscaled) + "); scale the density down");
   if (spec.mass > 0.0) {
-    if (!(mass > 0.0)) throw std::invalid_argument("--initial: the initial density is zero on this grid; cannot rescale it to --mass");
+    if (!(mass > 0.0)) throw ParameterError(Parameter::initial, "the initial density is zero on this grid; cannot rescale it to {mass}");
     // Rescaling must neither overflow nor lose the density to underflow: a factor such as 1/1e-310 is
     // refused here rather than written as inf (or 0) at the first snapshot.
     const double scale = spec.mass / mass;
@@ -105,7 +106,7 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
     });
     rescaled *= grid.cell_volume();
     if (!finite || !(std::abs(rescaled - spec.mass) <= 1e-10 * spec.mass))
-      throw std::invalid_argument("--mass: cannot rescale the initial density (mass " + format_exact(mass) + ", values up to " +
+      throw ParameterError(Parameter::mass, "cannot rescale the initial density (mass " + format_exact(mass) + ", values up to " +
                                   format_exact(max_value_unscaled) + ") to mass " + format_exact(spec.mass) +
                                   ": the factor " + format_exact(scale) + " over- or underflows; scale the density itself");
   }

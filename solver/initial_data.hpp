@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Initial densities: cell averages of a Gaussian, a Barenblatt profile or a constant, or values
 /// given by the caller (read from a file). Rescaled to a requested mass where one is set.
 #include <array>

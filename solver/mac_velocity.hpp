@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// The velocity field a flux implies, as a MAC / lowest-order Raviart–Thomas field: one normal velocity
 /// per face, v_k linear in x_k between the two k-faces of a cell and constant in the other axes
 /// (numerics.md "Particles"). Both fluxes give the face velocity u = −(ξ_R − ξ_L)/Δx; walls give 0.
@@ -8,6 +9,7 @@
 #include <cstddef>
 
 #include "grids/field.hpp"
+#include "grids/halo.hpp"
 #include "grids/parallel_for.hpp"
 
 namespace wgflow {
@@ -68,6 +70,7 @@ void fill_face_velocities(const UniformGrid<Dim>& grid, const FieldLayout<Dim>& 
     if (u[k].layout().padded_size != L.padded_size) u[k] = Field<Dim>(L, 0.0);
   std::array<double*, Dim> uk{};
   for (int k = 0; k < Dim; ++k) uk[k] = u[k].data();
+  const Neighbours<Dim> nb(grid);
   parallel_for_rows(L, [&](std::size_t, std::ptrdiff_t begin, int count) {
     std::array<int, Dim> cell{};  // interior coordinates of `begin`
     std::ptrdiff_t rest = begin - L.offset;
@@ -80,9 +83,8 @@ void fill_face_velocities(const UniformGrid<Dim>& grid, const FieldLayout<Dim>& 
       cell[0] = i0 + static_cast<int>(c - begin);
       for (int k = 0; k < Dim; ++k) {
         const std::ptrdiff_t s = L.stride[k];
-        const bool walls = grid.boundary[k] == Boundary::no_flux;
-        uk[k][c] = walls && cell[k] == 0 ? 0.0 : face_velocity(k, c);
-        if (cell[k] == grid.shape[k] - 1) uk[k][c + s] = walls ? 0.0 : face_velocity(k, c + s);
+        uk[k][c] = nb.wall(k, 0) && cell[k] == 0 ? 0.0 : face_velocity(k, c);
+        if (cell[k] == grid.shape[k] - 1) uk[k][c + s] = nb.wall(k, 1) ? 0.0 : face_velocity(k, c + s);
       }
     }
   });
@@ -118,14 +120,14 @@ void mac_velocities(const UniformGrid<Dim>& grid, const FieldLayout<Dim>& L, con
     });
     return;
   }
+  const Neighbours<Dim> nb(grid);
   parallel_for_items(n, [&](std::size_t p) {
     const CellLocation<Dim> loc = locate_point(x + p * Dim);
     const std::ptrdiff_t c = L.index(loc.cell);
     for (int k = 0; k < Dim; ++k) {
-      const bool walls = grid.boundary[k] == Boundary::no_flux;
       const int i = loc.cell[k];
-      const double v_lo = walls && i == 0 ? 0.0 : face_velocity(k, c);
-      const double v_hi = walls && i == grid.shape[k] - 1 ? 0.0 : face_velocity(k, c + L.stride[k]);
+      const double v_lo = nb.wall(k, 0) && i == 0 ? 0.0 : face_velocity(k, c);
+      const double v_hi = nb.wall(k, 1) && i == grid.shape[k] - 1 ? 0.0 : face_velocity(k, c + L.stride[k]);
       const double l = loc.lambda[k];
       v[p * Dim + k] = (1.0 - l) * v_lo + l * v_hi;  // as mac_velocity
     }

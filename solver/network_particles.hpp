@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// A finite network of width m trained by gradient flow: the particle system whose m → ∞ limit the
 /// mean-field-network case solves on a grid. f(x) = (1/m) Σ_i σ̂(θ_i; x), L = ½ (1/n) Σ_j (f(x_j) − y_j)²,
 ///   dθ_i/dt = −∇_θ Ψ(θ_i; ρ_m),  Ψ(θ; ρ_m) = (1/n) Σ_j (f(x_j) − y_j) σ̂(θ; x_j),

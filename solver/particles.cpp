@@ -42,11 +42,11 @@ void check_positions(const UniformGrid<Dim>& grid, const std::vector<double>& po
 
 template <int Dim>
 ParticleCloud<Dim>::ParticleCloud(const UniformGrid<Dim>& grid, std::vector<double> positions)
-    : m_grid(grid), m_x(std::move(positions)) {
+    : m_grid(grid), m_neighbours(grid), m_x(std::move(positions)) {
   check_positions(grid, m_x);
   for (std::size_t i = 0; i < m_x.size(); ++i) {  // the periodic upper end is the lower end
     const int k = static_cast<int>(i % Dim);
-    if (grid.boundary[k] == Boundary::periodic) m_x[i] = wrap_periodic(m_x[i], grid.lower[k], grid.upper[k]);
+    if (m_neighbours.periodic(k)) m_x[i] = wrap_periodic(m_x[i], grid.lower[k], grid.upper[k]);
   }
   m_stage = m_x;
 }
@@ -65,7 +65,7 @@ void ParticleCloud<Dim>::stage(const SpatialOperator<Dim>& op, const Field<Dim>&
   parallel_for_items(size(), [&](std::size_t p) {  // periodic axes wrapped for the lookup
     for (int k = 0; k < Dim; ++k) {
       const double xk = m_stage[p * Dim + k];
-      m_at[p * Dim + k] = g.boundary[k] == Boundary::periodic ? wrap_periodic(xk, g.lower[k], g.upper[k]) : xk;
+      m_at[p * Dim + k] = m_neighbours.periodic(k) ? wrap_periodic(xk, g.lower[k], g.upper[k]) : xk;
     }
   });
   op.particle_velocities(in, m_at.data(), m_v.data(), size(), m_u);
@@ -75,7 +75,7 @@ void ParticleCloud<Dim>::stage(const SpatialOperator<Dim>& op, const Field<Dim>&
     const double* x0 = m_x.data() + p * Dim;
     for (int k = 0; k < Dim; ++k) {
       double y = stage_update(x0[k], x[k] + dt * m_v[p * Dim + k], b);  // the density's stage, on positions
-      if (g.boundary[k] == Boundary::no_flux && (y < g.lower[k] || y > g.upper[k])) {
+      if (!m_neighbours.periodic(k) && (y < g.lower[k] || y > g.upper[k])) {
         y = std::clamp(y, g.lower[k], g.upper[k]);
         clamps.fetch_add(1, std::memory_order_relaxed);
       }
@@ -91,7 +91,7 @@ void ParticleCloud<Dim>::accept_step() {
   parallel_for_items(size(), [&](std::size_t p) {
     for (int k = 0; k < Dim; ++k) {
       const double y = m_stage[p * Dim + k];
-      m_x[p * Dim + k] = g.boundary[k] == Boundary::periodic ? wrap_periodic(y, g.lower[k], g.upper[k]) : y;
+      m_x[p * Dim + k] = m_neighbours.periodic(k) ? wrap_periodic(y, g.lower[k], g.upper[k]) : y;
     }
   });
 }
@@ -162,7 +162,7 @@ void ParticleCloud<Dim>::frozen_flow(const SpatialOperator<Dim>& op, const Field
       loc.cell[k] = next;
     }
     for (int k = 0; k < Dim; ++k)
-      if (g.boundary[k] == Boundary::periodic) x[k] = wrap_periodic(x[k], g.lower[k], g.upper[k]);
+      if (m_neighbours.periodic(k)) x[k] = wrap_periodic(x[k], g.lower[k], g.upper[k]);
   });
   m_stage = m_x;
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Particles carried by the computed flow: dx/dt = v(x, t), v the velocity field that the scheme's own
 /// face fluxes imply (SpatialOperator::particle_velocities, interpolated as a MAC / RT0 field), so that
 /// particles sampled from q_0 stay samples of q_t up to the discretisation error (numerics.md
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "grids/field.hpp"
+#include "grids/halo.hpp"
 #include "solver/snapshot_arrays.hpp"
 #include "solver/spatial_operator.hpp"
 
@@ -51,6 +53,7 @@ class ParticleCloud final : public SnapshotArraySource<Dim> {
 
  private:
   UniformGrid<Dim> m_grid;
+  Neighbours<Dim> m_neighbours;  ///< which axes wrap (grids/halo.hpp)
   std::vector<double> m_x;      ///< Xⁿ: wrapped into the box
   std::vector<double> m_stage;  ///< the current stage's positions (periodic axes not wrapped)
   std::array<Field<Dim>, Dim> m_u;  ///< face velocities of the current stage state (many particles)

@@ -9,6 +9,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
+#include "grids/halo.hpp"
 #include "grids/inplace_sweep.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/flux/scharfetter_gummel.hpp"
@@ -49,12 +50,12 @@ SgOperator<Dim>::SgOperator(const FreeEnergy<Dim>& energy)
   // Forward Euler keeps q ≥ 0 iff Δt · (c⁺_{i+½} + c⁻_{i−½}, summed over axes) ≤ 1 in every cell:
   // the exact diagonal of the explicit update matrix (here D/Δx² per face that is not a wall).
   double max_diag = 0.0;
+  const Neighbours<Dim> nb(m_grid);
   for_each_cell(m_grid, [&](std::ptrdiff_t, const std::array<int, Dim>& cell, const std::array<double, Dim>&) {
     double diag = 0.0;
     for (int k = 0; k < Dim; ++k) {
-      const bool walls = m_grid.boundary[k] == Boundary::no_flux;
-      if (!(walls && cell[k] == m_grid.shape[k] - 1)) diag += m_D_dx2[k];  // c⁺ of the high face
-      if (!(walls && cell[k] == 0)) diag += m_D_dx2[k];                     // c⁻ of the low face
+      if (!(nb.wall(k, 1) && cell[k] == m_grid.shape[k] - 1)) diag += m_D_dx2[k];  // c⁺ of the high face
+      if (!(nb.wall(k, 0) && cell[k] == 0)) diag += m_D_dx2[k];                     // c⁻ of the low face
     }
     max_diag = std::max(max_diag, diag);
   });
@@ -85,7 +86,9 @@ void SgOperator<Dim>::build_coefficients() {
   std::array<double*, Dim> sk{};
   for (int k = 0; k < Dim; ++k) sk[k] = m_s[k].data();
   // s = D B(|Pe|)/Δx², Pe = (V_R − V_L)/D, of face i at cell i's index; face n of a periodic axis in the
-  // first high ghost. Each face is written by one cell; walls keep their zeros.
+  // first high ghost (also the face towards a rank beyond: the same formula on the exchanged V).
+  // Each face is written by one cell; walls keep their zeros.
+  const Neighbours<Dim> nb(m_grid);
   parallel_for_rows(L, [&](std::size_t, std::ptrdiff_t begin, int count) {
     std::array<int, Dim> cell = cell_at(L, begin);
     const int i0 = cell[0];
@@ -93,9 +96,8 @@ void SgOperator<Dim>::build_coefficients() {
       cell[0] = i0 + static_cast<int>(idx - begin);
       for (int k = 0; k < Dim; ++k) {
         const std::ptrdiff_t s = L.stride[k];
-        const bool walls = m_grid.boundary[k] == Boundary::no_flux;
-        if (!(walls && cell[k] == 0)) sk[k][idx] = m_D_dx2[k] * bernoulli(std::abs((V[idx] - V[idx - s]) / D));
-        if (cell[k] == m_grid.shape[k] - 1 && !walls)
+        if (!(nb.wall(k, 0) && cell[k] == 0)) sk[k][idx] = m_D_dx2[k] * bernoulli(std::abs((V[idx] - V[idx - s]) / D));
+        if (cell[k] == m_grid.shape[k] - 1 && !nb.wall(k, 1))
           sk[k][idx + s] = m_D_dx2[k] * bernoulli(std::abs((V[idx + s] - V[idx]) / D));
       }
     }
@@ -123,13 +125,13 @@ void SgOperator<Dim>::materialise_coefficients() const {
   if (m_materialised) return;
   const FieldLayout<Dim> L(m_grid.shape);
   const Field<Dim>& V = *m_V;
+  const Neighbours<Dim> nb(m_grid);
   for (int k = 0; k < Dim; ++k) {
     if (m_c_plus[k].layout().padded_size == 0) {  // once; later rebuilds overwrite every non-wall face
       m_c_plus[k] = Field<Dim>(L, 0.0);
       m_c_minus[k] = Field<Dim>(L, 0.0);
     }
     const std::ptrdiff_t s = L.stride[k];
-    const bool walls = m_grid.boundary[k] == Boundary::no_flux;
     auto set_face = [&](std::ptrdiff_t R) {
       if (m_constant) {
         m_c_plus[k][R] = m_D_dx2[k];
@@ -142,8 +144,8 @@ void SgOperator<Dim>::materialise_coefficients() const {
     };
     for_each_cell(m_grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>&) {
       const int i = cell[k];
-      if (!(walls && i == 0)) set_face(idx);
-      if (i == m_grid.shape[k] - 1 && !walls) set_face(idx + s);
+      if (!(nb.wall(k, 0) && i == 0)) set_face(idx);
+      if (i == m_grid.shape[k] - 1 && !nb.wall(k, 1)) set_face(idx + s);
     });
   }
   m_materialised = true;

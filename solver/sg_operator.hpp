@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// L(q) with the Scharfetter–Gummel flux for U = D q log q plus a potential V.
 /// The face coefficients depend on V only, so they and the explicit step limit are computed once.
 ///

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// The run loop: step up to the next output time, measure, tell the trackers. Output, progress and
 /// checks hang off the loop as trackers, so the loop itself stays a dozen lines.
 #include <csignal>

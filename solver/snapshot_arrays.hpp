@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Arrays that a run writes beside the density in every snapshot (/steps/NNNNNN/<name>): particle
 /// positions, a network's output at its data points, ... Whatever produces them implements
 /// SnapshotArraySource; the output tracker asks each source once per snapshot, never per step.

@@ -1,4 +1,5 @@
 #include "solver/spatial_operator.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <stdexcept>
 
@@ -18,7 +19,7 @@ std::unique_ptr<SpatialOperator<Dim>> make_spatial_operator(const FreeEnergy<Dim
       throw std::invalid_argument("the Scharfetter-Gummel flux needs linear diffusion (U = D q log q)");
     return std::make_unique<SgOperator<Dim>>(energy);
   }
-  if (flux.order != 1 && flux.order != 2) throw std::invalid_argument("--order: must be 1 or 2");
+  if (flux.order != 1 && flux.order != 2) throw ParameterError(Parameter::order, "must be 1 or 2");
   return std::make_unique<UpwindOperator<Dim>>(energy, flux);
 }
 

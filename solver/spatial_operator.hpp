@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// The semi-discrete right-hand side L(q) = −div J(q) of q_t = ∇·(q∇ξ), behind one virtual call per
 /// stage. Explicit steppers use it as a fused forward-Euler stage, so L(q) is never stored:
 ///   out = a·base + b·(in + Δt·L(in))     (one SSP-RK stage, Shu–Osher form, a = 1 − b; see stage_update)

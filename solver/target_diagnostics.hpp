@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Diagnostics of an f-divergence run against its target p: the divergence itself (the free-energy
 /// column: E_ε for the upwind divergences; kl's is already U + V q), the L1 distance Δx^d Σ |q − p| and,
 /// in 1D, the W2 distance between q/|q| and p/|p|. Row sums in row order: bitwise independent of the

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// L(q) with the positivity-preserving upwind flux (Carrillo–Chertock–Huang 2015) for a general
 /// free energy. Per stage, prepare() makes one read-only pass that finds max q and the largest face
 /// speed on every axis, and euler_stage() one fused pass that forms the face fluxes and the update.

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "grids/halo.hpp"
 #include "grids/parallel_for.hpp"
 
 namespace wgflow {
@@ -55,9 +56,12 @@ int fftw_plan_threads(std::size_t padded_cells) {
 
 template <int Dim>
 Convolution<Dim>::Convolution(const UniformGrid<Dim>& grid, const std::vector<double>& table) : m_grid(grid) {
+  // A serial FFT over this rank's cells is the whole convolution only when they are the whole grid.
+  if (grid.decomposed()) throw std::logic_error("interaction: the FFT convolution does not run on a decomposed grid");
   m_real_size = 1;
+  const Neighbours<Dim> nb(grid);
   for (int k = 0; k < Dim; ++k) {
-    m_padded[k] = grid.boundary[k] == Boundary::periodic ? grid.shape[k] : 2 * grid.shape[k];
+    m_padded[k] = nb.periodic(k) ? grid.shape[k] : 2 * grid.shape[k];
     m_real_size *= static_cast<std::size_t>(m_padded[k]);
   }
   m_complex_size = m_real_size / static_cast<std::size_t>(m_padded[0]) * static_cast<std::size_t>(m_padded[0] / 2 + 1);

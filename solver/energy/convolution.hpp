@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// The discrete convolution Φ_i = Σ_j K_{i−j} q_j over the interior cells, by FFTW real transforms
 /// (numerics.md "Interaction W*q"): zero padding to 2n on no-flux axes (the linear convolution),
 /// length n on periodic axes (circular, the offset taken as the nearest image). K is a radial table

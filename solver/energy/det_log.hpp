@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// A natural logarithm in plain IEEE double arithmetic, so that loops calling it vectorise and give
 /// bitwise the same result in every build (baseline x86-64, AVX2; -ffp-contract=off): glibc's log is
 /// a scalar call per cell and was 40 % of a heat run's instructions through the per-step diagnostics.

@@ -1,4 +1,5 @@
 #include "solver/energy/f_divergence.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <algorithm>
 #include <cfloat>
@@ -19,11 +20,11 @@ DivergenceSpec parse_divergence(const std::string& text) {
   if (text == "jensen-shannon") s.kind = DivergenceKind::jensen_shannon;
   if (s.kind != DivergenceKind::kl) return s;
   const std::string allowed = " (allowed: kl, reverse-kl, chi2, hellinger, jensen-shannon, alpha:A with A in [-10, 10])";
-  if (text.rfind("alpha:", 0) != 0) throw std::invalid_argument("--divergence: unknown divergence '" + text + "'" + allowed);
+  if (text.rfind("alpha:", 0) != 0) throw ParameterError(Parameter::divergence, "unknown divergence '" + text + "'" + allowed);
   const std::string number = text.substr(6);
   const double a = parse_finite(number).value_or(NAN);
   if (!(a >= -10.0 && a <= 10.0))
-    throw std::invalid_argument("--divergence: '" + text + "' needs a number A in [-10, 10] after alpha:" + allowed);
+    throw ParameterError(Parameter::divergence, "'" + text + "' needs a number A in [-10, 10] after alpha:" + allowed);
   if (a == 0.0) return s;  // the α → 0 limit: KL(q‖p)
   if (a == 1.0) {          // the α → 1 limit: KL(p‖q)
     s.kind = DivergenceKind::reverse_kl;
@@ -57,7 +58,7 @@ FDivergence<Dim>::FDivergence(const UniformGrid<Dim>& grid, const DivergenceSpec
   for (double v : interior_values(m_p)) max_p = std::max(max_p, v);
   m_eps = through_potential() ? 0.0 : epsilon_rel * max_p;
   if (!through_potential() && !(m_eps > 0.0))
-    throw std::invalid_argument("--target-epsilon: must be > 0 for --divergence " + to_string(spec));
+    throw ParameterError(Parameter::target_epsilon, "must be > 0 for {divergence} " + to_string(spec));
 }
 
 template <int Dim>

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// f-divergences toward a fixed target density p as free energies of q (docs/numerics.md
 /// "f-divergence flows"):
 ///   D_f(p‖q) = ∫ q f(p/q),  f convex, f(1) = 0,   ξ = δD_f/δq = f(r) − r f'(r),  r = p/q.

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// The free energy F[q] = ∫U(q) + ∫V q, discretised as E_D = Δx^d Σ_i [U(q_i) + V_i q_i]
 /// (Carrillo–Chertock–Huang 2015, eq. (2.11)), and its variation ξ = δF/δq = U'(q) + V.
 /// An interaction energy ½∬W q q (solver/energy/interaction.hpp) is a further term: it adds Φ = W*q

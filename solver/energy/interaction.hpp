@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// The interaction term ½∬W(x−y)q(x)q(y) of the free energy, discretised as
 ///   E_W = ½ h^{2d} Σ_i Σ_j W_{i−j} q_i q_j,    its part of ξ: Φ_i = h^d Σ_j W_{i−j} q_j
 /// (numerics.md "Interaction W*q"; Carrillo–Chertock–Huang 2015, eq. (2.11)), W_m the cell averages

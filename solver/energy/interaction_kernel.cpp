@@ -1,4 +1,5 @@
 #include "solver/energy/interaction_kernel.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +18,7 @@ constexpr double pi = 3.14159265358979323846;
 const char* const allowed_kernels =
     "newtonian, gaussian:sigma=S, morse:ca=A,la=L,cr=R,lr=M, power:a=A, attractive-repulsive, expr:FORMULA in r";
 
-[[noreturn]] void bad(const std::string& what) { throw std::invalid_argument("--kernel: " + what); }
+[[noreturn]] void bad(const std::string& what) { throw ParameterError(Parameter::kernel, what); }
 
 double parse_value(const std::string& key, const std::string& text) {
   const std::optional<double> v = parse_finite(text);

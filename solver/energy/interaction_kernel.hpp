@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Interaction kernels W of the energy ½∬W(x−y)q(x)q(y) (numerics.md "Interaction W*q"): the named
 /// radial kernels, their parameters, and the cell-averaged values W_m the discrete convolution uses.
 /// Every kernel is radial, W(x) = χ w(|x|), so W_m depends on |m_k| only and is tabulated for

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Internal energies U(q) of F[q] = ∫U(q) + ∫V q. Each is a small value type whose methods are
 /// inlined into the cell loops; the solver picks the type once per run (see with_internal_energy).
 ///   U       the energy density          (E_D = Δx^d Σ U(q_i) + ...)

@@ -1,4 +1,5 @@
 #include "solver/energy/network.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -24,7 +25,7 @@ Activation parse_activation(const std::string& text) {
   if (text == "relu") return Activation::relu;
   if (text == "tanh") return Activation::tanh;
   if (text == "sigmoid") return Activation::sigmoid;
-  throw std::invalid_argument("--activation: must be relu, tanh or sigmoid (got '" + text + "')");
+  throw ParameterError(Parameter::activation, "must be relu, tanh or sigmoid (got '" + text + "')");
 }
 
 std::string to_string(Activation a) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// The risk of a wide two-layer network as an energy on parameter space (Mei–Montanari–Nguyen 2018,
 /// Chizat–Bach 2018). A neuron σ̂(θ; x) = a σ(w x + b); the network f_ρ(x) = ∫ σ̂(θ; x) dρ(θ); the risk
 ///   R[ρ] = ½ (1/n) Σ_j (f_ρ(x_j) − y_j)² = ½ mean y² + ∫ V ρ + ½ ∬ W ρ ρ,

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Numbers inside option texts (kernel parameters, divergence and target specifications, lists).
 #include <cmath>
 #include <cstdio>

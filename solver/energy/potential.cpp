@@ -1,4 +1,5 @@
 #include "solver/energy/potential.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -12,7 +13,7 @@ PotentialSpec::Kind parse_potential_kind(const std::string& text) {
   if (text == "none") return PotentialSpec::Kind::none;
   if (text == "quadratic") return PotentialSpec::Kind::quadratic;
   if (text == "double-well") return PotentialSpec::Kind::double_well;
-  throw std::invalid_argument("--potential: unknown potential '" + text +
+  throw ParameterError(Parameter::potential, "unknown potential '" + text +
                               "' (allowed: none, quadratic, double-well)");
 }
 
@@ -56,7 +57,7 @@ Field<Dim> sample_potential(const PotentialSpec& spec, const UniformGrid<Dim>& g
     if (!std::isfinite(V[idx])) {
       std::string where;
       for (int k = 0; k < Dim; ++k) where += (k ? ", " : "") + std::to_string(x[k]);
-      throw std::invalid_argument("--potential: V = " + std::to_string(V[idx]) + " at x = (" + where +
+      throw ParameterError(Parameter::potential, "V = " + std::to_string(V[idx]) + " at x = (" + where +
                                   "); a potential must be finite on the grid");
     }
   });

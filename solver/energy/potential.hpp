@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// External potentials V(x), sampled once at cell centres into a field with ghosts filled.
 #include <array>
 #include <functional>

@@ -1,4 +1,5 @@
 #include "solver/energy/target.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -16,7 +17,7 @@ const char* const k_syntax =
     " (expected gaussian[:mean=X,Y][:width=S] or mixture:means=X,Y;X,Y;...[:weights=W,...][:widths=S,...])";
 
 [[noreturn]] void bad(const std::string& text, const std::string& why) {
-  throw std::invalid_argument("--target: '" + text + "': " + why + k_syntax);
+  throw ParameterError(Parameter::target, "'" + text + "': " + why + k_syntax);
 }
 
 std::vector<std::string> split(const std::string& text, char sep) {
@@ -119,7 +120,7 @@ template <int Dim>
 Field<Dim> sample_target(const TargetSpec& spec, const UniformGrid<Dim>& grid, double mass) {
   Field<Dim> p(FieldLayout<Dim>(grid.shape));
   if (spec.kind == TargetSpec::Kind::values && spec.values.size() != grid.num_cells())
-    throw std::invalid_argument("--target: " + std::to_string(spec.values.size()) + " values for " +
+    throw ParameterError(Parameter::target, std::to_string(spec.values.size()) + " values for " +
                                 std::to_string(grid.num_cells()) + " cells");
   std::size_t i = 0;
   double total = 0.0;
@@ -128,7 +129,7 @@ Field<Dim> sample_target(const TargetSpec& spec, const UniformGrid<Dim>& grid, d
     if (!std::isfinite(v) || v < 0.0) {
       std::ostringstream where;
       for (int k = 0; k < Dim; ++k) where << (k ? ", " : "") << x[k];
-      throw std::invalid_argument("--target: p = " + std::to_string(v) + " at x = (" + where.str() +
+      throw ParameterError(Parameter::target, "p = " + std::to_string(v) + " at x = (" + where.str() +
                                   "); a target density must be finite and >= 0");
     }
     p[idx] = v;
@@ -136,9 +137,9 @@ Field<Dim> sample_target(const TargetSpec& spec, const UniformGrid<Dim>& grid, d
   });
   total *= grid.cell_volume();
   if (!(total > 0.0) || !std::isfinite(total))
-    throw std::invalid_argument("--target: the target has total mass " + std::to_string(total) +
+    throw ParameterError(Parameter::target, "the target has total mass " + std::to_string(total) +
                                 " on this grid; it must be finite and > 0");
-  if (!(mass > 0.0)) throw std::invalid_argument("--target-mass: must be > 0");
+  if (!(mass > 0.0)) throw ParameterError(Parameter::target_mass, "must be > 0");
   const double scale = mass / total;
   for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
     p[idx] *= scale;

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Target densities p of the f-divergence flows: a Gaussian, a Gaussian mixture, a formula in x, y, z
 /// or values read from a file, sampled at cell centres and normalised to a given mass.
 ///

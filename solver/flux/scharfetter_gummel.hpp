@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Scharfetter–Gummel flux for linear diffusion with drift, q_t = ∇·(D∇q + q∇V)
 /// (Scharfetter & Gummel 1969; numerics.md "Two fluxes"):
 ///   J_{i+½} = (D/Δx) [ B(Pe) q_i − B(−Pe) q_{i+1} ],   Pe = (V_{i+1} − V_i)/D,   B(z) = z/(eᶻ − 1).

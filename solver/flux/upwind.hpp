@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Positivity-preserving upwind flux of Carrillo, Chertock & Huang, Commun. Comput. Phys. 17 (2015),
 /// eqs. (2.5)–(2.9) (numerics.md "Two fluxes"):
 ///   u_{i+½} = −(ξ_{i+1} − ξ_i)/Δx,   F_{i+½} = max(u,0) q^E_i + min(u,0) q^W_{i+1},

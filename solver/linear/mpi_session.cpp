@@ -15,21 +15,21 @@ bool multigrid_available() { return true; }
 MpiSession::MpiSession(int* argc, char*** argv) {
   int initialised = 0;
   MPI_Initialized(&initialised);
-  if (initialised != 0) return;
-  int provided = 0;
-  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  if (initialised != 0) return;  // someone else's MPI, and so their hypre
+  mpi_ = std::make_unique<MpiRuntime>(argc, argv);
   HYPRE_Init();
-  owns_ = true;
+  owns_hypre_ = true;
 }
 
 MpiSession::~MpiSession() {
-  if (!owns_) return;
-  HYPRE_Finalize();
-  MPI_Finalize();
+  if (owns_hypre_) HYPRE_Finalize();  // before MPI_Finalize (mpi_'s destructor)
 }
 #else
 bool multigrid_available() { return false; }
-MpiSession::MpiSession(int*, char***) {}
+// Without hypre only a run under mpirun needs MPI (a no-op in serial builds).
+MpiSession::MpiSession(int* argc, char*** argv) {
+  if (launched_by_mpirun()) mpi_ = std::make_unique<MpiRuntime>(argc, argv);
+}
 MpiSession::~MpiSession() = default;
 #endif
 

@@ -1,14 +1,19 @@
 #pragma once
-/// MPI for the life of main(): hypre (the multigrid linear solver) needs MPI initialised even on one rank.
+#include "solver/layer_guard.hpp"
+/// MPI for the life of main(): hypre (the multigrid linear solver) needs MPI initialised even on one
+/// rank, and a run under mpirun needs it on any number (grids/communicator.hpp, MpiRuntime).
+#include <memory>
+
+#include "grids/communicator.hpp"
 
 namespace wgflow {
 
 /// Whether this build has the hypre multigrid solver (CMake option WGFLOW_WITH_HYPRE).
 bool multigrid_available();
 
-/// Initialises MPI (MPI_Init_thread, MPI_THREAD_FUNNELED: only the main thread calls MPI; OpenMP threads
-/// never do) and hypre, unless MPI is already initialised; finalises what it initialised. Without mpirun
-/// OpenMPI starts as a singleton (one rank). A no-op in builds without hypre.
+/// Initialises MPI (MpiRuntime: MPI_Init_thread, MPI_THREAD_FUNNELED) unless it is already running,
+/// and hypre; finalises what it initialised. Without mpirun OpenMPI starts as a singleton (one rank).
+/// Builds without hypre initialise MPI only under mpirun (launched_by_mpirun), serial builds never.
 class MpiSession {
  public:
   MpiSession(int* argc, char*** argv);
@@ -17,7 +22,8 @@ class MpiSession {
   MpiSession& operator=(const MpiSession&) = delete;
 
  private:
-  bool owns_ = false;
+  std::unique_ptr<MpiRuntime> mpi_;
+  bool owns_hypre_ = false;
 };
 
 }  // namespace wgflow

@@ -1,5 +1,6 @@
 /// hypre Struct interface: grid, (2·Dim + 1)-point stencil, matrix, vectors, PCG/BiCGSTAB + PFMG.
 #include "solver/linear/struct_multigrid.hpp"
+#include "grids/halo.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -16,8 +17,9 @@ using implicit_detail::Vec;
 
 template <int Dim>
 bool StructMultigrid<Dim>::supports(const UniformGrid<Dim>& grid) {
+  const Neighbours<Dim> nb(grid);
   for (int k = 0; k < Dim; ++k)
-    if (grid.boundary[k] == Boundary::periodic && grid.shape[k] < 3) return false;
+    if (nb.periodic(k) && grid.global_shape(k) < 3) return false;
   return true;
 }
 
@@ -73,10 +75,11 @@ StructMultigrid<Dim>::StructMultigrid(const UniformGrid<Dim>& grid, const implic
   constexpr int HD = Hypre::HD;
   const MPI_Comm comm = MPI_COMM_WORLD;
   std::array<HYPRE_Int, HD> periodic{};
-  for (int k = 0; k < Dim; ++k) {
-    h.lo[k] = 0;
-    h.hi[k] = grid.shape[k] - 1;
-    periodic[k] = grid.boundary[k] == Boundary::periodic ? grid.shape[k] : 0;
+  const Neighbours<Dim> nb(grid);
+  for (int k = 0; k < Dim; ++k) {  // this rank's box in global indices; hypre wraps the global box
+    h.lo[k] = grid.offset[k];
+    h.hi[k] = grid.offset[k] + grid.shape[k] - 1;
+    periodic[k] = nb.periodic(k) ? grid.global_shape(k) : 0;
   }
   HYPRE_StructGridCreate(comm, HD, &h.grid);
   HYPRE_StructGridSetExtents(h.grid, h.lo.data(), h.hi.data());

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Krylov solves preconditioned by hypre's structured-grid multigrid PFMG (docs/linear_solvers.md), for
 /// the (2·Dim + 1)-point systems of implicit Euler. The grid is one hypre box, today the whole grid on
 /// one MPI rank; a domain decomposition gives each rank its own box of the same hypre grid.

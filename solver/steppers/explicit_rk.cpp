@@ -1,4 +1,5 @@
 #include "solver/steppers/explicit_rk.hpp"
+#include "grids/parameter_error.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -12,7 +13,7 @@ ExplicitScheme parse_explicit_scheme(const std::string& text) {
   if (text == "euler") return ExplicitScheme::euler;
   if (text == "ssp-rk2") return ExplicitScheme::ssp_rk2;
   if (text == "ssp-rk3") return ExplicitScheme::ssp_rk3;
-  throw std::invalid_argument("--stepper: unknown stepper '" + text + "' (allowed: euler, ssp-rk2, ssp-rk3)");
+  throw ParameterError(Parameter::stepper, "unknown stepper '" + text + "' (allowed: euler, ssp-rk2, ssp-rk3)");
 }
 
 std::string to_string(ExplicitScheme scheme) {

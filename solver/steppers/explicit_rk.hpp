@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Explicit strong-stability-preserving Runge–Kutta steppers (forward Euler, SSP-RK2, SSP-RK3 of
 /// Shu & Osher 1988) written as convex combinations of forward-Euler stages. Each stage is positive
 /// only if Δt respects the limit of *that stage's* state, so every stage is checked; a violated stage

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Implicit Euler, q^{n+1} = q^n + Δt L(q^{n+1}) (numerics.md "Implicit time step"), for steady states and
 /// stiff runs where the explicit parabolic limit Δt ~ Δx²/D is the bottleneck.
 ///

@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Internal to implicit Euler: ImplicitEuler<Dim>::Impl, the solver state and routines of the implicit_*.cpp files.
 #include <Eigen/IterativeLinearSolvers>
 #include <Eigen/SparseCholesky>

@@ -1,13 +1,16 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// Internal to implicit Euler: the cells as unknowns of a sparse system (numbering, neighbours, fixed pattern).
 #include <Eigen/SparseCore>
 #include <array>
 #include <cstddef>
+#include <stdexcept>
 #include <vector>
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
 #include "grids/field.hpp"
+#include "grids/halo.hpp"
 #include "grids/parallel_for.hpp"
 
 namespace wgflow::implicit_detail {
@@ -38,6 +41,10 @@ struct Unknowns {
   SpMatR pattern;
 
   explicit Unknowns(const UniformGrid<Dim>& grid) : layout(grid.shape) {
+    const Neighbours<Dim> neighbours(grid);
+    // One matrix over this rank's cells: a neighbour on another rank would be an off-rank column.
+    if (neighbours.exchanges())
+      throw std::logic_error("implicit steppers: the Eigen solvers do not run on a decomposed grid");
     n = static_cast<Eigen::Index>(layout.num_cells());
     cell.resize(static_cast<std::size_t>(n));
     nbr.resize(static_cast<std::size_t>(n));
@@ -54,12 +61,11 @@ struct Unknowns {
       entries.emplace_back(u, u, 0.0);
       for (int k = 0; k < Dim; ++k) {
         const int nk = grid.shape[k];
-        const bool periodic = grid.boundary[k] == Boundary::periodic;
-        int lo = -1, hi = -1;
+        int lo = -1, hi = -1;  // −1: a wall
         if (c[k] > 0) lo = u - ustride[k];
-        else if (periodic) lo = u + (nk - 1) * ustride[k];
+        else if (neighbours.beyond(k, 0) == Beyond::wrap) lo = u + (nk - 1) * ustride[k];
         if (c[k] < nk - 1) hi = u + ustride[k];
-        else if (periodic) hi = u - (nk - 1) * ustride[k];
+        else if (neighbours.beyond(k, 1) == Beyond::wrap) hi = u - (nk - 1) * ustride[k];
         nbr[static_cast<std::size_t>(u)][static_cast<std::size_t>(2 * k)] = lo;
         nbr[static_cast<std::size_t>(u)][static_cast<std::size_t>(2 * k + 1)] = hi;
         if (lo >= 0) entries.emplace_back(u, lo, 0.0);

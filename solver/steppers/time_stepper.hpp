@@ -1,4 +1,5 @@
 #pragma once
+#include "solver/layer_guard.hpp"
 /// What the simulation loop needs of a time stepper: advance by one accepted step, up to t_stop.
 #include <limits>
 #include <string>

@@ -1,0 +1,161 @@
+#include "grids/communicator.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#ifdef WGFLOW_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace wgflow {
+
+bool launched_by_mpirun() {
+  // OpenMPI's mpirun sets OMPI_COMM_WORLD_SIZE, MPICH's Hydra and Slurm's PMI set PMI_SIZE, srun with
+  // PMIx sets PMIX_RANK. An OpenMPI singleton (a process that called MPI_Init without mpirun, such as
+  // the test runner for hypre) sets PMIX_RANK too, with OMPI_MCA_ess=singleton, and its children
+  // inherit both: they were not launched by mpirun and must not start MPI.
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr) return true;
+  const char* ess = std::getenv("OMPI_MCA_ess");
+  return std::getenv("PMIX_RANK") != nullptr && !(ess != nullptr && std::string(ess) == "singleton");
+}
+
+#ifdef WGFLOW_HAVE_MPI
+
+bool mpi_built() { return true; }
+
+MpiRuntime::MpiRuntime(int* argc, char*** argv) {
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (initialised != 0) return;
+  int provided = 0;
+  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  m_owns = true;
+}
+
+MpiRuntime::~MpiRuntime() {
+  if (m_owns) MPI_Finalize();
+}
+
+struct Communicator::Impl {
+  MPI_Comm comm = MPI_COMM_NULL;
+  bool owned = false;  ///< created here (a Cartesian communicator): freed here
+  mutable std::vector<MPI_Request> requests;
+  ~Impl() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (owned && finalized == 0) MPI_Comm_free(&comm);
+  }
+};
+
+Communicator::Communicator() = default;
+
+Communicator Communicator::world() {
+  Communicator c;
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (initialised == 0) return c;
+  auto impl = std::make_shared<Impl>();
+  impl->comm = MPI_COMM_WORLD;
+  c.m_impl = impl;
+  return c;
+}
+
+int Communicator::rank() const {
+  if (!m_impl) return 0;
+  int r = 0;
+  MPI_Comm_rank(m_impl->comm, &r);
+  return r;
+}
+
+int Communicator::size() const {
+  if (!m_impl) return 1;
+  int n = 1;
+  MPI_Comm_size(m_impl->comm, &n);
+  return n;
+}
+
+double Communicator::max(double value) const {
+  if (!m_impl) return value;
+  double out = value;
+  MPI_Allreduce(&value, &out, 1, MPI_DOUBLE, MPI_MAX, m_impl->comm);
+  return out;
+}
+
+double Communicator::min(double value) const {
+  if (!m_impl) return value;
+  double out = value;
+  MPI_Allreduce(&value, &out, 1, MPI_DOUBLE, MPI_MIN, m_impl->comm);
+  return out;
+}
+
+void Communicator::sum(std::int64_t* values, int count) const {
+  if (!m_impl || count == 0) return;
+  MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, m_impl->comm);
+}
+
+void Communicator::abort(int code) const {
+  if (m_impl) MPI_Abort(m_impl->comm, code);
+  std::exit(code);
+}
+
+Communicator Communicator::cartesian(const std::vector<int>& parts_x_first,
+                                     const std::vector<bool>& periodic_x_first) const {
+  const int n = static_cast<int>(parts_x_first.size());
+  int total = 1;
+  for (int p : parts_x_first) total *= p;
+  if (total != size()) throw std::logic_error("Communicator::cartesian: the parts do not multiply to the rank count");
+  if (!m_impl) return *this;
+  std::vector<int> dims(static_cast<std::size_t>(n)), periods(static_cast<std::size_t>(n));
+  for (int k = 0; k < n; ++k) {  // MPI's row-major order: the last dimension varies fastest (x)
+    dims[static_cast<std::size_t>(n - 1 - k)] = parts_x_first[static_cast<std::size_t>(k)];
+    periods[static_cast<std::size_t>(n - 1 - k)] = periodic_x_first[static_cast<std::size_t>(k)] ? 1 : 0;
+  }
+  auto impl = std::make_shared<Impl>();
+  MPI_Cart_create(m_impl->comm, n, dims.data(), periods.data(), 0, &impl->comm);
+  impl->owned = true;
+  Communicator c;
+  c.m_impl = impl;
+  return c;
+}
+
+void Communicator::exchange(const std::vector<HaloMessage>& messages) const {
+  if (messages.empty()) return;
+  if (!m_impl) throw std::logic_error("Communicator::exchange: a single rank has no one to exchange with");
+  auto& req = m_impl->requests;
+  req.resize(2 * messages.size());  // allocates on the first exchange only
+  std::size_t r = 0;
+  for (const HaloMessage& m : messages)
+    MPI_Irecv(m.receive, m.count, MPI_DOUBLE, m.peer, m.receive_tag, m_impl->comm, &req[r++]);
+  for (const HaloMessage& m : messages)
+    MPI_Isend(m.send, m.count, MPI_DOUBLE, m.peer, m.send_tag, m_impl->comm, &req[r++]);
+  MPI_Waitall(static_cast<int>(r), req.data(), MPI_STATUSES_IGNORE);
+}
+
+#else  // a serial build: one rank
+
+bool mpi_built() { return false; }
+MpiRuntime::MpiRuntime(int*, char***) {}
+MpiRuntime::~MpiRuntime() = default;
+
+struct Communicator::Impl {};
+Communicator::Communicator() = default;
+Communicator Communicator::world() { return Communicator(); }
+int Communicator::rank() const { return 0; }
+int Communicator::size() const { return 1; }
+double Communicator::max(double value) const { return value; }
+double Communicator::min(double value) const { return value; }
+void Communicator::sum(std::int64_t*, int) const {}
+void Communicator::abort(int code) const { std::exit(code); }
+Communicator Communicator::cartesian(const std::vector<int>& parts_x_first, const std::vector<bool>&) const {
+  for (int p : parts_x_first)
+    if (p != 1) throw std::logic_error("Communicator::cartesian: a serial build has one rank");
+  return *this;
+}
+void Communicator::exchange(const std::vector<HaloMessage>& messages) const {
+  if (!messages.empty()) throw std::logic_error("Communicator::exchange: a serial build has one rank");
+}
+
+#endif
+
+}  // namespace wgflow

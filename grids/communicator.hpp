@@ -1,0 +1,79 @@
+#pragma once
+/// The ranks of a run and the few collective operations the seam needs, behind one small class so
+/// that nothing above grids/ includes mpi.h. In a serial build (CMake WGFLOW_WITH_MPI=OFF), and in
+/// any run not started by mpirun, it is a single rank and every operation is a local no-op.
+///
+/// MPI is started only where it is needed: a run under mpirun (launched_by_mpirun) or one that uses
+/// hypre (solver/linear/mpi_session.hpp). A plain `wgflow run` never initialises MPI: OpenMPI's
+/// singleton start costs about a second.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace wgflow {
+
+/// Whether this build can run on several ranks (CMake option WGFLOW_WITH_MPI).
+bool mpi_built();
+
+/// Whether the process was started by mpirun/mpiexec/srun (their environment: OMPI_COMM_WORLD_SIZE,
+/// PMI_SIZE, PMIX_RANK, but not an OpenMPI singleton's PMIX_RANK inherited by a child), so that MPI
+/// must be initialised even on one rank.
+bool launched_by_mpirun();
+
+/// MPI for the life of main(): MPI_Init_thread (MPI_THREAD_FUNNELED: only the main thread calls MPI,
+/// OpenMP threads never do) unless MPI is already running; MPI_Finalize of what it initialised.
+/// A no-op in a serial build.
+class MpiRuntime {
+ public:
+  MpiRuntime(int* argc, char*** argv);
+  ~MpiRuntime();
+  MpiRuntime(const MpiRuntime&) = delete;
+  MpiRuntime& operator=(const MpiRuntime&) = delete;
+
+ private:
+  bool m_owns = false;
+};
+
+/// One message of an exchange: `count` doubles from `send` to rank `peer`, and `count` doubles from
+/// `peer` into `receive`; `tag` tells apart several messages between the same two ranks (the one
+/// sent with tag t is received with tag t).
+struct HaloMessage {
+  int peer = 0;
+  int send_tag = 0, receive_tag = 0;
+  const double* send = nullptr;
+  double* receive = nullptr;
+  int count = 0;
+};
+
+class Communicator {
+ public:
+  /// A single rank (no MPI).
+  Communicator();
+  /// All ranks of the run (MPI_COMM_WORLD) when MPI is running, else a single rank.
+  static Communicator world();
+
+  int rank() const;
+  int size() const;
+
+  /// The largest/smallest value over all ranks: exact in any order, so the same on every rank and
+  /// for every decomposition.
+  double max(double value) const;
+  double min(double value) const;
+  /// Elementwise sum over all ranks, in place: for exact (integer) accumulators, whose sum does not
+  /// depend on the order.
+  void sum(std::int64_t* values, int count) const;
+  /// Ends the whole job (every rank) with this exit code; on one rank, std::exit.
+  [[noreturn]] void abort(int code) const;
+
+  /// The Cartesian communicator of a split with parts[k] ranks along axis k (x first; MPI_Cart_create
+  /// over (z, y, x) without reordering, so ranks keep their numbers: grids/decomposition.hpp).
+  Communicator cartesian(const std::vector<int>& parts_x_first, const std::vector<bool>& periodic_x_first) const;
+  /// Posts every receive, then every send (nonblocking), and waits for all of them.
+  void exchange(const std::vector<HaloMessage>& messages) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> m_impl;  ///< nullptr: a single rank
+};
+
+}  // namespace wgflow

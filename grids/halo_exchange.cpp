@@ -1,0 +1,89 @@
+#include "grids/halo_exchange.hpp"
+
+#include <stdexcept>
+
+namespace wgflow {
+
+namespace {
+
+constexpr int G = FieldLayout<1>::ghosts;
+
+/// Calls fn(linear index) for the G layers along `axis` starting at index `first` (interior cells
+/// of the other axes), in one fixed order: both ends of a message walk the same cells this way.
+template <int Dim, class Fn>
+void for_each_layer_cell(const FieldLayout<Dim>& L, int axis, int first, Fn&& fn) {
+  std::array<int, 3> lo{0, 0, 0}, hi{1, 1, 1};
+  std::array<std::ptrdiff_t, 3> stride{0, 0, 0};
+  for (int k = 0; k < Dim; ++k) {
+    hi[static_cast<std::size_t>(k)] = L.shape[k];
+    stride[static_cast<std::size_t>(k)] = L.stride[k];
+  }
+  lo[static_cast<std::size_t>(axis)] = first;
+  hi[static_cast<std::size_t>(axis)] = first + G;
+  for (int c2 = lo[2]; c2 < hi[2]; ++c2)
+    for (int c1 = lo[1]; c1 < hi[1]; ++c1)
+      for (int c0 = lo[0]; c0 < hi[0]; ++c0) fn(L.offset + c0 * stride[0] + c1 * stride[1] + c2 * stride[2]);
+}
+
+}  // namespace
+
+template <int Dim>
+HaloExchange<Dim>::HaloExchange(const UniformGrid<Dim>& grid, const Communicator& world)
+    : m_grid(grid), m_neighbours(grid) {
+  std::vector<int> parts;
+  std::vector<bool> periodic;
+  for (int k = 0; k < Dim; ++k) {
+    parts.push_back(grid.parts_along(k));
+    periodic.push_back(m_neighbours.periodic(k));
+  }
+  m_comm = world.cartesian(parts, periodic);
+  std::size_t at = 0;
+  for (int k = 0; k < Dim; ++k)
+    for (int side = 0; side < 2; ++side) {
+      if (m_neighbours.local(k, side)) continue;
+      if (grid.shape[k] < G) throw std::logic_error("HaloExchange: a box thinner than the ghost layers");
+      int count = G;
+      for (int j = 0; j < Dim; ++j)
+        if (j != k) count *= grid.shape[j];
+      m_faces.push_back(Face{k, side, at, count});
+      at += static_cast<std::size_t>(count);
+    }
+  m_send.assign(at, 0.0);
+  m_receive.assign(at, 0.0);
+  for (const Face& f : m_faces) {
+    HaloMessage m;
+    m.peer = m_neighbours.rank(f.axis, f.side);
+    // Tag 2·axis + the side of the receiving box the values land on: the two messages between two
+    // ranks that face each other across both ends of a periodic axis stay apart.
+    m.send_tag = 2 * f.axis + (1 - f.side);
+    m.receive_tag = 2 * f.axis + f.side;
+    m.send = m_send.data() + f.at;
+    m.receive = m_receive.data() + f.at;
+    m.count = f.count;
+    m_messages.push_back(m);
+  }
+}
+
+template <int Dim>
+void HaloExchange<Dim>::fill(Field<Dim>& f) {
+  const FieldLayout<Dim>& L = f.layout();
+  double* q = f.data();
+  for (const Face& face : m_faces) {  // this box's G boundary layers on that side
+    const int n = L.shape[face.axis];
+    double* out = m_send.data() + face.at;
+    for_each_layer_cell(L, face.axis, face.side == 0 ? 0 : n - G, [&](std::ptrdiff_t idx) { *out++ = q[idx]; });
+  }
+  m_comm.exchange(m_messages);
+  for (const Face& face : m_faces) {  // into the G ghost layers beyond that side
+    const int n = L.shape[face.axis];
+    const double* in = m_receive.data() + face.at;
+    for_each_layer_cell(L, face.axis, face.side == 0 ? -G : n, [&](std::ptrdiff_t idx) { q[idx] = *in++; });
+  }
+  fill_ghosts(f, m_grid);  // walls and wraps onto this box
+}
+
+template class HaloExchange<1>;
+template class HaloExchange<2>;
+template class HaloExchange<3>;
+
+}  // namespace wgflow

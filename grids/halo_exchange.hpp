@@ -1,0 +1,44 @@
+#pragma once
+/// The ghosts of a decomposed field: the two ghost layers of every face that looks onto another
+/// rank's box come from that box (nonblocking sends and receives over the Cartesian communicator,
+/// periodic wraps across ranks included); the faces on walls and wraps onto this box are filled by
+/// fill_ghosts. Afterwards every ghost holds what fill_ghosts gives on the undecomposed grid. Only
+/// face ghosts are exchanged, not edges or corners: fill_ghosts leaves those alone too, and no
+/// stencil reads them (the second-order upwind and SG fluxes reach along one axis at a time, and
+/// the in-place sweep reads whole rows along y and z, never diagonal neighbours).
+#include <vector>
+
+#include "grids/boundary.hpp"
+#include "grids/communicator.hpp"
+#include "grids/halo.hpp"
+
+namespace wgflow {
+
+template <int Dim>
+class HaloExchange {
+ public:
+  /// grid: this rank's box (grids/decomposition.hpp, local_grid); world: the run's ranks, whose
+  /// count is the product of grid.parts. Allocates the message buffers once.
+  HaloExchange(const UniformGrid<Dim>& grid, const Communicator& world);
+
+  /// Fills every ghost of f (whose layout is the grid's box). Collective: every rank calls it.
+  void fill(Field<Dim>& f);
+
+  const Neighbours<Dim>& neighbours() const { return m_neighbours; }
+  const Communicator& communicator() const { return m_comm; }
+
+ private:
+  struct Face {
+    int axis = 0, side = 0;
+    std::size_t at = 0;  ///< offset of this face's values in m_send and m_receive
+    int count = 0;       ///< ghosts × the face's cells
+  };
+  UniformGrid<Dim> m_grid;
+  Neighbours<Dim> m_neighbours;
+  Communicator m_comm;  ///< Cartesian over the split
+  std::vector<Face> m_faces;
+  std::vector<double> m_send, m_receive;
+  std::vector<HaloMessage> m_messages;
+};
+
+}  // namespace wgflow

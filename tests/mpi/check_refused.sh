@@ -1,0 +1,15 @@
+#!/bin/sh
+# wgflow run on more than one rank (until the distributed run loop exists): exactly one error line
+# (from rank 0), a non-zero exit within seconds, and no output written.
+# usage: check_refused.sh MPIEXEC WGFLOW WORKDIR
+set -u
+mpiexec=$1 wgflow=$2 dir=$3
+rm -rf "$dir" && mkdir -p "$dir" || exit 1
+out=$("$mpiexec" --oversubscribe --allow-run-as-root -np 3 "$wgflow" run --n 8 --t-end 0.01 --out "$dir/run.h5" 2>&1)
+code=$?
+lines=$(printf '%s\n' "$out" | grep -c '^wgflow: error: ')
+printf '%s\n' "$out" | grep '^wgflow: error: '
+[ "$code" -ne 0 ] || { echo "exit code 0"; exit 1; }
+[ "$lines" -eq 1 ] || { echo "$lines error lines"; exit 1; }
+[ ! -e "$dir/run.h5" ] || { echo "an output was written"; exit 1; }
+echo "refused once"
