@@ -84,8 +84,7 @@ class NetworkKernel {
   std::size_t m_n = 0;
   std::vector<double> m_S;                ///< S_cj at c·n + j, c the interior index (x fastest)
   std::vector<double> m_gradient;         ///< g_c = (1/n) Σ_j |∇_θ σ̂(θ_c; x_j)|², interior index
-  mutable std::vector<double> m_partial;  ///< per row r: Σ_{c in r} S_cj q_c at r·n + j
-  mutable std::vector<double> m_row_rate; ///< per row: Σ_{c in r} g_c q_c
+  mutable std::vector<double> m_partial;  ///< per thread t: a chunk's Σ_{c in chunk} S_cj q_c at t·n + j
   mutable std::vector<double> m_f;        ///< f_j of the last network_output()
   mutable std::vector<double> m_g;        ///< f_j / n
 };
