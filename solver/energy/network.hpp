@@ -73,9 +73,10 @@ class NetworkKernel {
   /// positivity limit) become small near a minimiser. Row partials in row order: thread-independent.
   double step_rate(const Field<Dim>& q) const;
 
-  /// Bytes of S and of the row partials.
+  /// Bytes of S and of the per-thread chunk partials.
   std::size_t bytes() const;
-  /// Bytes S and its buffers take on a grid of `cells` cells with `rows` rows and n data points.
+  /// Bytes S and its buffers take on a grid of `cells` cells with `rows` rows and n data points: an
+  /// upper bound since the partials are per thread (n each), no longer per row.
   static double bytes_for(double cells, double rows, double n);
 
  private:
