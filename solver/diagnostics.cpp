@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "grids/cell_loop.hpp"
+#include "grids/chunk_sums.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/diagnostics_kernel.hpp"
 
@@ -12,7 +13,7 @@ namespace wgflow {
 
 template <int Dim>
 Diagnostics<Dim>::Diagnostics(const FreeEnergy<Dim>& energy)
-    : m_energy(energy), m_rows(num_rows(FieldLayout<Dim>(energy.grid().shape))) {
+    : m_energy(energy) {
   if (energy.divergence() != nullptr) m_target = std::make_unique<TargetDiagnostics<Dim>>(*energy.divergence());
 }
 
@@ -24,22 +25,26 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   const double* phi = m_energy.has_interaction() ? m_energy.interaction()->convolve(q).data() : nullptr;
   const InternalEnergySpec& internal = m_energy.internal();
   const SimdLevel simd = simd_level();
-  parallel_for_rows(q.layout(), [&](std::size_t r, std::ptrdiff_t begin, int count) {
-    m_rows[r] = diagnostics_row(simd, internal, qp + begin, V + begin, phi != nullptr ? phi + begin : nullptr, count);
-  });
+  // Each fixed chunk's totals by the row kernel, added exactly: the same bits for any thread count
+  // and any split of the chunks (grids/chunk_sums.hpp).
+  const auto totals = reduce_chunks<ChunkSumsMinMax<2>>(
+      q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSumsMinMax<2>& acc) {
+        const DiagnosticsRowTotals t =
+            diagnostics_row(simd, internal, qp + begin, V + begin, phi != nullptr ? phi + begin : nullptr, count);
+        acc.sums.add({t.mass, t.energy});
+        acc.min = std::min(acc.min, t.min);
+        acc.max = std::max(acc.max, t.max);
+      });
   const double volume = m_energy.grid().cell_volume();
   DiagnosticsRow out;
   out.time = t;
   out.dt = dt;
-  out.min = m_rows.front().min;
-  out.max = m_rows.front().max;
-  for (const DiagnosticsRowTotals& row : m_rows) {  // row order: identical for any thread count
-    out.mass += row.mass;
-    out.energy += row.energy;
-    out.min = std::min(out.min, row.min);
-    out.max = std::max(out.max, row.max);
-    if (std::isnan(row.mass)) out.min = out.max = out.mass = row.mass;  // min/max would hide a NaN
-  }
+  const std::array<double, 2> sums = totals.sums.values();
+  out.mass = sums[0];
+  out.energy = sums[1];
+  out.min = totals.min;
+  out.max = totals.max;
+  if (std::isnan(out.mass)) out.min = out.max = out.mass;  // min/max would hide a NaN
   out.mass *= volume;
   out.energy = out.energy * volume + m_energy.energy_constant();  // a network's: E_D + ½ mean y² = the risk
   if (m_target) m_target->measure(q, out);

@@ -1,7 +1,8 @@
 #pragma once
 #include "solver/layer_guard.hpp"
 /// Per-step diagnostics of a state: mass Δx^d Σ q, discrete free energy E_D, min and max of q, in one
-/// parallel pass whose sums are bitwise independent of the thread count (fixed rows, ordered sum).
+/// parallel pass whose sums are bitwise independent of the thread count and of any split of the grid
+/// (fixed chunks, exact sum of their partials: grids/chunk_sums.hpp).
 #include <array>
 #include <memory>
 #include <string>
@@ -33,7 +34,6 @@ class Diagnostics {
 
  private:
   const FreeEnergy<Dim>& m_energy;
-  std::vector<DiagnosticsRowTotals> m_rows;  ///< one per row, made once: measure runs every step
   std::unique_ptr<TargetDiagnostics<Dim>> m_target;  ///< f-divergence runs: divergence, L1, W2
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "grids/chunk_sums.hpp"
 #include "grids/parallel_for.hpp"
 #include "grids/quadrature.hpp"
 #include "solver/energy/parse_number.hpp"
@@ -81,14 +82,12 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
   }
 
   const double max_value_unscaled = max_value(q, grid);
-  double mass = 0.0;
   bool bad = false;
   for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
     bad = bad || !std::isfinite(q[idx]) || q[idx] < 0.0;
-    mass += q[idx];
   });
   if (bad) throw ParameterError(Parameter::initial, "the initial density has negative or non-finite values");
-  mass *= grid.cell_volume();
+  double mass = sum_cells(q) * grid.cell_volume();  // fixed chunks, exact: the same for any split of the grid
   if (!std::isfinite(mass))
     throw ParameterError(Parameter::initial, "the mass of the initial density overflows (values up to " +
                                 format_exact(max_value_unscaled) + "); scale the density down");
@@ -97,14 +96,12 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
     // Rescaling must neither overflow nor lose the density to underflow: a factor such as 1/1e-310 is
     // refused here rather than written as inf (or 0) at the first snapshot.
     const double scale = spec.mass / mass;
-    double rescaled = 0.0;
     bool finite = std::isfinite(scale) && scale > 0.0;
     for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
       q[idx] *= scale;
       finite = finite && std::isfinite(q[idx]);
-      rescaled += q[idx];
     });
-    rescaled *= grid.cell_volume();
+    const double rescaled = sum_cells(q) * grid.cell_volume();
     if (!finite || !(std::abs(rescaled - spec.mass) <= 1e-10 * spec.mass))
       throw ParameterError(Parameter::mass, "cannot rescale the initial density (mass " + format_exact(mass) + ", values up to " +
                                   format_exact(max_value_unscaled) + ") to mass " + format_exact(spec.mass) +

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "grids/parallel_for.hpp"
+#include "grids/chunk_sums.hpp"
 
 namespace wgflow {
 
@@ -64,29 +64,25 @@ double w2_distance_1d(const double* q, const double* p, int n, double lower, dou
 
 template <int Dim>
 TargetDiagnostics<Dim>::TargetDiagnostics(const FDivergence<Dim>& divergence)
-    : m_div(divergence),
-      m_energy_rows(num_rows(divergence.target().layout())),
-      m_l1_rows(num_rows(divergence.target().layout())) {}
+    : m_div(divergence) {}
 
 template <int Dim>
 void TargetDiagnostics<Dim>::measure(const Field<Dim>& q, DiagnosticsRow& row) {
   const double* qp = q.data();
   const double* p = m_div.target().data();
   const bool upwind_energy = !m_div.through_potential();
-  parallel_for_rows(q.layout(), [&](std::size_t r, std::ptrdiff_t begin, int count) {
+  // Fixed chunks, exact sum of their partials: independent of threads and of the split over ranks.
+  const auto sums = reduce_chunks<ChunkSums<2>>(q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSums<2>& acc) {
     double l1 = 0.0;
     for (std::ptrdiff_t c = begin; c < begin + count; ++c) l1 += std::abs(qp[c] - p[c]);
-    m_l1_rows[r] = l1;
-    m_energy_rows[r] = upwind_energy ? m_div.row_energy(qp, begin, count) : 0.0;
-  });
-  double l1 = 0.0, energy = 0.0;
-  for (std::size_t r = 0; r < m_l1_rows.size(); ++r) {  // row order: identical for any thread count
-    l1 += m_l1_rows[r];
-    energy += m_energy_rows[r];
-  }
+    acc.add({l1, upwind_energy ? m_div.row_energy(qp, begin, count) : 0.0});
+  }).values();
+  const double l1 = sums[0], energy = sums[1];
   const double volume = m_div.grid().cell_volume();
   row.l1_to_target = l1 * volume;
   if (upwind_energy) row.energy += energy * volume;
+  // W2 in 1D compares cumulative distributions: a prefix sum over the whole line, inherently global
+  // and sequential (under MPI it needs a scan over ranks, or the line gathered), left as it is.
   if constexpr (Dim == 1) {
     const FieldLayout<1>& L = q.layout();
     const UniformGrid<1>& g = m_div.grid();

@@ -22,7 +22,6 @@ class TargetDiagnostics {
 
  private:
   const FDivergence<Dim>& m_div;
-  std::vector<double> m_energy_rows, m_l1_rows;
   std::vector<double> m_cdf_q, m_cdf_p;  ///< 1D W2 work space, sized once
 };
 

@@ -1,12 +1,15 @@
 #include "solver/energy/network.hpp"
 #include "grids/parameter_error.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
+#include "grids/chunk_sums.hpp"
 #include "grids/parallel_for.hpp"
 
 namespace wgflow {
@@ -17,6 +20,12 @@ namespace {
 template <int Dim>
 std::size_t first_interior_cell(const FieldLayout<Dim>& L, std::size_t r) {
   return r * static_cast<std::size_t>(Dim == 1 ? row_block : L.shape[0]);
+}
+
+/// The same for reduction chunk c (grids/chunk_sums.hpp): whole x-lines, or 1D segments.
+template <int Dim>
+std::size_t first_chunk_cell(const FieldLayout<Dim>& L, std::size_t c) {
+  return c * static_cast<std::size_t>(reduction_chunk_cells(L.shape[0], Dim));
 }
 
 }  // namespace
@@ -109,8 +118,7 @@ NetworkKernel<Dim>::NetworkKernel(const UniformGrid<Dim>& grid, NetworkSpec spec
     m_gradient[c] = g / static_cast<double>(m_n);
     ++c;  // for_each_cell visits x fastest: the interior index
   });
-  m_partial.assign(num_rows(L) * m_n, 0.0);
-  m_row_rate.assign(num_rows(L), 0.0);
+  m_partial.assign(static_cast<std::size_t>(omp_get_max_threads()) * m_n, 0.0);  // grown if threads grow
   m_f.assign(m_n, 0.0);
   m_g.assign(m_n, 0.0);
 }
@@ -121,21 +129,26 @@ const std::vector<double>& NetworkKernel<Dim>::network_output(const Field<Dim>& 
   const FieldLayout<Dim>& L = q_field.layout();
   const double* q = q_field.data();
   const std::size_t n = m_n;
-  parallel_for_rows(L, [&](std::size_t r, std::ptrdiff_t begin, int count) {
-    double* __restrict acc = m_partial.data() + r * n;
-    std::fill(acc, acc + n, 0.0);
-    const double* S = m_S.data() + first_interior_cell(L, r) * n;
-    for (int i = 0; i < count; ++i) {
-      const double qc = q[begin + i];
-      const double* __restrict s = S + static_cast<std::size_t>(i) * n;
+  // Per chunk a partial per j in cell order, then exact sums over chunks: independent of the split.
+  std::vector<double>& partial = m_partial;  // n per thread
+  const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
+  if (partial.size() < threads * n) partial.resize(threads * n);
+  const ChunkSumsVector sums = reduce_chunks(
+      L,
+      [&](std::size_t c, std::ptrdiff_t begin, int count, ChunkSumsVector& f) {
+        double* __restrict acc = partial.data() + static_cast<std::size_t>(omp_get_thread_num()) * n;
+        std::fill(acc, acc + n, 0.0);
+        const double* S = m_S.data() + first_chunk_cell(L, c) * n;
+        for (int i = 0; i < count; ++i) {
+          const double qc = q[begin + i];
+          const double* __restrict s = S + static_cast<std::size_t>(i) * n;
 #pragma omp simd
-      for (std::size_t j = 0; j < n; ++j) acc[j] += qc * s[j];
-    }
-  });
-  std::fill(m_f.begin(), m_f.end(), 0.0);
-  const std::size_t rows = m_partial.size() / n;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t j = 0; j < n; ++j) m_f[j] += m_partial[r * n + j];
+          for (std::size_t j = 0; j < n; ++j) acc[j] += qc * s[j];
+        }
+        for (std::size_t j = 0; j < n; ++j) f[j].add(acc[j]);
+      },
+      ChunkSumsVector(n));
+  for (std::size_t j = 0; j < n; ++j) m_f[j] = sums.value(j);
   const double volume = m_grid.cell_volume();
   for (double& f : m_f) f *= volume;
   return m_f;
@@ -172,14 +185,12 @@ template <int Dim>
 double NetworkKernel<Dim>::step_rate(const Field<Dim>& q_field) const {
   const FieldLayout<Dim>& L = q_field.layout();
   const double* q = q_field.data();
-  parallel_for_rows(L, [&](std::size_t r, std::ptrdiff_t begin, int count) {
-    const double* g = m_gradient.data() + first_interior_cell(L, r);
-    double sum = 0.0;
-    for (int i = 0; i < count; ++i) sum += g[i] * q[begin + i];
-    m_row_rate[r] = sum;
-  });
-  double G = 0.0;
-  for (double r : m_row_rate) G += r;
+  const double G = reduce_chunks<ChunkSums<1>>(L, [&](std::size_t c, std::ptrdiff_t begin, int count, ChunkSums<1>& acc) {
+                     const double* g = m_gradient.data() + first_chunk_cell(L, c);
+                     double sum = 0.0;
+                     for (int i = 0; i < count; ++i) sum += g[i] * q[begin + i];
+                     acc.add({sum});
+                   }).values()[0];
   return G * m_grid.cell_volume();
 }
 
@@ -215,7 +226,7 @@ double NetworkKernel<Dim>::risk(const Field<Dim>& q) const {
 
 template <int Dim>
 std::size_t NetworkKernel<Dim>::bytes() const {
-  return (m_S.size() + m_gradient.size() + m_partial.size() + m_row_rate.size() + m_f.size() + m_g.size()) *
+  return (m_S.size() + m_gradient.size() + m_partial.size() + m_f.size() + m_g.size()) *
          sizeof(double);
 }
 

@@ -74,9 +74,10 @@ class NetworkKernel {
   /// positivity limit) become small near a minimiser. Row partials in row order: thread-independent.
   double step_rate(const Field<Dim>& q) const;
 
-  /// Bytes of S and of the row partials.
+  /// Bytes of S and of the per-thread chunk partials.
   std::size_t bytes() const;
-  /// Bytes S and its buffers take on a grid of `cells` cells with `rows` rows and n data points.
+  /// Bytes S and its buffers take on a grid of `cells` cells with `rows` rows and n data points: an
+  /// upper bound since the partials are per thread (n each), no longer per row.
   static double bytes_for(double cells, double rows, double n);
 
  private:
@@ -85,8 +86,7 @@ class NetworkKernel {
   std::size_t m_n = 0;
   std::vector<double> m_S;                ///< S_cj at c·n + j, c the interior index (x fastest)
   std::vector<double> m_gradient;         ///< g_c = (1/n) Σ_j |∇_θ σ̂(θ_c; x_j)|², interior index
-  mutable std::vector<double> m_partial;  ///< per row r: Σ_{c in r} S_cj q_c at r·n + j
-  mutable std::vector<double> m_row_rate; ///< per row: Σ_{c in r} g_c q_c
+  mutable std::vector<double> m_partial;  ///< per thread t: a chunk's Σ_{c in chunk} S_cj q_c at t·n + j
   mutable std::vector<double> m_f;        ///< f_j of the last network_output()
   mutable std::vector<double> m_g;        ///< f_j / n
 };

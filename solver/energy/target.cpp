@@ -7,6 +7,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
+#include "grids/chunk_sums.hpp"
 #include "solver/energy/parse_number.hpp"
 
 namespace wgflow {
@@ -123,7 +124,6 @@ Field<Dim> sample_target(const TargetSpec& spec, const UniformGrid<Dim>& grid, d
     throw ParameterError(Parameter::target, std::to_string(spec.values.size()) + " values for " +
                                 std::to_string(grid.num_cells()) + " cells");
   std::size_t i = 0;
-  double total = 0.0;
   for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
     const double v = spec.kind == TargetSpec::Kind::values ? spec.values[i++] : target_value(spec, x.data(), Dim);
     if (!std::isfinite(v) || v < 0.0) {
@@ -133,9 +133,8 @@ Field<Dim> sample_target(const TargetSpec& spec, const UniformGrid<Dim>& grid, d
                                   "); a target density must be finite and >= 0");
     }
     p[idx] = v;
-    total += v;
   });
-  total *= grid.cell_volume();
+  const double total = sum_cells(p) * grid.cell_volume();  // fixed chunks, exact: the same for any split
   if (!(total > 0.0) || !std::isfinite(total))
     throw ParameterError(Parameter::target, "the target has total mass " + std::to_string(total) +
                                 " on this grid; it must be finite and > 0");
