@@ -114,6 +114,7 @@ struct ImplicitStats {
   long direct_solves = 0;         ///< solves by a sparse direct factorisation (cached while Δt is unchanged)
   long krylov_fallbacks = 0;      ///< linear case: CG result redone by BiCGSTAB (unscaled residual)
   long failed_solves = 0;         ///< multigrid: Krylov solves that missed the tolerance (attempt rejected)
+  long smg_fallbacks = 0;         ///< multigrid Newton: BiCGSTAB + PFMG missed, redone with SMG
   int last_newton_iterations = 0;
   int last_linear_iterations = 0;
   int max_newton_iterations = 0;  ///< over accepted steps
