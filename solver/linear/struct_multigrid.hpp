@@ -14,8 +14,11 @@ namespace wgflow {
 template <int Dim>
 class StructMultigrid {
  public:
-  /// cg: symmetric positive definite matrices; bicgstab: any (M-matrix) system.
-  enum class Method { cg, bicgstab };
+  /// cg: symmetric positive definite matrices; bicgstab, gmres: any (M-matrix) system.
+  enum class Method { cg, bicgstab, gmres };
+  /// One V-cycle per Krylov iteration of pfmg (point smoothing, semicoarsening by the strongest
+  /// coupling) or smg (line/plane smoothing, semicoarsening along the last axis: costlier, more robust).
+  enum class Cycle { pfmg, smg };
   struct Result {
     bool converged = false;
     int iterations = 0;
@@ -34,7 +37,11 @@ class StructMultigrid {
 
   /// Loads the matrix B with B_uw = left_u · A_uw · right_w, A given by its values in the unknowns'
   /// fixed pattern (left/right: nullptr for 1); the next solve sets up the multigrid hierarchy.
-  void set_matrix(const double* pattern_values, const double* left, const double* right, Method method);
+  void set_matrix(const double* pattern_values, const double* left, const double* right, Method method,
+                  Cycle cycle = Cycle::pfmg);
+
+  /// Keeps the loaded matrix, switches the solver (the next solve sets it up).
+  void use(Method method, Cycle cycle);
 
   /// Solves B x = b to ‖b − Bx‖₂ ≤ tolerance·‖b‖₂ in at most max_iterations iterations; x holds the
   /// initial guess if use_guess, else starts from 0.

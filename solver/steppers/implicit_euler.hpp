@@ -14,7 +14,8 @@
 ///    and a solve that misses its tolerance rejects the attempt rather than falling back.
 ///  - Upwind flux (porous medium, or no internal energy): fully implicit first-order upwind scheme,
 ///    R(q) = q − q^n − Δt L(q) = 0, solved by Newton with the analytic Jacobian (upwind switch frozen at
-///    the current iterate) and a backtracking line search that keeps every iterate ≥ 0.
+///    the current iterate) and a backtracking line search that keeps every iterate ≥ 0. With
+///    linear_solver = multigrid its Jacobian systems go to hypre's BiCGSTAB + PFMG (SMG fallback).
 ///
 /// Whatever the solver tolerance, the accepted state is the conservative update
 ///     q^{n+1} = q^n + Δt·(−div J(q*))
@@ -88,7 +89,8 @@ struct ImplicitOptions {
   enum class Preconditioner { automatic, diagonal, incomplete };
   Preconditioner preconditioner = Preconditioner::automatic;
   /// multigrid: hypre's PFMG-preconditioned CG (SG, on the Slotboom-symmetrised, diagonally scaled
-  /// matrix) and BiCGSTAB (Newton; SG when V/D spans too much to symmetrise), docs/linear_solvers.md;
+  /// matrix) and BiCGSTAB (SG when V/D spans too much to symmetrise; Newton, with SMG where PFMG
+  /// stalls, to an inexact-Newton tolerance), docs/linear_solvers.md;
   /// a solve that misses the tolerance within max_linear_iterations fails the attempt (the step is
   /// retried smaller). eigen: the Eigen Krylov solvers above with their direct fallbacks.
   /// Default: multigrid when the build has hypre (multigrid_available()).
@@ -115,6 +117,7 @@ struct ImplicitStats {
   long direct_solves = 0;         ///< solves by a sparse direct factorisation (cached while Δt is unchanged)
   long krylov_fallbacks = 0;      ///< linear case: CG result redone by BiCGSTAB (unscaled residual)
   long failed_solves = 0;         ///< multigrid: Krylov solves that missed the tolerance (attempt rejected)
+  long smg_fallbacks = 0;         ///< multigrid Newton: BiCGSTAB + PFMG missed, redone with SMG
   int last_newton_iterations = 0;
   int last_linear_iterations = 0;
   int max_newton_iterations = 0;  ///< over accepted steps

@@ -142,7 +142,9 @@ struct ImplicitEuler<Dim>::Impl {
   ResidualNorms residual(const Field<Dim>& qf, const Field<Dim>& xif, const Field<Dim>& qn, double dt,
                          Field<Dim>& o, Vec& r);
   void assemble_jacobian(const Field<Dim>& qf, const Field<Dim>& xif, double dt);
-  bool newton_direction(int& lin_iterations);
+  /// forcing: the relative tolerance of the multigrid solve (Eigen's solvers use linear_tolerance).
+  bool newton_direction(double forcing, int& lin_iterations);
+  bool newton_direction_multigrid(const Vec& rhs, double forcing, int& lin_iterations);
   double bound_step(const Field<Dim>& qf);
   void make_trial(const Field<Dim>& qf, double lambda);
   bool line_search(const Field<Dim>& qn, double dt, ResidualNorms& res);

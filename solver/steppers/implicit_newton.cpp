@@ -123,13 +123,13 @@ void ImplicitEuler<Dim>::Impl::assemble_jacobian(const Field<Dim>& qf, const Fie
   });
 }
 
-/// Newton direction J δ = −R: BiCGSTAB (Jacobi or ILUT), a sparse LU if that fails.
+/// Newton direction J δ = −R. multigrid: newton_direction_multigrid; eigen: BiCGSTAB (Jacobi or ILUT)
+/// to the linear tolerance, a sparse LU if that fails.
 template <int Dim>
-bool ImplicitEuler<Dim>::Impl::newton_direction(int& lin_iterations) {
+bool ImplicitEuler<Dim>::Impl::newton_direction(double forcing, int& lin_iterations) {
   const Vec rhs = -R;
+  if (mg) return newton_direction_multigrid(rhs, forcing, lin_iterations);
   bool ok;
-  // Newton's upwind (transport-like) Jacobians stay with Eigen: BiCGSTAB + PFMG (solve_general_multigrid)
-  // stalled on them in 1D with vacuum and cost Newton convergence in 2D periodic (docs/linear_solvers.md).
   if (incomplete) {
     if (!newton_pattern_ready) {
       // compute(), not analyzePattern() + factorize(): Eigen 3.4's IterativeSolverBase::analyzePattern
@@ -158,6 +158,40 @@ bool ImplicitEuler<Dim>::Impl::newton_direction(int& lin_iterations) {
   if (lu.info() != Eigen::Success) return false;
   delta = lu.solve(rhs);
   return delta.allFinite();
+}
+
+/// J δ = rhs by hypre on the row-scaled diag(J)⁻¹J (unit diagonal; J is an M-matrix with column sums 1)
+/// to ‖rhs − Jδ‖ ≤ forcing·‖rhs‖ in the row-scaled norm. BiCGSTAB + PFMG first, capped at
+/// pfmg_iterations: it takes ~5 iterations on these Jacobians but can stall where the upwind transport
+/// dominates (1D and 3D with vacuum at 100x the explicit limit: relative residual 1 after 500
+/// iterations). Then BiCGSTAB + SMG (line/plane smoothing), warm-started, up to max_linear_iterations;
+/// it converged on every system of the implicit tests. 1D goes straight to SMG, whose line smoother is
+/// an exact tridiagonal solve there. A miss fails the attempt: the step is retried with a smaller Δt.
+template <int Dim>
+bool ImplicitEuler<Dim>::Impl::newton_direction_multigrid(const Vec& rhs, double forcing, int& lin_iterations) {
+  using MG = StructMultigrid<Dim>;
+  constexpr int pfmg_iterations = 40;
+  mg_scale.resize(unk.n);
+  const double* jv = J.valuePtr();
+  for (Eigen::Index u = 0; u < unk.n; ++u) mg_scale[u] = 1.0 / jv[unk.slot[static_cast<std::size_t>(u)][0]];
+  mg_loaded = MgMatrix::none;  // mg holds J now, not an SG matrix
+  const Vec b = mg_scale.cwiseProduct(rhs);
+  bool use_guess = false;
+  if (Dim > 1) {
+    mg->set_matrix(jv, mg_scale.data(), nullptr, MG::Method::bicgstab, MG::Cycle::pfmg);
+    const auto res = mg->solve(b, delta, false, forcing, std::min(pfmg_iterations, opt.max_linear_iterations));
+    lin_iterations += res.iterations;
+    if (res.converged) return true;
+    ++stats.smg_fallbacks;
+    use_guess = delta.allFinite() && res.relative_residual < 1.0;
+    mg->use(MG::Method::bicgstab, MG::Cycle::smg);
+  } else {
+    mg->set_matrix(jv, mg_scale.data(), nullptr, MG::Method::bicgstab, MG::Cycle::smg);
+  }
+  const auto res = mg->solve(b, delta, use_guess, forcing, opt.max_linear_iterations);
+  lin_iterations += res.iterations;
+  if (!res.converged) ++stats.failed_solves;
+  return res.converged;
 }
 
 /// Largest λ ≤ 1 with q + λδ ≥ 0, after holding at 0 the cells at 0 that δ would push below.
@@ -239,7 +273,8 @@ bool ImplicitEuler<Dim>::Impl::attempt_newton(const Field<Dim>& qn, double dt, i
   for (std::ptrdiff_t c : unk.cell) q_max = std::max(q_max, qn[c]);
   curv.q_floor = 1e-10 * q_max;
   ResidualNorms res = residual(q_star, xi_it, qn, dt, out, R);
-  const double target = opt.newton_tolerance * res.inf;
+  const double initial_inf = res.inf;
+  const double target = opt.newton_tolerance * initial_inf;
   for (int it = 0;; ++it) {
     if (!std::isfinite(res.inf)) return false;
     if (res.inf <= std::max(target, res.floor)) {
@@ -260,7 +295,12 @@ bool ImplicitEuler<Dim>::Impl::attempt_newton(const Field<Dim>& qn, double dt, i
     }
     if (it >= opt.max_newton_iterations) return false;
     assemble_jacobian(q_star, xi_it, dt);
-    if (!newton_direction(lin_iterations)) return false;
+    // Inexact Newton (multigrid path): solve J δ = −R only to η = ‖R‖∞/‖R(q^n)‖∞ relative (in
+    // [linear_tolerance, 1e-3]); the new residual is then O(η‖R‖ + ‖R‖²), the same quadratic rate
+    // for about half the Krylov iterations of η = 1e-10. The guarantees do not depend on η: Newton
+    // still stops at the same ‖R‖∞ and the state is the conservative update.
+    const double forcing = std::clamp(res.inf / initial_inf, opt.linear_tolerance, 1e-3);
+    if (!newton_direction(forcing, lin_iterations)) return false;
     if (!line_search(qn, dt, res)) return false;
     q_star.swap(q_trial);
     xi_it.swap(xi_trial);
