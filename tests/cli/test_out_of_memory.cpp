@@ -62,7 +62,7 @@ double vm_size_bytes(pid_t pid) {
 }  // namespace
 
 TEST_SUITE("cli") {
-  TEST_CASE("running out of memory mid-run stops with one line, keeps the snapshots, and --restart finishes bitwise") {
+  TEST_CASE("running out of memory mid-run stops with one line and keeps the snapshots and --restart finishes bitwise") {
     CliDir dir;
     const std::vector<std::string> args{"run", "--case", "fokker-planck", "--dim", "2", "--n", "96", "--gaussian-center",
                                         "1", "--t-end", "4", "--snapshots", "40", "--threads", "1", "--quiet"};

@@ -75,7 +75,7 @@ TEST_SUITE("cli") {
     CHECK(read_particles(dir.file("again.h5"), 4) == x1);
   }
 
-  TEST_CASE("the sidecar lists the particles as points in 1D, 2D and after wgflow pack") {
+  TEST_CASE("the sidecar lists the particles as points in 1D and 2D and after wgflow pack") {
     CliDir dir;
     const std::vector<std::string> fp_1d{"--case", "fokker-planck", "--dim", "1", "--n", "32", "--gaussian-center",
                                          "1.5", "--t-end", "0.5", "--snapshots", "2", "--quiet", "--particles", "7"};
