@@ -17,6 +17,7 @@
 #include "cli/signals.hpp"
 #include "cli/trackers.hpp"
 #include "grids/communicator.hpp"
+#include "io/output_files.hpp"
 #include "io/initial_file.hpp"
 #include "io/interaction_config.hpp"
 #include "io/network_config.hpp"
@@ -245,6 +246,7 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   const StopOnSignal stop_on_signal;
   simulation.set_stop_flag(StopOnSignal::flag());
   RunSummary summary;
+  AddressSpaceReserve reserve(24u << 20);  // for the clean stop after a failed allocation
   try {
     summary = simulation.run(start.q, c.t_end, c.snapshots, start.state, trackers);
   } catch (const std::runtime_error&) {
@@ -256,6 +258,7 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
     }
     throw;
   } catch (const std::bad_alloc&) {
+    reserve.release();
     try {
       writer->flush_diagnostics(simulation.history());
     } catch (const std::exception&) {

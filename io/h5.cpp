@@ -246,22 +246,25 @@ bool is_dataset(hid_t loc, const std::string& path) {
   return dataset;
 }
 
+namespace {
+
+/// H5Literate callback: appends the link's name. H5L_info_t and H5Literate are HDF5's unversioned
+/// names, mapped together to the 1.10 or the 1.12 API, so this compiles against either.
+herr_t append_link_name(hid_t, const char* name, const H5L_info_t*, void* names) {
+  static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+  return 0;
+}
+
+}  // namespace
+
 std::vector<std::string> child_names(hid_t loc) {
-  // H5Gget_info + H5Lget_name_by_idx rather than H5Literate, whose callback type changed in 1.12.
-  H5G_info_t info;
-  check_status(H5Gget_info(loc, &info), "cannot list members of " + describe(loc));
+  // One iteration, not H5Lget_name_by_idx per member: for a group in dense storage (more than 8
+  // links) every by-index call builds and sorts the whole link table, so listing /steps of a run with
+  // 2000 snapshots took 10 s and 8000 took 165 s (wgflow info, --restart, pack).
   std::vector<std::string> names;
-  names.reserve(static_cast<std::size_t>(info.nlinks));
-  for (hsize_t i = 0; i < info.nlinks; ++i) {
-    ssize_t len = H5Lget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    if (len < 0) fail("cannot list members of " + describe(loc));
-    std::string name(static_cast<std::size_t>(len) + 1, '\0');
-    if (H5Lget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
-                           H5P_DEFAULT) < 0)
-      fail("cannot list members of " + describe(loc));
-    name.resize(static_cast<std::size_t>(len));
-    names.push_back(std::move(name));
-  }
+  hsize_t index = 0;
+  check_status(H5Literate(loc, H5_INDEX_NAME, H5_ITER_INC, &index, append_link_name, &names),
+               "cannot list members of " + describe(loc));
   return names;
 }
 

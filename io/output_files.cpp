@@ -1,6 +1,7 @@
 #include "io/output_files.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <new>
 #include <stdexcept>
 #include <vector>
 
@@ -188,7 +190,40 @@ void publish_file(const std::string& temporary, const std::string& final) {
   sync_path(parent.empty() ? "." : parent.string(), true);
 }
 
+namespace {
+
+/// Address space HDF5 may need to create and fill one file (its metadata cache, chunk and conversion
+/// buffers): probed before every HDF5 write.
+constexpr std::size_t k_hdf5_headroom = 8u << 20;
+
+/// Throws std::bad_alloc unless `bytes` more of address space can be mapped. HDF5 1.10 does not survive
+/// a failed allocation inside H5Fcreate (it dereferences the null result: signal 11, seen under an
+/// RLIMIT_AS limit reached mid-run), so a run that is out of memory must find out before calling it and
+/// stop with its clean "out of memory" line, every snapshot kept. mmap, not malloc: malloc may serve the
+/// probe from memory it already holds and prove nothing; MAP_NORESERVE: only the limit is probed.
+void ensure_address_space(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  ::munmap(p, bytes);
+}
+
+}  // namespace
+
+AddressSpaceReserve::AddressSpaceReserve(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p != MAP_FAILED) {  // no reserve is no worse than before: the run itself does not need it
+    m_start = p;
+    m_bytes = bytes;
+  }
+}
+
+void AddressSpaceReserve::release() {
+  if (m_start != nullptr) ::munmap(m_start, m_bytes);
+  m_start = nullptr;
+}
+
 void publish_h5_file(const std::string& final, const std::function<void(hid_t file)>& fill) {
+  ensure_address_space(k_hdf5_headroom);
   const std::string temporary = final + ".tmp";
   const unsigned long failed_closes_before = h5::failed_closes();
   try {

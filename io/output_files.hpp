@@ -73,7 +73,24 @@ void publish_file(const std::string& temporary, const std::string& final);
 /// Writes the HDF5 file `final` atomically: `fill` writes into a new file `final`.tmp, which is closed
 /// (a failed close of any object while it was open counts as a failed write: HDF5 writes metadata on
 /// close) and published. On any failure the temporary file is removed and `final` is untouched;
-/// HDF5 failures become OutputWriteError naming `final`.
+/// HDF5 failures become OutputWriteError naming `final`. Throws std::bad_alloc, before touching any
+/// file, if the address space HDF5 may need is not there (an RLIMIT_AS reached mid-run).
 void publish_h5_file(const std::string& final, const std::function<void(hid_t file)>& fill);
+
+/// Address space held back for a clean stop: mapped (never touched, so it costs no memory) while a
+/// run steps, released when an allocation fails so that the final diagnostics and the main file that
+/// lists every snapshot can still be written (publish_h5_file probes for its headroom first).
+class AddressSpaceReserve {
+ public:
+  explicit AddressSpaceReserve(std::size_t bytes);
+  ~AddressSpaceReserve() { release(); }
+  AddressSpaceReserve(const AddressSpaceReserve&) = delete;
+  AddressSpaceReserve& operator=(const AddressSpaceReserve&) = delete;
+  void release();
+
+ private:
+  void* m_start = nullptr;
+  std::size_t m_bytes = 0;
+};
 
 }  // namespace wgflow

@@ -8,6 +8,7 @@
 #include "io/initial_file.hpp"
 #include "io/output_files.hpp"
 #include "io/run_config.hpp"
+#include "io/snapshot_writer.hpp"
 #include "io/xdmf.hpp"
 
 namespace wgflow {
@@ -83,8 +84,10 @@ XdmfGeometry geometry_of(hid_t file) {
   return g;
 }
 
-/// Copies every snapshot of `run` into /steps of `out` and returns the sidecar's view of them.
-std::vector<XdmfSnapshot> copy_snapshots(hid_t run_file, const std::string& run, hid_t out, const std::string& out_name) {
+/// Copies every snapshot of `run` (a dim-dimensional run) into /steps of `out` and returns the sidecar's
+/// view of them, particles included.
+std::vector<XdmfSnapshot> copy_snapshots(hid_t run_file, const std::string& run, int dim, hid_t out,
+                                         const std::string& out_name) {
   h5::Group from_steps = h5::open_group(run_file, "steps");
   h5::Group to_steps = h5::create_group(out, "steps");
   std::vector<XdmfSnapshot> snapshots;
@@ -103,9 +106,14 @@ std::vector<XdmfSnapshot> copy_snapshots(hid_t run_file, const std::string& run,
     copy_object(source.id(), "density", target.id());
     for (const std::string& child : h5::child_names(source.id()))  // particles, network_output, ...
       if (child != "density" && h5::is_dataset(source.id(), child)) copy_object(source.id(), child, target.id());
+    if (dim == 1 && h5::is_dataset(target.id(), "particles") && !h5::is_dataset(target.id(), k_particle_points_1d)) {
+      const std::vector<double> points = particle_points_1d(h5::read_dataset(target.id(), "particles"));
+      h5::write_dataset(target.id(), k_particle_points_1d, {points.size() / 2, 2}, points.data());  // older runs
+    }
     h5::Dataset density = h5::open_dataset(target.id(), "density");
     snapshots.push_back({out_name, "/steps/" + name + "/density", h5::read_double_attribute(density.id(), "time"),
                          h5::read_double_attribute(target.id(), "mass"), h5::read_double_attribute(target.id(), "energy"), "", 0, 0});
+    list_particles(target.id(), dim, snapshots.back());  // the sidecar shows them as the run's does
   }
   return snapshots;
 }
@@ -163,7 +171,7 @@ void pack_output(const std::string& run, const std::string& out, bool overwrite)
     copy_attributes(run_file.id(), file);
     h5::write_attribute(file, "packed_from", fs::path(run).filename().string());
     copy_object(run_file.id(), "grid", file);
-    snapshots = copy_snapshots(run_file.id(), run, file, out_name);
+    snapshots = copy_snapshots(run_file.id(), run, summary.dim, file, out_name);
     copy_diagnostics(run_file.id(), file);
   });
   write_xdmf(out_paths.xdmf, geometry_of(run_file.id()), snapshots);

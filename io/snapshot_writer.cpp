@@ -11,6 +11,24 @@
 
 namespace wgflow {
 
+std::vector<double> particle_points_1d(const std::vector<double>& x) {
+  std::vector<double> points(2 * x.size(), 0.0);
+  for (std::size_t i = 0; i < x.size(); ++i) points[2 * i] = x[i];
+  return points;
+}
+
+void list_particles(hid_t group, int dim, XdmfSnapshot& snapshot) {
+  const std::string name = dim == 1 ? k_particle_points_1d : "particles";
+  const hsize_t columns = dim == 1 ? 2 : static_cast<hsize_t>(dim);
+  if (!h5::is_dataset(group, name)) return;
+  h5::Dataset particles = h5::open_dataset(group, name);
+  const std::vector<hsize_t> dims = h5::dataset_dims(particles.id());
+  if (dims.size() != 2 || dims[1] != columns || dims[0] == 0) return;
+  snapshot.particles_dataset = snapshot.dataset.substr(0, snapshot.dataset.rfind('/') + 1) + name;
+  snapshot.particles = static_cast<std::size_t>(dims[0]);
+  snapshot.particle_dim = static_cast<int>(columns);
+}
+
 namespace {
 
 template <class T, std::size_t N>
@@ -129,15 +147,7 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
       m_snapshots.push_back({m_paths.relative(m_paths.snapshot(i)), "/density", summary.snapshot_times[i],
                              h5::read_double_attribute(snapshot.id(), "mass"),
                              h5::read_double_attribute(snapshot.id(), "energy"), "", 0, 0});
-      if (Dim > 1 && h5::is_dataset(snapshot.id(), "particles")) {  // as write_snapshot lists them
-        h5::Dataset particles = h5::open_dataset(snapshot.id(), "particles");
-        const std::vector<hsize_t> dims = h5::dataset_dims(particles.id());
-        if (dims.size() == 2 && dims[1] == static_cast<hsize_t>(Dim) && dims[0] > 0) {
-          m_snapshots.back().particles_dataset = "/particles";
-          m_snapshots.back().particles = static_cast<std::size_t>(dims[0]);
-          m_snapshots.back().particle_dim = Dim;
-        }
-      }
+      list_particles(snapshot.id(), Dim, m_snapshots.back());  // as write_snapshot lists them
       const std::size_t rows = diagnostics_rows_in(snapshot.id());
       const std::size_t first = h5::has_attribute(snapshot.id(), "first_row")
                                     ? static_cast<std::size_t>(h5::read_long_attribute(snapshot.id(), "first_row"))
@@ -259,16 +269,22 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
       h5::write_dataset(file, array.name, std::vector<hsize_t>(array.shape.begin(), array.shape.end()),
                         array.values.data())
           .close("dataset '/" + array.name + "' of '" + final_path + ".tmp'");
+    for (const SnapshotArray& array : arrays)
+      if (Dim == 1 && array.name == "particles" && !array.values.empty()) {
+        const std::vector<double> points = particle_points_1d(array.values);
+        h5::write_dataset(file, k_particle_points_1d, {array.values.size(), 2}, points.data())
+            .close("dataset '/" + std::string(k_particle_points_1d) + "' of '" + final_path + ".tmp'");
+      }
     h5::write_attribute(file, "first_row", static_cast<long>(m_rows_in_pieces));
     write_diagnostics_rows(file, history, m_rows_in_pieces, history.size(), m_columns);
   });
 
   XdmfSnapshot snapshot{m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy, "", 0, 0};
-  for (const SnapshotArray& array : arrays)  // particle positions (N x dim) become points in the XDMF, 2D/3D
-    if (array.name == "particles" && array.shape.size() == 2 && array.shape[1] == Dim && Dim > 1 && array.shape[0] > 0) {
-      snapshot.particles_dataset = "/particles";
+  for (const SnapshotArray& array : arrays)  // particle positions (N x dim) become points in the XDMF
+    if (array.name == "particles" && array.shape.size() == 2 && array.shape[1] == Dim && array.shape[0] > 0) {
+      snapshot.particles_dataset = Dim == 1 ? std::string("/") + k_particle_points_1d : "/particles";
       snapshot.particles = array.shape[0];
-      snapshot.particle_dim = Dim;
+      snapshot.particle_dim = Dim == 1 ? 2 : Dim;
     }
   m_snapshots.push_back(snapshot);
   const std::size_t tail_rows = m_tail_rows;

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <hdf5.h>
+
 #include "grids/grid.hpp"
 #include "io/diagnostics_columns.hpp"
 #include "io/output_files.hpp"
@@ -28,6 +30,17 @@ struct RootArray {
 };
 /// Root arrays a restart carries over from the file it continues (the names a run may write).
 inline const char* const k_root_array_names[] = {"data_x", "data_y"};
+
+/// 1D particles as points for the XDMF sidecar: ParaView 5.11's Xdmf3 readers show points only from one
+/// N x 2 or N x 3 array (they leave X_Y_Z geometries empty and crash on Function items), so a 1D
+/// snapshot with particles also holds "particle_points" (N x 2: x and a zero y). 2D and 3D list
+/// "particles" itself.
+inline const char k_particle_points_1d[] = "particle_points";
+std::vector<double> particle_points_1d(const std::vector<double>& x);
+
+/// Sets the particle fields of `snapshot` from the datasets of the snapshot group `group` of a
+/// Dim-dimensional run (nothing when it holds no particles, or 1D ones without particle_points).
+void list_particles(hid_t group, int dim, XdmfSnapshot& snapshot);
 
 /// What the output records about where a run came from.
 struct RunMetadata {

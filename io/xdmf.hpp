@@ -26,10 +26,11 @@ struct XdmfSnapshot {
   double time = 0.0;
   double mass = 0.0;
   double energy = 0.0;
-  /// Particles of this snapshot as points (2D, 3D): their dataset in `file` (N x dim), or empty.
+  /// Particles of this snapshot as points: their dataset in `file` (N x particle_dim), or empty.
+  /// 2D, 3D: /particles; 1D: the N x 2 particle_points (snapshot_writer.hpp says why).
   std::string particles_dataset;
   std::size_t particles = 0;
-  int particle_dim = 0;
+  int particle_dim = 0;  ///< columns of particles_dataset: 2 (XY) or 3 (XYZ)
 };
 
 template <int Dim>

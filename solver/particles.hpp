@@ -56,6 +56,7 @@ class ParticleCloud final : public SnapshotArraySource<Dim> {
   Neighbours<Dim> m_neighbours;  ///< which axes wrap (grids/halo.hpp)
   std::vector<double> m_x;      ///< Xⁿ: wrapped into the box
   std::vector<double> m_stage;  ///< the current stage's positions (periodic axes not wrapped)
+  bool m_stage_is_x = true;     ///< no stage of this step yet: the stage positions are Xⁿ (m_x)
   std::array<Field<Dim>, Dim> m_u;  ///< face velocities of the current stage state (many particles)
   std::vector<double> m_at, m_v;    ///< stage positions wrapped for the lookup; their velocities
   long m_clamps = 0;

@@ -342,10 +342,25 @@ inline double sg_face_velocity(double J, double qL, double qR, double xi_jump, d
 template <int Dim>
 void SgOperator<Dim>::particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
                                           std::array<Field<Dim>, Dim>& faces) const {
+  with_face_velocity(in, [&](const auto& face_velocity) {
+    mac_velocities<Dim>(m_grid, in.layout(), x, v, n, faces, face_velocity);
+  });
+}
+
+template <int Dim>
+void SgOperator<Dim>::particle_faces(const Field<Dim>& in, std::array<Field<Dim>, Dim>& faces) const {
+  with_face_velocity(in, [&](const auto& face_velocity) {
+    fill_face_velocities<Dim>(m_grid, in.layout(), faces, face_velocity);
+  });
+}
+
+template <int Dim>
+template <class Fn>
+void SgOperator<Dim>::with_face_velocity(const Field<Dim>& in, Fn&& fn) const {
   const auto& L = in.layout();
   const double* q = in.data();
   const double* V = m_V->data();
-  mac_velocities<Dim>(m_grid, L, x, v, n, faces, [&](int k, std::ptrdiff_t R) {
+  fn([&](int k, std::ptrdiff_t R) {
     const std::ptrdiff_t Lc = R - L.stride[k];
     const double dx = m_grid.dx(k);
     const double d = (V[R] - V[Lc]) * m_inv_dx2[k];

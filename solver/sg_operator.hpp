@@ -33,6 +33,7 @@ class SgOperator final : public SpatialOperator<Dim> {
   /// The SG flux over the face density it transports (sg_operator.cpp, numerics.md "Particles").
   void particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
                            std::array<Field<Dim>, Dim>& faces) const override;
+  void particle_faces(const Field<Dim>& in, std::array<Field<Dim>, Dim>& faces) const override;
   /// In-place stages where they are needed for the memory bound of issue 7 (stages + 3 arrays): in 3D
   /// with a potential, where qⁿ, two stage buffers, V and three face arrays would make 7. Elsewhere the
   /// out-of-place stage is kept: the in-place sweep copies every row once more and measured 10–30 %
@@ -66,6 +67,9 @@ class SgOperator final : public SpatialOperator<Dim> {
   bool constant_coefficients() const { return m_constant; }
 
  private:
+  /// fn(face_velocity): face_velocity(k, R) is the velocity on the low k-face of cell R (particles).
+  template <class Fn>
+  void with_face_velocity(const Field<Dim>& in, Fn&& fn) const;
   template <bool Constant>
   void stage_kernel(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                     double b) const;

@@ -64,6 +64,11 @@ class SpatialOperator {
                                    std::array<Field<Dim>, Dim>& /*faces*/) const {
     throw std::logic_error(name() + ": no particle velocities");
   }
+  /// The face velocities alone (the full pass of particle_velocities for many particles), for callers
+  /// that gather them per particle in their own loop: faces[k] holds u on the low k-face of each cell.
+  virtual void particle_faces(const Field<Dim>& /*in*/, std::array<Field<Dim>, Dim>& /*faces*/) const {
+    throw std::logic_error(name() + ": no particle velocities");
+  }
 };
 
 /// SG for linear diffusion (+ drift); upwind for everything else (numerics.md "Two fluxes").

@@ -410,11 +410,26 @@ void UpwindOperator<Dim>::euler_stage(Field<Dim>& out, const Field<Dim>& in, dou
 template <int Dim>
 void UpwindOperator<Dim>::particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
                                               std::array<Field<Dim>, Dim>& faces) const {
+  with_face_velocity(in, [&](const auto& face_velocity) {
+    mac_velocities<Dim>(m_grid, in.layout(), x, v, n, faces, face_velocity);
+  });
+}
+
+template <int Dim>
+void UpwindOperator<Dim>::particle_faces(const Field<Dim>& in, std::array<Field<Dim>, Dim>& faces) const {
+  with_face_velocity(in, [&](const auto& face_velocity) {
+    fill_face_velocities<Dim>(m_grid, in.layout(), faces, face_velocity);
+  });
+}
+
+template <int Dim>
+template <class Fn>
+void UpwindOperator<Dim>::with_face_velocity(const Field<Dim>& in, Fn&& fn) const {
   const auto& L = in.layout();
   std::array<double, Dim> inv_dx{};
   for (int k = 0; k < Dim; ++k) inv_dx[k] = 1.0 / m_grid.dx(k);
   with_xi(in, [&](const auto& xi) {
-    mac_velocities<Dim>(m_grid, L, x, v, n, faces, [&](int k, std::ptrdiff_t R) {
+    fn([&](int k, std::ptrdiff_t R) {
       const double v = -(xi(R) - xi(R - L.stride[k])) * inv_dx[k];  // the face speed of upwind_flux_rate
       return std::isfinite(v) ? v : 0.0;
     });

@@ -24,12 +24,16 @@ class UpwindOperator final : public SpatialOperator<Dim> {
   /// u = −(ξ_R − ξ_L)/Δx: F = max(u,0) q^E + min(u,0) q^W is u times the value it transports.
   void particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
                            std::array<Field<Dim>, Dim>& faces) const override;
+  void particle_faces(const Field<Dim>& in, std::array<Field<Dim>, Dim>& faces) const override;
 
   /// How ξ reaches the kernels: recomputed from q (and V) in each pass, or stored per stage.
   enum class XiMode { stored, linear, square, zero };
   XiMode xi_mode() const { return m_xi_mode; }
 
  private:
+  /// fn(face_velocity): face_velocity(k, R) is the velocity on the low k-face of cell R (particles).
+  template <class Fn>
+  void with_face_velocity(const Field<Dim>& in, Fn&& fn) const;
   template <class Fn>
   decltype(auto) with_xi(const Field<Dim>& in, Fn&& fn) const;
 

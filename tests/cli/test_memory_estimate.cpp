@@ -1,5 +1,6 @@
 /// The memory check's estimate (io/memory_estimate.hpp) against the peak resident set of real runs,
-/// for every stepper family and the interaction's FFT buffers: within a factor 1.5 either way (issue 17:
+/// for every stepper family, both linear solvers (Eigen, hypre's multigrid) in 1D/2D/3D and the
+/// interaction's FFT buffers: within a factor 1.5 either way (issue 17:
 /// a 2D implicit run peaked at 283 MiB against an 18 MiB estimate).
 #include <doctest/doctest.h>
 #include <sys/resource.h>
@@ -30,7 +31,7 @@ double peak_rss_bytes(const CliDir& dir, std::vector<std::string> args) {
 }  // namespace
 
 TEST_SUITE("cli") {
-  TEST_CASE("the memory estimate is within a factor 1.5 of the measured peak for every stepper") {
+  TEST_CASE("the memory estimate is within a factor 1.5 of the measured peak for every stepper and linear solver") {
     // Small grids whose arrays still outweigh the process itself; one or a few steps reach the peak.
     const std::vector<std::vector<std::string>> runs{
         {"--case", "heat", "--dim", "2", "--n", "512", "--t-end", "1e-4"},
@@ -38,12 +39,22 @@ TEST_SUITE("cli") {
         {"--case", "porous-medium", "--dim", "2", "--n", "512", "--domain=-4,4", "--t-end", "1e-4"},
         {"--case", "keller-segel", "--dim", "2", "--n", "256", "--domain=-4,4", "--mass", "40", "--gaussian-width", "0.5",
          "--t-end", "1e-4"},
-        // Linear implicit steps, 2D with the LDLᵀ fallback (adaptive steps from t = 0 need it), 3D without.
-        {"--case", "fokker-planck", "--dim", "2", "--n", "256", "--t-end", "1e-3", "--stepper", "implicit-euler"},
+        // Linear implicit steps with both linear solvers: Eigen, 2D with the LDLᵀ fallback (adaptive steps
+        // from t = 0 need it), 3D without; hypre's multigrid (the default) with its hierarchy and MPI.
+        {"--case", "fokker-planck", "--dim", "2", "--n", "256", "--t-end", "1e-3", "--stepper", "implicit-euler",
+         "--linear-solver", "eigen"},
+        {"--case", "fokker-planck", "--dim", "2", "--n", "256", "--t-end", "1e-3", "--stepper", "implicit-euler",
+         "--linear-solver", "multigrid"},
         {"--case", "fokker-planck", "--dim", "3", "--n", "32", "--t-end", "0.05", "--dt", "0.05", "--stepper",
-         "implicit-euler"},
+         "implicit-euler", "--linear-solver", "eigen"},
+        {"--case", "fokker-planck", "--dim", "3", "--n", "32", "--t-end", "0.05", "--dt", "0.05", "--stepper",
+         "implicit-euler", "--linear-solver", "multigrid"},
+        {"--case", "fokker-planck", "--dim", "1", "--n", "100000", "--t-end", "1e-5", "--stepper", "implicit-euler",
+         "--linear-solver", "multigrid"},
         {"--case", "keller-segel", "--dim", "2", "--n", "256", "--domain=-4,4", "--mass", "40", "--gaussian-width", "0.5",
-         "--t-end", "1e-3", "--stepper", "implicit-euler"},
+         "--t-end", "1e-3", "--stepper", "implicit-euler", "--linear-solver", "eigen"},
+        {"--case", "keller-segel", "--dim", "2", "--n", "256", "--domain=-4,4", "--mass", "40", "--gaussian-width", "0.5",
+         "--t-end", "1e-3", "--stepper", "implicit-euler", "--linear-solver", "multigrid"},
         // Newton.
         {"--case", "porous-medium", "--dim", "2", "--n", "256", "--domain=-4,4", "--t-end", "1e-3", "--stepper",
          "implicit-euler"},

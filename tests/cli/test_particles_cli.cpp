@@ -75,6 +75,44 @@ TEST_SUITE("cli") {
     CHECK(read_particles(dir.file("again.h5"), 4) == x1);
   }
 
+  TEST_CASE("the sidecar lists the particles as points in 1D and 2D and after wgflow pack") {
+    CliDir dir;
+    const std::vector<std::string> fp_1d{"--case", "fokker-planck", "--dim", "1", "--n", "32", "--gaussian-center",
+                                         "1.5", "--t-end", "0.5", "--snapshots", "2", "--quiet", "--particles", "7"};
+    REQUIRE(run_run(dir, with(fp_1d, {"--out", "one.h5"})).code == 0);
+    REQUIRE(run_run(dir, with(k_fp_2d, {"--out", "two.h5", "--particles", "5"})).code == 0);
+    // 1D: ParaView's Xdmf3 readers need one N x 2 array, so the snapshot also holds (x, 0) rows.
+    for (int k = 0; k < 3; ++k) {
+      h5::File file = h5::open_file(dir.file("one.h5"), false);
+      h5::Dataset points = h5::open_dataset(file.id(), "/steps/" + snapshot_group_name(k) + "/particle_points");
+      CHECK(h5::dataset_dims(points.id()) == std::vector<hsize_t>{7, 2});
+      const std::vector<double> xy = h5::read_dataset(points.id()), x = read_particles(dir.file("one.h5"), k);
+      REQUIRE(x.size() == 7);
+      for (std::size_t p = 0; p < 7; ++p) CHECK((xy[2 * p] == x[p] && xy[2 * p + 1] == 0.0));
+    }
+    const std::string one = read_text(dir.work() / "one.xmf");
+    CHECK(contains(one, "<Topology TopologyType=\"Polyvertex\" NumberOfElements=\"7\" NodesPerElement=\"1\"/>"));
+    CHECK(contains(one, ">one.h5.d/000002.h5:/particle_points</DataItem>"));
+    CHECK(contains(one, "<DataItem Dimensions=\"7 2\""));
+    // Packed: the points are listed inside the one file, as the run's sidecar lists them.
+    REQUIRE(run_wgflow(dir, {"pack", "one.h5", "one_packed.h5"}).code == 0);
+    REQUIRE(run_wgflow(dir, {"pack", "two.h5", "two_packed.h5"}).code == 0);
+    const std::string one_packed = read_text(dir.work() / "one_packed.xmf");
+    const std::string two_packed = read_text(dir.work() / "two_packed.xmf");
+    CHECK(contains(one_packed, ">one_packed.h5:/steps/000002/particle_points</DataItem>"));
+    CHECK(contains(two_packed, "<Topology TopologyType=\"Polyvertex\" NumberOfElements=\"5\" NodesPerElement=\"1\"/>"));
+    for (int k = 0; k < 5; ++k)
+      CHECK(contains(two_packed, ">two_packed.h5:/steps/" + snapshot_group_name(k) + "/particles</DataItem>"));
+    CHECK(!contains(two_packed, ".h5.d"));
+    // The packed sidecar is the run's, with the paths inside the one file.
+    std::string two = read_text(dir.work() / "two.xmf");
+    for (int k = 0; k < 5; ++k) {
+      const std::string from = "two.h5.d/" + snapshot_group_name(k) + ".h5:/", to = "two_packed.h5:/steps/" + snapshot_group_name(k) + "/";
+      for (std::size_t at = two.find(from); at != std::string::npos; at = two.find(from, at)) two.replace(at, from.size(), to);
+    }
+    CHECK(two == two_packed);
+  }
+
   TEST_CASE("--particles file: starts from the given positions") {
     CliDir dir;
     const std::vector<double> start{0.5, -0.25, -4.0, 4.0, 5.0, -5.0};  // on the walls too

@@ -10,8 +10,8 @@ ParaView's three XDMF readers (XDMFReader, Xdmf3ReaderS, Xdmf3ReaderT) and check
 TimestepValues, cell count, bounds, the density range and every cell value per snapshot, a
 ProbeLocation at an off-centre point, and the mass/energy field data. Then it pins the z, y, x
 order of origin, spacing and counts on a non-cubic grid (check_noncubic), reads a run while it
-is still writing (check_live), and finds the particles of 2D and 3D runs with --particles as points at
-every time, exactly where /steps/NNNNNN/particles puts them (check_particles). The 2D run packed into
+is still writing (check_live), and finds the particles of 1D, 2D and 3D runs with --particles (and of
+the 2D one packed) as points at every time, exactly where /steps/NNNNNN/particles puts them (check_particles). The 2D run packed into
 one file (wgflow pack) is checked like the runs. Prints `paraview: N passed, M failed` last; exits 1 on any failure.
 
 Needs Debian's paraview + python3-paraview (scripts/install-deps.sh --with-paraview); no display.
@@ -403,15 +403,24 @@ def point_leaves(data):
 
 
 def check_particles(pv, checks, wgflow, workdir):
-    """2D and 3D runs with particles: every reader shows them as points at each time, at their positions."""
+    """1D, 2D and 3D runs with particles, and the 2D one packed into one file: every reader shows them
+    as points at each time, at their positions (1D: on the x axis, y = z = 0)."""
     import numpy as np
     n_particles = 37
-    for dim in (2, 3):
+    for dim in (1, 2, 3, "packed 2"):
+        packed = dim == "packed 2"
+        dim = 2 if packed else dim
         h5 = os.path.join(workdir, f"particles{dim}d.h5")
         centre = ",".join(str(c) for c in CENTRE[:dim])
-        subprocess.run([wgflow, "run", "--case", "heat", "--dim", str(dim), "--n", "8", "--domain=-2,2",
-                        "--gaussian-center", centre, "--t-end", "0.05", "--snapshots", "2", "--threads", "1",
-                        "--quiet", "--overwrite", "--particles", str(n_particles), "--out", h5], check=True, timeout=120)
+        if packed:
+            h5_packed = os.path.join(workdir, "particles2d_packed.h5")
+            subprocess.run([wgflow, "pack", h5, h5_packed, "--overwrite"], check=True, timeout=120)
+            h5 = h5_packed
+        else:
+            subprocess.run([wgflow, "run", "--case", "heat", "--dim", str(dim), "--n", "8", "--domain=-2,2",
+                            "--gaussian-center", centre, "--t-end", "0.05", "--snapshots", "2", "--threads", "1",
+                            "--quiet", "--overwrite", "--particles", str(n_particles), "--out", h5],
+                           check=True, timeout=120)
         npz = h5 + ".particles.npz"
         subprocess.run([sys.executable, HERE, "--dump-particles", h5, npz], check=True, timeout=60)
         with np.load(npz) as z:
@@ -432,7 +441,7 @@ def check_particles(pv, checks, wgflow, workdir):
                 checks.check(got.shape == want.shape and np.array_equal(got, want),
                              f"{kind} {dim}D t={t}: the points are /particles", f"{got.shape} vs {want.shape}")
             pv.Delete(reader)
-        print(f"paraview: {dim}D particles {'ok' if checks.failed == before else 'FAILED'} with {', '.join(READERS)}",
+        print(f"paraview: {'packed ' if packed else ''}{dim}D particles {'ok' if checks.failed == before else 'FAILED'} with {', '.join(READERS)}",
               flush=True)
 
 
