@@ -98,7 +98,8 @@ po::options_description run_options_description(RunConfig& c, std::string& domai
         "implicit-euler: a fixed time step > 0, or 0 for adaptive steps (from 10x the explicit limit, "
         "x1.5 per easy step up to 1e4x: for steady states)")
     ("linear-solver", po::value(&c.linear_solver)->default_value(c.linear_solver),
-        "implicit-euler: multigrid (hypre's PFMG-preconditioned CG/BiCGSTAB; builds with hypre) | eigen "
+        "implicit-euler: multigrid (hypre's PFMG-preconditioned CG; Newton systems BiCGSTAB + PFMG, retried "
+        "with SMG when PFMG stalls, SMG in 1D; builds with hypre) | eigen "
         "(Eigen's Jacobi/incomplete-factorisation CG and BiCGSTAB, for comparison)")
     ("order", po::value(&c.order)->default_value(c.order), "upwind reconstruction order: 1 | 2 (the SG flux is always second order)")
     ("cfl", po::value(&c.cfl)->default_value(c.cfl), "fraction of the positivity/parabolic step limit, in (0, 1]")
@@ -166,6 +167,23 @@ void finish(RunConfig& c, const std::string& domain, const std::string& bc, cons
 
 }  // namespace
 
+namespace {
+/// Boost names an unknown INI key without the file, and a key under a [section] as "section.key":
+/// say which file, and that wgflow's INI files are flat "option = value" lines.
+po::parsed_options parse_ini_file(std::istream& file, const po::options_description& desc, const std::string& path) {
+  try {
+    return po::parse_config_file(file, desc);
+  } catch (const po::unknown_option& e) {
+    const std::string key = e.get_option_name();
+    const std::size_t dot = key.find('.');
+    if (dot != std::string::npos)
+      throw ConfigError("--config: '" + path + "' puts '" + key.substr(dot + 1) + "' under a section [" + key.substr(0, dot) +
+                        "]; wgflow's INI files have no sections (write 'option = value' lines, e.g. 'n = 64')");
+    throw ConfigError("--config: '" + path + "' sets unknown option '" + key + "' (the keys are the long option names of 'wgflow run --help', without --)");
+  }
+}
+}  // namespace
+
 ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
   ParsedRunOptions parsed;
   RunConfig& c = parsed.config;
@@ -189,7 +207,7 @@ ParsedRunOptions parse_run_options(const std::vector<std::string>& args) {
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream file = open_ini_file(path);
-      const po::parsed_options from_file = po::parse_config_file(file, desc);
+      const po::parsed_options from_file = parse_ini_file(file, desc, path);
       for (const po::option& o : from_file.options)
         if (o.string_key == "config" || o.string_key == "restart" || o.string_key == "help")
           throw ConfigError("--config: '" + path + "' sets '" + o.string_key + "', which only the command line can give" +

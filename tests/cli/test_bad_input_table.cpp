@@ -47,6 +47,8 @@ std::vector<Row> rows() {
   const auto with_dir = [](const CliDir& d) { fs::create_directory(d.work() / "cfgdir"); };
   const auto big_ini = [](const CliDir& d) { write_text(d.work() / "big.ini", std::string(2 << 20, '#')); };
   const auto nested_ini = [](const CliDir& d) { write_text(d.work() / "nested.ini", "n = 16\nconfig = other.ini\n"); };
+  const auto section_ini = [](const CliDir& d) { write_text(d.work() / "section.ini", "[run]\nconfig = other.ini\n"); };
+  const auto unknown_ini = [](const CliDir& d) { write_text(d.work() / "unknown.ini", "n = 16\nsize = 64\n"); };
   const auto moved_main = [](const CliDir& d) {
     // A main file moved without its snapshot directory, read from a directory that holds another
     // run's snapshot directory of the same name: it must not be read instead.
@@ -66,6 +68,8 @@ std::vector<Row> rows() {
       {"--config names a device", {"run", "--config", "/dev/zero"}, 2, "not a regular file", nullptr, "", ""},
       {"--config file over 1 MiB", {"run", "--config", "big.ini"}, 2, "at most 1048576", big_ini, "", ""},
       {"`config =` inside an INI file", {"run", "--config", "nested.ini"}, 2, "sets 'config'", nested_ini, "", ""},
+      {"a [section] in an INI file", {"run", "--config", "section.ini"}, 2, "under a section [run]", section_ini, "", ""},
+      {"an unknown key in an INI file", {"run", "--config", "unknown.ini"}, 2, "sets unknown option 'size'", unknown_ini, "", ""},
       {"assignment in a formula", {"run", "--case", "fokker-planck", "--potential", "(x=3)*0 + x^2"}, 2,
        "--potential: '(x=3)*0 + x^2' assigns to a variable", nullptr, "", ""},
       {"compound assignment in a kernel formula", {"run", "--case", "aggregation-diffusion", "--kernel", "expr:r+=1"}, 2,
