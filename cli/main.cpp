@@ -11,6 +11,7 @@
 #include "cli/info_command.hpp"
 #include "cli/pack_command.hpp"
 #include "cli/run_command.hpp"
+#include "grids/communicator.hpp"
 #include "io/h5.hpp"
 #include "io/parameter_flags.hpp"
 #include "io/run_config.hpp"
@@ -56,7 +57,8 @@ int dispatch(const std::vector<std::string>& args) {
     std::fprintf(stderr, "wgflow: error: unknown command '%s' (allowed: run, cases, info, pack)\n", args[0].c_str());
     return 2;
   } catch (const wgflow::ConfigError& e) {
-    std::fprintf(stderr, "wgflow: error: %s\n", e.what());
+    // Bad input is found alike by every rank of an mpirun job (they parse the same arguments): one line.
+    if (wgflow::launcher_rank() == 0) std::fprintf(stderr, "wgflow: error: %s\n", e.what());
     return 2;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "wgflow: error: out of memory\n");

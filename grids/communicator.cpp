@@ -20,6 +20,13 @@ bool launched_by_mpirun() {
   return std::getenv("PMIX_RANK") != nullptr && !(ess != nullptr && std::string(ess) == "singleton");
 }
 
+int launcher_rank() {
+  if (!launched_by_mpirun()) return 0;
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"})
+    if (const char* value = std::getenv(name)) return std::atoi(value);
+  return 0;
+}
+
 #ifdef WGFLOW_HAVE_MPI
 
 bool mpi_built() { return true; }

@@ -20,6 +20,11 @@ bool mpi_built();
 /// must be initialised even on one rank.
 bool launched_by_mpirun();
 
+/// This process's rank in the job as its launcher numbered it (OMPI_COMM_WORLD_RANK, PMI_RANK,
+/// PMIX_RANK), 0 when not launched by mpirun. Known before MPI starts: errors in the options, which
+/// every rank finds alike, are printed by rank 0 alone.
+int launcher_rank();
+
 /// MPI for the life of main(): MPI_Init_thread (MPI_THREAD_FUNNELED: only the main thread calls MPI,
 /// OpenMP threads never do) unless MPI is already running; MPI_Finalize of what it initialised.
 /// A no-op in a serial build.
