@@ -1,10 +1,21 @@
 #include "grids/field.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "grids/parallel_for.hpp"
 
 namespace wgflow {
+
+void fill_first_touch(double* p, std::size_t n, double value) {
+  const auto count = static_cast<std::ptrdiff_t>(n);
+  if (n < parallel_min_cells || omp_get_max_threads() <= 1) {
+    std::fill(p, p + n, value);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t i = 0; i < count; ++i) p[i] = value;
+}
 
 template <int Dim>
 std::vector<double> interior_values(const Field<Dim>& f) {

@@ -4,6 +4,9 @@
 /// i = -2, -1 and i = n, n+1 (AMReX habit: negative indices are ghosts). x is the fastest axis.
 #include <array>
 #include <cstddef>
+#include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
 #include "grids/grid.hpp"
@@ -43,12 +46,40 @@ struct FieldLayout {
   }
 };
 
+/// std::allocator that leaves default-constructed doubles uninitialised, so a Field's storage is not
+/// zero-filled (and page-faulted) by one thread before fill_first_touch writes every element.
+template <class T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitialisedAllocator<U>;
+  };
+  UninitialisedAllocator() = default;
+  template <class U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+/// Sets p[0 … n − 1] = value, the array cut into contiguous halves/thirds/… over the threads with a
+/// static schedule (as the row loops cut the interior), so each page is first touched — and placed —
+/// by about the thread whose rows use it, and a 3D 256³ field is not faulted in by one thread.
+void fill_first_touch(double* p, std::size_t n, double value);
+
 template <int Dim>
 class Field {
  public:
   Field() = default;
   explicit Field(const FieldLayout<Dim>& layout, double value = 0.0)
-      : m_layout(layout), m_data(layout.padded_size, value) {}
+      : m_layout(layout), m_data(layout.padded_size) {
+    fill_first_touch(m_data.data(), m_data.size(), value);  // ghosts too: every element is written
+  }
 
   const FieldLayout<Dim>& layout() const { return m_layout; }
   double* data() { return m_data.data(); }
@@ -65,7 +96,7 @@ class Field {
 
  private:
   FieldLayout<Dim> m_layout;
-  std::vector<double> m_data;
+  std::vector<double, UninitialisedAllocator<double>> m_data;
 };
 
 /// Interior values in dataset order (x fastest, no ghosts): what HDF5 files hold.

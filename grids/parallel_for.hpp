@@ -103,6 +103,33 @@ void parallel_for_rows(const FieldLayout<Dim>& L, Body&& body) {
   for (std::ptrdiff_t r = 0; r < rows; ++r) visit(r);
 }
 
+/// The set-up twin of for_each_cell (grids/cell_loop.hpp): fn(idx, cell, x) for every interior cell,
+/// with the same idx, cell and centre x, but rows spread over threads as the kernels spread them, so
+/// each row of a new field is first written by the thread that will step it. fn may write only the
+/// cell idx (and read anything); each value is computed alone, so the result is the same for any
+/// thread count. fn must not throw.
+template <int Dim, class Fn>
+void parallel_for_each_cell(const UniformGrid<Dim>& grid, Fn&& fn) {
+  const FieldLayout<Dim> L(grid.shape);
+  parallel_for_rows(L, [&](std::size_t r, std::ptrdiff_t begin, int count) {
+    std::array<int, Dim> cell{};
+    std::array<double, Dim> x{};
+    if constexpr (Dim == 1) cell[0] = static_cast<int>(r) * row_block;
+    if constexpr (Dim == 2) cell[1] = static_cast<int>(r);
+    if constexpr (Dim == 3) {
+      cell[1] = static_cast<int>(r % static_cast<std::size_t>(L.shape[1]));
+      cell[2] = static_cast<int>(r / static_cast<std::size_t>(L.shape[1]));
+    }
+    for (int k = 1; k < Dim; ++k) x[k] = grid.centre(k, cell[k]);
+    const int first = cell[0];
+    for (int i = 0; i < count; ++i) {
+      cell[0] = first + i;
+      x[0] = grid.centre(0, cell[0]);
+      fn(begin + i, static_cast<const std::array<int, Dim>&>(cell), static_cast<const std::array<double, Dim>&>(x));
+    }
+  });
+}
+
 /// Calls body(i) for i = 0 … n − 1 (independent items, e.g. particles), static schedule; no OpenMP
 /// region below parallel_min_cells items or with one thread. Each i is done by one thread, so results
 /// written per item do not depend on the thread count.

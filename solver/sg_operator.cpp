@@ -37,11 +37,13 @@ SgOperator<Dim>::SgOperator(const FreeEnergy<Dim>& energy)
     return;
   }
   // Constant V (no potential): every Péclet number is 0 and the stage needs no per-face data.
-  m_constant = true;
-  for_each_cell(m_grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) {
-    for (int k = 0; k < Dim; ++k)
-      if (V[idx] != V[idx - L.stride[k]] || V[idx] != V[idx + L.stride[k]]) m_constant = false;
-  });
+  m_constant = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {  // rows in parallel: start-up
+    bool varies = false;
+    for (std::ptrdiff_t idx = begin; idx < begin + count; ++idx)
+      for (int k = 0; k < Dim; ++k)
+        varies = varies || V[idx] != V[idx - L.stride[k]] || V[idx] != V[idx + L.stride[k]];
+    return varies ? 1.0 : 0.0;
+  }) == 0.0;
   if (!m_constant) {
     for (int k = 0; k < Dim; ++k) m_s[k] = Field<Dim>(L, 0.0);
     build_coefficients();

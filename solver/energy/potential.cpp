@@ -6,6 +6,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/cell_loop.hpp"
+#include "grids/parallel_for.hpp"
 
 namespace wgflow {
 
@@ -52,8 +53,24 @@ double potential_value(const PotentialSpec& spec, const double* x, int dim) {
 template <int Dim>
 Field<Dim> sample_potential(const PotentialSpec& spec, const UniformGrid<Dim>& grid) {
   Field<Dim> V(FieldLayout<Dim>(grid.shape));
+  if (spec.kind != PotentialSpec::Kind::function) {
+    // Built-in potentials are pure functions of x: rows in parallel (first touch by the stepping thread).
+    // A formula stays serial below (its evaluator is not known to be thread-safe).
+    parallel_for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
+      V[idx] = potential_value(spec, x.data(), Dim);
+    });
+    const bool all_finite = parallel_max_rows(V.layout(), [&](std::ptrdiff_t begin, int count) {
+      bool bad = false;
+      for (int i = 0; i < count; ++i) bad = bad || !std::isfinite(V[begin + i]);
+      return bad ? 1.0 : 0.0;
+    }) == 0.0;
+    if (all_finite) {
+      fill_ghosts(V, grid);
+      return V;
+    }
+  }
   for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
-    V[idx] = potential_value(spec, x.data(), Dim);
+    V[idx] = potential_value(spec, x.data(), Dim);  // (again, if not finite above: the first bad cell is named)
     if (!std::isfinite(V[idx])) {
       std::string where;
       for (int k = 0; k < Dim; ++k) where += (k ? ", " : "") + std::to_string(x[k]);
