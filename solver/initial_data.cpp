@@ -56,7 +56,7 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
       for (int k = 0; k < Dim; ++k) {
         factor[k].resize(static_cast<std::size_t>(grid.shape[k]));
         for (int i = 0; i < grid.shape[k]; ++i) {
-          const double xl = grid.lower[k] + i * grid.dx(k);
+          const double xl = grid.lower[k] + (grid.offset[k] + i) * grid.dx(k);  // global index, as centre()
           factor[k][static_cast<std::size_t>(i)] =
               gaussian_cell_average_1d(xl, xl + grid.dx(k), spec.centre[static_cast<std::size_t>(k)], spec.width);
         }
