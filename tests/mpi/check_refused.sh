@@ -6,18 +6,23 @@
 set -u
 mpiexec=$1 wgflow=$2 dir=$3
 rm -rf "$dir" && mkdir -p "$dir" || exit 1
-out=$("$mpiexec" --oversubscribe --allow-run-as-root -np 3 "$wgflow" run --n 8 --t-end 0.01 --out "$dir/run.h5" 2>&1)
-code=$?
-lines=$(printf '%s\n' "$out" | grep -c '^wgflow: error: ')
-printf '%s\n' "$out" | grep '^wgflow: error: '
-[ "$code" -ne 0 ] || { echo "exit code 0"; exit 1; }
-[ "$lines" -eq 1 ] || { echo "$lines error lines"; exit 1; }
-[ ! -e "$dir/run.h5" ] || { echo "an output was written"; exit 1; }
-out=$("$mpiexec" --oversubscribe --allow-run-as-root -np 3 "$wgflow" run --n -1 --out "$dir/bad.h5" 2>&1)
-code=$?
-lines=$(printf '%s\n' "$out" | grep -c '^wgflow: error: --n: ')
-printf '%s\n' "$out" | grep '^wgflow: error: '
-[ "$code" -eq 2 ] || { echo "bad input: exit code $code, not 2"; exit 1; }
-[ "$lines" -eq 1 ] || { echo "bad input: $lines --n error lines"; exit 1; }
-[ ! -e "$dir/bad.h5" ] || { echo "bad input: an output was written"; exit 1; }
+
+# refused_once WHAT EXPECTED_CODE LINE_PREFIX OUTPUT ARGS...: 3 ranks, one matching error line, no output.
+refused_once() {
+  what=$1 expected=$2 prefix=$3 output=$4
+  shift 4
+  out=$("$mpiexec" --oversubscribe --allow-run-as-root -np 3 "$wgflow" run "$@" --out "$output" 2>&1)
+  code=$?
+  lines=$(printf '%s\n' "$out" | grep -c "^$prefix")
+  printf '%s\n' "$out" | grep '^wgflow: error: '
+  case $expected in
+    nonzero) [ "$code" -ne 0 ] || { echo "$what: exit code 0"; exit 1; } ;;
+    *) [ "$code" -eq "$expected" ] || { echo "$what: exit code $code, not $expected"; exit 1; } ;;
+  esac
+  [ "$lines" -eq 1 ] || { echo "$what: $lines error lines"; exit 1; }
+  [ ! -e "$output" ] || { echo "$what: an output was written"; exit 1; }
+}
+
+refused_once "decomposed run" nonzero 'wgflow: error: ' "$dir/run.h5" --n 8 --t-end 0.01
+refused_once "bad input" 2 'wgflow: error: --n: ' "$dir/bad.h5" --n -1
 echo "refused once"
