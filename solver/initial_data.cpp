@@ -76,20 +76,8 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
       const double t = internal.D * barenblatt_initial_time;
       // Accurate cell averages: the edge is a square root for m = 3 (exact::barenblatt_cell_average).
       // The edge cells cost thousands of evaluations each (3D 64^3: ~2 s on one core): rows in parallel.
-      const FieldLayout<Dim>& L = q.layout();
-      parallel_for_rows(L, [&](std::size_t r, std::ptrdiff_t begin, int count) {
-        std::array<int, Dim> cell{};
-        if constexpr (Dim == 1) cell[0] = static_cast<int>(r) * row_block;
-        if constexpr (Dim == 2) cell[1] = static_cast<int>(r);
-        if constexpr (Dim == 3) {
-          cell[1] = static_cast<int>(r % static_cast<std::size_t>(L.shape[1]));
-          cell[2] = static_cast<int>(r / static_cast<std::size_t>(L.shape[1]));
-        }
-        const int first = cell[0];
-        for (int i = 0; i < count; ++i) {
-          cell[0] = first + i;
-          q[begin + i] = exact::barenblatt_cell_average<Dim>(grid, cell, spec.centre.data(), m, t, C);
-        }
+      parallel_for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>& cell, const std::array<double, Dim>&) {
+        q[idx] = exact::barenblatt_cell_average<Dim>(grid, cell, spec.centre.data(), m, t, C);
       });
       break;
     }
