@@ -1,6 +1,7 @@
 #include "grids/boundary.hpp"
 
 #include "grids/halo.hpp"
+#include "grids/halo_exchange.hpp"
 #include "grids/parallel_for.hpp"
 
 namespace wgflow {
@@ -23,6 +24,17 @@ void fill_pencil(double* q, std::ptrdiff_t first, std::ptrdiff_t s, int n, const
 
 template <int Dim>
 void fill_ghosts(Field<Dim>& f, const UniformGrid<Dim>& grid) {
+  if (grid.halo) grid.halo->exchange(f);  // the sides facing other ranks
+  fill_own_ghosts(f, grid);               // disjoint from those: walls and own wraps
+}
+
+template <int Dim>
+void exchange_ghosts(Field<Dim>& f, const UniformGrid<Dim>& grid) {
+  if (grid.halo) grid.halo->exchange(f);
+}
+
+template <int Dim>
+void fill_own_ghosts(Field<Dim>& f, const UniformGrid<Dim>& grid) {
   const auto& L = f.layout();
   double* q = f.data();
   const Neighbours<Dim> nb(grid);
@@ -105,8 +117,13 @@ template class RowGhostFiller<1>;
 template class RowGhostFiller<2>;
 template class RowGhostFiller<3>;
 
-template void fill_ghosts<1>(Field<1>&, const UniformGrid<1>&);
-template void fill_ghosts<2>(Field<2>&, const UniformGrid<2>&);
-template void fill_ghosts<3>(Field<3>&, const UniformGrid<3>&);
+#define WGFLOW_INSTANTIATE(D)                                         \
+  template void fill_ghosts<D>(Field<D>&, const UniformGrid<D>&);     \
+  template void fill_own_ghosts<D>(Field<D>&, const UniformGrid<D>&); \
+  template void exchange_ghosts<D>(Field<D>&, const UniformGrid<D>&);
+WGFLOW_INSTANTIATE(1)
+WGFLOW_INSTANTIATE(2)
+WGFLOW_INSTANTIATE(3)
+#undef WGFLOW_INSTANTIATE
 
 }  // namespace wgflow

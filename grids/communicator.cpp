@@ -96,6 +96,25 @@ double Communicator::min(double value) const {
   return out;
 }
 
+void Communicator::max(double* values, int count) const {
+  if (!m_impl || count == 0) return;
+  MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_MAX, m_impl->comm);
+}
+
+std::string Communicator::first_message(const std::string& local) const {
+  if (!m_impl) return local;
+  const int n = size();
+  const int mine = local.empty() ? n : rank();
+  int root = n;
+  MPI_Allreduce(&mine, &root, 1, MPI_INT, MPI_MIN, m_impl->comm);
+  if (root == n) return std::string();
+  int length = static_cast<int>(local.size());
+  MPI_Bcast(&length, 1, MPI_INT, root, m_impl->comm);
+  std::string text = rank() == root ? local : std::string(static_cast<std::size_t>(length), ' ');
+  MPI_Bcast(&text[0], length, MPI_CHAR, root, m_impl->comm);
+  return text;
+}
+
 void Communicator::sum(std::int64_t* values, int count) const {
   if (!m_impl || count == 0) return;
   MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, m_impl->comm);
@@ -152,6 +171,8 @@ int Communicator::rank() const { return 0; }
 int Communicator::size() const { return 1; }
 double Communicator::max(double value) const { return value; }
 double Communicator::min(double value) const { return value; }
+void Communicator::max(double*, int) const {}
+std::string Communicator::first_message(const std::string& local) const { return local; }
 void Communicator::sum(std::int64_t*, int) const {}
 void Communicator::abort(int code) const { std::exit(code); }
 Communicator Communicator::cartesian(const std::vector<int>& parts_x_first, const std::vector<bool>&) const {

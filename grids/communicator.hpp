@@ -8,6 +8,7 @@
 /// singleton start costs about a second.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace wgflow {
@@ -64,6 +65,12 @@ class Communicator {
   /// for every decomposition.
   double max(double value) const;
   double min(double value) const;
+  /// Elementwise max over all ranks, in place (several limits in one allreduce).
+  void max(double* values, int count) const;
+  /// The message of the lowest rank whose `local` is not empty, on every rank ("" when every rank
+  /// passes ""): an error found on one rank's box becomes the same error on every rank, so that
+  /// all of them stop alike and rank 0 can report it.
+  std::string first_message(const std::string& local) const;
   /// Elementwise sum over all ranks, in place: for exact (integer) accumulators, whose sum does not
   /// depend on the order.
   void sum(std::int64_t* values, int count) const;

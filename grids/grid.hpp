@@ -3,7 +3,10 @@
 /// Axis 0 is x (fastest in memory), axis 1 is y, axis 2 is z.
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <string>
+
+#include "grids/communicator.hpp"
 
 namespace wgflow {
 
@@ -13,6 +16,9 @@ enum class Boundary { no_flux, periodic };
 std::string to_string(Boundary b);
 /// Parses "no-flux" or "periodic"; throws std::invalid_argument naming the bad value.
 Boundary parse_boundary(const std::string& text);
+
+template <int Dim>
+class HaloExchange;
 
 /// What lies beyond one side of a rank's box when no other rank does: the axis' own boundary.
 constexpr int own_boundary = -1;
@@ -39,6 +45,12 @@ struct UniformGrid {
   /// [axis][0 low, 1 high]: the rank whose box lies beyond that side, or own_boundary (a wall, or a
   /// periodic wrap onto this same box). A periodic wrap onto another rank's box names that rank.
   std::array<std::array<int, 2>, Dim> neighbour_rank = own_boundaries();
+  /// The ranks that share the global grid: reductions over cells combine over them
+  /// (grids/chunk_sums.hpp), dt limits take their min. Default: this rank alone.
+  Communicator ranks;
+  /// Fills the ghosts of sides that face another rank; fill_ghosts calls it (grids/boundary.hpp).
+  /// nullptr: no side faces another rank. decompose() (grids/halo_exchange.hpp) sets both.
+  std::shared_ptr<HaloExchange<Dim>> halo;
 
   int global_shape(int axis) const { return global_cells[axis] > 0 ? global_cells[axis] : shape[axis]; }
   int parts_along(int axis) const { return parts[axis] > 0 ? parts[axis] : 1; }

@@ -1,6 +1,9 @@
 #include "grids/halo_exchange.hpp"
 
+#include <memory>
 #include <stdexcept>
+
+#include "grids/decomposition.hpp"
 
 namespace wgflow {
 
@@ -66,7 +69,15 @@ HaloExchange<Dim>::HaloExchange(const UniformGrid<Dim>& grid, const Communicator
 
 template <int Dim>
 void HaloExchange<Dim>::fill(Field<Dim>& f) {
+  exchange(f);
+  fill_own_ghosts(f, m_grid);  // walls and wraps onto this box
+}
+
+template <int Dim>
+void HaloExchange<Dim>::exchange(Field<Dim>& f) {
   const FieldLayout<Dim>& L = f.layout();
+  if (L.shape != m_grid.shape)
+    throw std::logic_error("HaloExchange: a field whose layout is not the grid's box");
   double* q = f.data();
   for (const Face& face : m_faces) {  // this box's G boundary layers on that side
     const int n = L.shape[face.axis];
@@ -79,8 +90,20 @@ void HaloExchange<Dim>::fill(Field<Dim>& f) {
     const double* in = m_receive.data() + face.at;
     for_each_layer_cell(L, face.axis, face.side == 0 ? -G : n, [&](std::ptrdiff_t idx) { q[idx] = *in++; });
   }
-  fill_ghosts(f, m_grid);  // walls and wraps onto this box
 }
+
+template <int Dim>
+UniformGrid<Dim> decompose(const UniformGrid<Dim>& global, const Communicator& world) {
+  if (world.size() == 1) return global;
+  UniformGrid<Dim> g = local_grid(global, world.size(), world.rank());
+  g.ranks = world;
+  g.halo = std::make_shared<HaloExchange<Dim>>(g, world);  // collective (MPI_Cart_create)
+  return g;
+}
+
+template UniformGrid<1> decompose(const UniformGrid<1>&, const Communicator&);
+template UniformGrid<2> decompose(const UniformGrid<2>&, const Communicator&);
+template UniformGrid<3> decompose(const UniformGrid<3>&, const Communicator&);
 
 template class HaloExchange<1>;
 template class HaloExchange<2>;

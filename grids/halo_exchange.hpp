@@ -23,6 +23,8 @@ class HaloExchange {
 
   /// Fills every ghost of f (whose layout is the grid's box). Collective: every rank calls it.
   void fill(Field<Dim>& f);
+  /// Only the ghosts of faces towards other ranks (fill_ghosts and exchange_ghosts call this).
+  void exchange(Field<Dim>& f);
 
   const Neighbours<Dim>& neighbours() const { return m_neighbours; }
   const Communicator& communicator() const { return m_comm; }
@@ -40,5 +42,11 @@ class HaloExchange {
   std::vector<double> m_send, m_receive;
   std::vector<HaloMessage> m_messages;
 };
+
+/// This rank's box of `global` for the ranks of `world` (local_grid), with the ranks and, where a
+/// side faces another rank, the halo exchange attached: fill_ghosts and the reductions of every
+/// field and operator built on it then act on the whole decomposed grid. One rank: `global` itself.
+template <int Dim>
+UniformGrid<Dim> decompose(const UniformGrid<Dim>& global, const Communicator& world);
 
 }  // namespace wgflow
