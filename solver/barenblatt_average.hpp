@@ -137,7 +137,7 @@ double barenblatt_cell_average(const UniformGrid<Dim>& grid, const std::array<in
   std::array<double, 3> lo{}, hi{};
   double rmin2 = 0.0, rmax2 = 0.0, diag2 = 0.0;
   for (int k = 0; k < Dim; ++k) {
-    lo[k] = grid.lower[k] + cell[k] * grid.dx(k) - c[k];
+    lo[k] = grid.lower[k] + (grid.offset[k] + cell[k]) * grid.dx(k) - c[k];  // global index, as centre()
     hi[k] = lo[k] + grid.dx(k);
     const double near = lo[k] > 0.0 ? lo[k] : (hi[k] < 0.0 ? -hi[k] : 0.0);
     rmin2 += near * near;

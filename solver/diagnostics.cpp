@@ -26,9 +26,9 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   const InternalEnergySpec& internal = m_energy.internal();
   const SimdLevel simd = simd_level();
   // Each fixed chunk's totals by the row kernel, added exactly: the same bits for any thread count
-  // and any split of the chunks (grids/chunk_sums.hpp).
+  // and any split of the chunks over ranks (grids/chunk_sums.hpp; collective on a decomposed grid).
   const auto totals = reduce_chunks<ChunkSumsMinMax<2>>(
-      q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSumsMinMax<2>& acc) {
+      m_energy.grid(), q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSumsMinMax<2>& acc) {
         const DiagnosticsRowTotals t =
             diagnostics_row(simd, internal, qp + begin, V + begin, phi != nullptr ? phi + begin : nullptr, count);
         acc.sums.add({t.mass, t.energy});
@@ -59,10 +59,11 @@ double Diagnostics<Dim>::energy(const Field<Dim>& q) {
 
 template <int Dim>
 std::string Diagnostics<Dim>::locate_bad_value(const Field<Dim>& q) const {
-  auto cell_text = [](const std::array<int, Dim>& cell, const std::array<double, Dim>& x) {
+  const UniformGrid<Dim>& grid = m_energy.grid();
+  auto cell_text = [&grid](const std::array<int, Dim>& cell, const std::array<double, Dim>& x) {
     std::ostringstream s;
     s << "cell (";
-    for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << cell[k];
+    for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << grid.offset[k] + cell[k];  // the global index
     s << ") at x = (";
     for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << x[k];
     s << ")";

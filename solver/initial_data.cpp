@@ -24,22 +24,22 @@ double gaussian_cell_average_1d(double xl, double xr, double c, double w) {
 }
 
 template <int Dim>
-double max_value(const Field<Dim>& q) {
-  return parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
+double max_value(const Field<Dim>& q, const UniformGrid<Dim>& grid) {
+  return grid.ranks.max(parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
     double largest = 0.0;
     for (int i = 0; i < count; ++i) largest = std::max(largest, q[begin + i]);
     return largest;
-  });
+  }));
 }
 
-/// True if some interior value is non-finite or (unless finite_only) negative.
+/// True if some interior value (of any rank) is non-finite or (unless finite_only) negative.
 template <int Dim>
-bool any_bad(const Field<Dim>& q, bool finite_only) {
-  return parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
+bool any_bad(const Field<Dim>& q, const UniformGrid<Dim>& grid, bool finite_only) {
+  return grid.ranks.max(parallel_max_rows(q.layout(), [&](std::ptrdiff_t begin, int count) {
     bool bad = false;
     for (int i = 0; i < count; ++i) bad = bad || !std::isfinite(q[begin + i]) || (!finite_only && q[begin + i] < 0.0);
     return bad ? 1.0 : 0.0;
-  }) > 0.0;
+  })) > 0.0;
 }
 
 }  // namespace
@@ -89,10 +89,11 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
       break;
   }
 
-  // Checks and rescaling in parallel too (max and "any" are exact, so independent of the split).
-  const double max_value_unscaled = max_value(q);
-  if (any_bad(q, false)) throw ParameterError(Parameter::initial, "the initial density has negative or non-finite values");
-  double mass = sum_cells(q) * grid.cell_volume();  // fixed chunks, exact: the same for any split of the grid
+  // Checks and rescaling in parallel too (max and "any" are exact, so independent of the split), over
+  // every rank: all of them refuse alike, and rescale by the same factor.
+  const double max_value_unscaled = max_value(q, grid);
+  if (any_bad(q, grid, false)) throw ParameterError(Parameter::initial, "the initial density has negative or non-finite values");
+  double mass = sum_cells(q, grid) * grid.cell_volume();  // fixed chunks, exact: the same for any split of the grid
   if (!std::isfinite(mass))
     throw ParameterError(Parameter::initial, "the mass of the initial density overflows (values up to " +
                                 format_exact(max_value_unscaled) + "); scale the density down");
@@ -103,8 +104,8 @@ Field<Dim> make_initial_density(const InitialSpec& spec, const UniformGrid<Dim>&
     const double scale = spec.mass / mass;
     bool finite = std::isfinite(scale) && scale > 0.0;
     parallel_for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>&) { q[idx] *= scale; });
-    finite = finite && !any_bad(q, true);
-    const double rescaled = sum_cells(q) * grid.cell_volume();
+    finite = finite && !any_bad(q, grid, true);
+    const double rescaled = sum_cells(q, grid) * grid.cell_volume();
     if (!finite || !(std::abs(rescaled - spec.mass) <= 1e-10 * spec.mass))
       throw ParameterError(Parameter::mass, "cannot rescale the initial density (mass " + format_exact(mass) + ", values up to " +
                                   format_exact(max_value_unscaled) + ") to mass " + format_exact(spec.mass) +

@@ -36,14 +36,15 @@ SgOperator<Dim>::SgOperator(const FreeEnergy<Dim>& energy)
     m_dt_limit = 0.0;
     return;
   }
-  // Constant V (no potential): every Péclet number is 0 and the stage needs no per-face data.
-  m_constant = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {  // rows in parallel: start-up
+  // Constant V (no potential): every Péclet number is 0 and the stage needs no per-face data. Decided
+  // over all ranks (V's ghosts hold the neighbours' values), so every rank runs the same kernel.
+  m_constant = m_grid.ranks.max(parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {  // rows in parallel: start-up
     bool varies = false;
     for (std::ptrdiff_t idx = begin; idx < begin + count; ++idx)
       for (int k = 0; k < Dim; ++k)
         varies = varies || V[idx] != V[idx - L.stride[k]] || V[idx] != V[idx + L.stride[k]];
     return varies ? 1.0 : 0.0;
-  }) == 0.0;
+  })) == 0.0;
   if (!m_constant) {
     for (int k = 0; k < Dim; ++k) m_s[k] = Field<Dim>(L, 0.0);
     build_coefficients();
@@ -61,6 +62,7 @@ SgOperator<Dim>::SgOperator(const FreeEnergy<Dim>& energy)
     }
     max_diag = std::max(max_diag, diag);
   });
+  max_diag = m_grid.ranks.max(max_diag);  // the limit of the whole grid, on every rank
   m_dt_limit = max_diag > 0.0 ? 1.0 / max_diag : std::numeric_limits<double>::infinity();
 }
 
@@ -106,7 +108,7 @@ void SgOperator<Dim>::build_coefficients() {
   });
   // Forward Euler keeps q ≥ 0 iff Δt · (c⁺_{i+½} + c⁻_{i−½}, summed over axes) ≤ 1 in every cell:
   // the exact diagonal of the explicit update matrix, with the coefficients the stage uses.
-  const double max_diag = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
+  const double max_diag = m_grid.ranks.max(parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
     double row_max = 0.0;
     for (std::ptrdiff_t idx = begin; idx < begin + count; ++idx) {
       double diag = 0.0;
@@ -118,7 +120,7 @@ void SgOperator<Dim>::build_coefficients() {
       row_max = std::max(row_max, diag);
     }
     return row_max;
-  });
+  }));  // over every rank: the whole grid's limit
   m_dt_limit = max_diag > 0.0 ? 1.0 / max_diag : std::numeric_limits<double>::infinity();
 }
 
@@ -162,7 +164,9 @@ double SgOperator<Dim>::prepare(Field<Dim>& in) {
 
 template <int Dim>
 double SgOperator<Dim>::prepare_stage(Field<Dim>& in) {
-  // stage_kernel left the ghosts of `in` filled (row by row, or by fill_ghosts where that is not fused)
+  // stage_kernel left the ghosts of `in` on walls and own wraps filled (row by row, by the in-place
+  // sweep, or by fill_own_ghosts where that is not fused); those towards other ranks come now.
+  exchange_ghosts(in, m_grid);
   if (m_interaction != nullptr) set_drift_potential(m_interaction->convolve(in));
   return interaction_limited(in);
 }
@@ -320,7 +324,7 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
     row(RowInputs<Dim>::of_array(q, L, begin), begin, count);
     fill_row_ghosts(o, begin, count);
   });
-  if (!fill_row_ghosts.fused()) fill_ghosts(out, m_grid);
+  if (!fill_row_ghosts.fused()) fill_own_ghosts(out, m_grid);  // rank sides: prepare_stage's exchange
 }
 
 /// The velocity the SG flux implies at a face. With ξ = D log q + V and the Slotboom variable

@@ -9,7 +9,7 @@ namespace wgflow {
 
 template <int Dim>
 Simulation<Dim>::Simulation(const FreeEnergy<Dim>& energy, TimeStepper<Dim>& stepper)
-    : m_stepper(stepper), m_diagnostics(energy) {}
+    : m_stepper(stepper), m_diagnostics(energy), m_ranks(energy.grid().ranks) {}
 
 template <int Dim>
 void Simulation<Dim>::forget_rows_done_with(const std::vector<Tracker<Dim>*>& trackers) {
@@ -43,7 +43,9 @@ RunSummary Simulation<Dim>::run(Field<Dim>& q, double t_end, int snapshots, RunS
   for (int& k = state.next_snapshot; k <= snapshots; ++k) {
     const double t_next = t_end * k / snapshots;
     while (state.t < t_next) {
-      if (m_stop_flag != nullptr && *m_stop_flag != 0) {
+      // A signal may reach the ranks of a decomposed run at different steps: they stop when any has it.
+      const bool stop = m_ranks.max(m_stop_flag != nullptr && *m_stop_flag != 0 ? 1.0 : 0.0) > 0.0;
+      if (stop) {
         for (Tracker<Dim>* tr : trackers) tr->on_interrupt(q, m_history, state.step, state.t, k);
         summary.interrupted = true;
         break;

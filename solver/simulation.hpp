@@ -108,6 +108,7 @@ class Simulation {
   Diagnostics<Dim> m_diagnostics;
   DiagnosticsHistory m_history;
   CrawlGuard m_crawl_guard;
+  Communicator m_ranks;  ///< the grid's ranks: a stop request is honoured by all of them at the same step
   long m_every = 1;
   const volatile std::sig_atomic_t* m_stop_flag = nullptr;
 };

@@ -72,7 +72,7 @@ void TargetDiagnostics<Dim>::measure(const Field<Dim>& q, DiagnosticsRow& row) {
   const double* p = m_div.target().data();
   const bool upwind_energy = !m_div.through_potential();
   // Fixed chunks, exact sum of their partials: independent of threads and of the split over ranks.
-  const auto sums = reduce_chunks<ChunkSums<2>>(q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSums<2>& acc) {
+  const auto sums = reduce_chunks<ChunkSums<2>>(m_div.grid(), q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSums<2>& acc) {
     double l1 = 0.0;
     for (std::ptrdiff_t c = begin; c < begin + count; ++c) l1 += std::abs(qp[c] - p[c]);
     acc.add({l1, upwind_energy ? m_div.row_energy(qp, begin, count) : 0.0});

@@ -336,11 +336,16 @@ double UpwindOperator<Dim>::prepare(Field<Dim>& in) {
   }
   const double* q = in.data();
   const SimdLevel simd = simd_level();
-  const std::array<double, Dim + 1> maxima = with_xi(in, [&](const auto& xi) {
+  std::array<double, Dim + 2> maxima{};  // a_k per axis, max q, and (ξ stored) the largest P'
+  const std::array<double, Dim + 1> local = with_xi(in, [&](const auto& xi) {
     return parallel_max_rows_n<Dim, Dim + 1>(L, [&](std::ptrdiff_t begin, int count, std::array<double, Dim + 1>& acc) {
       speed_row_best<Dim>(simd, q, begin, count, stride, inv_dx, xi, acc);
     });
   });
+  std::copy(local.begin(), local.end(), maxima.begin());
+  maxima[Dim + 1] = max_diffusivity;
+  m_grid.ranks.max(maxima.data(), Dim + 2);  // over every rank (exact): the whole grid's maxima
+  max_diffusivity = maxima[Dim + 1];
   if (m_xi_mode != XiMode::stored)
     max_diffusivity = with_internal_energy(m_energy.internal(), [&](auto U) { return U.P_prime(maxima[Dim]); });
 

@@ -56,6 +56,7 @@ FDivergence<Dim>::FDivergence(const UniformGrid<Dim>& grid, const DivergenceSpec
     : m_grid(grid), m_spec(spec), m_p(std::move(target)) {
   double max_p = 0.0;
   for (double v : interior_values(m_p)) max_p = std::max(max_p, v);
+  max_p = m_grid.ranks.max(max_p);  // of the whole target: the same ε on every rank
   m_eps = through_potential() ? 0.0 : epsilon_rel * max_p;
   if (!through_potential() && !(m_eps > 0.0))
     throw ParameterError(Parameter::target_epsilon, "must be > 0 for {divergence} " + to_string(spec));
@@ -67,6 +68,7 @@ Field<Dim> FDivergence<Dim>::kl_potential() const {
   double max_p = 0.0;
   const std::vector<double> p = interior_values(m_p);
   for (double v : p) max_p = std::max(max_p, v);
+  max_p = m_grid.ranks.max(max_p);
   const double floor = std::max(1e-300 * max_p, DBL_MIN);
   std::vector<double> v(p.size());
   for (std::size_t i = 0; i < p.size(); ++i) v[i] = -std::log(std::max(p[i], floor));

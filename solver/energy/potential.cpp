@@ -64,20 +64,24 @@ Field<Dim> sample_potential(const PotentialSpec& spec, const UniformGrid<Dim>& g
       for (int i = 0; i < count; ++i) bad = bad || !std::isfinite(V[begin + i]);
       return bad ? 1.0 : 0.0;
     }) == 0.0;
-    if (all_finite) {
+    if (grid.ranks.min(all_finite ? 1.0 : 0.0) == 1.0) {  // on every rank: all ranks go on alike
       fill_ghosts(V, grid);
       return V;
     }
   }
+  // (Again, if not finite above: the first bad cell is named; on a decomposed grid, the lowest
+  // rank's first bad cell, on every rank, so that every rank stops alike.)
+  std::string problem;
   for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
-    V[idx] = potential_value(spec, x.data(), Dim);  // (again, if not finite above: the first bad cell is named)
-    if (!std::isfinite(V[idx])) {
+    V[idx] = potential_value(spec, x.data(), Dim);
+    if (!std::isfinite(V[idx]) && problem.empty()) {
       std::string where;
       for (int k = 0; k < Dim; ++k) where += (k ? ", " : "") + std::to_string(x[k]);
-      throw ParameterError(Parameter::potential, "V = " + std::to_string(V[idx]) + " at x = (" + where +
-                                  "); a potential must be finite on the grid");
+      problem = "V = " + std::to_string(V[idx]) + " at x = (" + where + "); a potential must be finite on the grid";
     }
   });
+  problem = grid.ranks.first_message(problem);
+  if (!problem.empty()) throw ParameterError(Parameter::potential, problem);
   fill_ghosts(V, grid);
   return V;
 }

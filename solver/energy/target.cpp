@@ -120,21 +120,25 @@ double target_value(const TargetSpec& spec, const double* x, int dim) {
 template <int Dim>
 Field<Dim> sample_target(const TargetSpec& spec, const UniformGrid<Dim>& grid, double mass) {
   Field<Dim> p(FieldLayout<Dim>(grid.shape));
+  // The first problem of this rank's box; then the lowest rank's problem on every rank, so that a
+  // decomposed run stops on every rank alike (Communicator::first_message).
+  std::string problem;
   if (spec.kind == TargetSpec::Kind::values && spec.values.size() != grid.num_cells())
-    throw ParameterError(Parameter::target, std::to_string(spec.values.size()) + " values for " +
-                                std::to_string(grid.num_cells()) + " cells");
+    problem = std::to_string(spec.values.size()) + " values for " + std::to_string(grid.num_cells()) + " cells";
   std::size_t i = 0;
-  for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
-    const double v = spec.kind == TargetSpec::Kind::values ? spec.values[i++] : target_value(spec, x.data(), Dim);
-    if (!std::isfinite(v) || v < 0.0) {
-      std::ostringstream where;
-      for (int k = 0; k < Dim; ++k) where << (k ? ", " : "") << x[k];
-      throw ParameterError(Parameter::target, "p = " + std::to_string(v) + " at x = (" + where.str() +
-                                  "); a target density must be finite and >= 0");
-    }
-    p[idx] = v;
-  });
-  const double total = sum_cells(p) * grid.cell_volume();  // fixed chunks, exact: the same for any split
+  if (problem.empty())
+    for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
+      const double v = spec.kind == TargetSpec::Kind::values ? spec.values[i++] : target_value(spec, x.data(), Dim);
+      if ((!std::isfinite(v) || v < 0.0) && problem.empty()) {
+        std::ostringstream where;
+        for (int k = 0; k < Dim; ++k) where << (k ? ", " : "") << x[k];
+        problem = "p = " + std::to_string(v) + " at x = (" + where.str() + "); a target density must be finite and >= 0";
+      }
+      p[idx] = v;
+    });
+  problem = grid.ranks.first_message(problem);
+  if (!problem.empty()) throw ParameterError(Parameter::target, problem);
+  const double total = sum_cells(p, grid) * grid.cell_volume();  // fixed chunks, exact: the same for any split
   if (!(total > 0.0) || !std::isfinite(total))
     throw ParameterError(Parameter::target, "the target has total mass " + std::to_string(total) +
                                 " on this grid; it must be finite and > 0");
