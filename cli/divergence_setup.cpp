@@ -1,6 +1,7 @@
 #include "cli/divergence_setup.hpp"
 
 #include "cli/problem_setup.hpp"
+#include "grids/chunk_sums.hpp"
 #include "io/expression.hpp"
 #include "io/initial_file.hpp"
 #include "io/parameter_flags.hpp"
@@ -11,9 +12,7 @@ namespace wgflow {
 template <int Dim>
 double initial_mass_of(const RunConfig& c, const UniformGrid<Dim>& grid) {
   const Field<Dim> q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
-  double sum = 0.0;
-  for (double v : interior_values(q)) sum += v;
-  return sum * grid.cell_volume();
+  return sum_cells(q, grid) * grid.cell_volume();  // exact over fixed chunks: the same bits on any P
 }
 
 template <int Dim>

@@ -8,6 +8,9 @@
 #include <stdexcept>
 
 #include "grids/cell_loop.hpp"
+#include "grids/decomposition.hpp"
+#include "grids/halo_exchange.hpp"
+#include "io/interaction_config.hpp"
 
 namespace wgflow {
 
@@ -39,21 +42,26 @@ void check_same_box(const std::string& path, const UniformGrid<Dim>& grid) {
   }
 }
 
-/// A formula's values at the cell centres, in dataset order; refuses negative or non-finite values.
+/// A formula's values at the cell centres of this rank's box, in dataset order; refuses negative or
+/// non-finite values (the first such cell of the lowest rank that has one, on every rank alike).
 template <int Dim>
 std::vector<double> formula_values(const Expression& formula, const UniformGrid<Dim>& grid) {
   std::vector<double> values;
   values.reserve(grid.num_cells());
+  std::string problem;
   for_each_cell(grid, [&](std::ptrdiff_t, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
+    if (!problem.empty()) return;
     const double q = formula(x.data(), Dim);
     if (!std::isfinite(q) || q < 0.0) {
       std::string where;
       for (int k = 0; k < Dim; ++k) where += (k ? ", " : "") + std::to_string(x[k]);
-      throw ConfigError("--initial: the formula gives q = " + std::to_string(q) + " at x = (" + where +
-                        "); a density must be finite and >= 0");
+      problem = "--initial: the formula gives q = " + std::to_string(q) + " at x = (" + where +
+                "); a density must be finite and >= 0";
     }
     values.push_back(q);  // for_each_cell visits x fastest: dataset order
   });
+  problem = grid.ranks.first_message(problem);
+  if (!problem.empty()) throw ConfigError(problem);
   return values;
 }
 
@@ -79,6 +87,28 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
     g.upper[k] = c.domain_of(k)[1];
   }
   return g;
+}
+
+std::string not_decomposable(const RunConfig& c, bool restart) {
+  const std::string what = restart                                        ? "--restart"
+                           : c.resolved_initial().rfind("file:", 0) == 0  ? "--initial file:"
+                           : c.target.rfind("file:", 0) == 0 && c.case_name == "f-divergence" ? "--target file:"
+                           : c.stepper == "implicit-euler"                ? "--stepper implicit-euler"
+                           : interaction_of(c).kind != InteractionSpec::Kind::none ? "an interaction term (--kernel)"
+                           : c.case_name == "mean-field-network"          ? "--case mean-field-network"
+                           : c.particles != "0"                           ? "--particles"
+                           : c.case_name == "f-divergence" && c.dim == 1  ? "--case f-divergence in 1D (its W2 diagnostic)"
+                                                                          : "";
+  return what.empty() ? what : what + " is not available on more than one rank yet; run it on one rank";
+}
+
+template <int Dim>
+UniformGrid<Dim> rank_grid_of(const RunConfig& c) {
+  try {
+    return decompose(grid_of<Dim>(c), Communicator::world());
+  } catch (const DecompositionError& e) {
+    throw ConfigError(std::string("mpirun: ") + e.what() + "; use fewer ranks or a larger --n");
+  }
 }
 
 template <int Dim>
@@ -131,6 +161,7 @@ InitialSpec initial_of(const RunConfig& c, const UniformGrid<Dim>& grid) {
 
 #define WGFLOW_INSTANTIATE(D)                                         \
   template UniformGrid<D> grid_of<D>(const RunConfig&);               \
+  template UniformGrid<D> rank_grid_of<D>(const RunConfig&);          \
   template PotentialSpec potential_of<D>(const RunConfig&);           \
   template InitialSpec initial_of<D>(const RunConfig&, const UniformGrid<D>&);
 WGFLOW_INSTANTIATE(1)

@@ -13,8 +13,18 @@ namespace wgflow {
 
 InternalEnergySpec internal_energy_of(const RunConfig& c);
 
+/// The global grid of the run.
 template <int Dim>
 UniformGrid<Dim> grid_of(const RunConfig& c);
+/// This rank's box of it, with the ranks and the halo exchange attached (grids/halo_exchange.hpp,
+/// decompose): the global grid itself on one rank. Too many ranks for the grid: a ConfigError.
+template <int Dim>
+UniformGrid<Dim> rank_grid_of(const RunConfig& c);
+
+/// Why the run `c` (a continued one when `restart`) cannot be decomposed over several ranks yet, as
+/// the end of the one-line error ("--particles is not available on more than one rank yet; ..."),
+/// or "" when it can.
+std::string not_decomposable(const RunConfig& c, bool restart);
 
 template <int Dim>
 PotentialSpec potential_of(const RunConfig& c);

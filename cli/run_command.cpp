@@ -175,7 +175,7 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
 
 template <int Dim>
 int run_problem(const RunConfig& config, const std::string& restart_path) {
-  const UniformGrid<Dim> grid = grid_of<Dim>(config);
+  const UniformGrid<Dim> grid = rank_grid_of<Dim>(config);  // this rank's box (all of it on one rank)
   FreeEnergy<Dim> energy =
       as_input_error([&] { return FreeEnergy<Dim>(grid, internal_energy_of(config), potential_of<Dim>(config), interaction_of(config)); });
   RunConfig resolved = config;  // f-divergence: target-mass 0 resolved here, stored so that a restart reuses it
@@ -295,7 +295,7 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   if (particles != nullptr)
     particle_text = "; " + std::to_string(particles->size()) + " particles (" + std::to_string(particles->clamps()) +
                     " wall clamps)";
-  if (!c.quiet)
+  if (!c.quiet && grid.ranks.rank() == 0)  // one line for the whole (decomposed) run
     std::printf(
         "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s%s; "
         "mass drift %.2e, final energy %.10g%s, min q %.3g%s; wrote %s\n",
@@ -357,6 +357,10 @@ int run_command(const std::vector<std::string>& args) {
     mpi = std::make_unique<MpiSession>(nullptr, nullptr);
     const Communicator world = Communicator::world();
     if (world.size() > 1) {
+      // What decomposed runs cannot do yet, from the options every rank parses alike: each rank stops
+      // with exit 2 and the launcher's rank 0 prints the line (main.cpp).
+      const std::string why = not_decomposable(parsed.config, !parsed.restart.empty());
+      if (!why.empty()) throw ConfigError("mpirun: " + std::to_string(world.size()) + " ranks: " + why);
       if (world.rank() != 0) return 2;
       throw ConfigError("mpirun: " + std::to_string(world.size()) +
                         " ranks: runs decomposed over ranks are not available yet; run on one rank");
