@@ -102,6 +102,28 @@ std::string not_decomposable(const RunConfig& c, bool restart) {
   return what.empty() ? what : what + " is not available on more than one rank yet; run it on one rank";
 }
 
+namespace {
+template <int Dim>
+void check_split(const RunConfig& c, int ranks) {
+  try {
+    split_ranks(grid_of<Dim>(c), ranks);
+  } catch (const DecompositionError& e) {
+    throw ConfigError(std::string("mpirun: ") + e.what() + "; use fewer ranks or a larger --n");
+  }
+}
+}  // namespace
+
+void check_decomposable(const RunConfig& c, bool restart, int ranks) {
+  const std::string why = not_decomposable(c, restart);
+  if (!why.empty()) throw ConfigError("mpirun: " + std::to_string(ranks) + " ranks: " + why);
+  if (restart) return;
+  switch (c.dim) {
+    case 1: return check_split<1>(c, ranks);
+    case 2: return check_split<2>(c, ranks);
+    default: return check_split<3>(c, ranks);
+  }
+}
+
 template <int Dim>
 UniformGrid<Dim> rank_grid_of(const RunConfig& c) {
   try {

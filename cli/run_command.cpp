@@ -359,8 +359,7 @@ int run_command(const std::vector<std::string>& args) {
     if (world.size() > 1) {
       // What decomposed runs cannot do yet, from the options every rank parses alike: each rank stops
       // with exit 2 and the launcher's rank 0 prints the line (main.cpp).
-      const std::string why = not_decomposable(parsed.config, !parsed.restart.empty());
-      if (!why.empty()) throw ConfigError("mpirun: " + std::to_string(world.size()) + " ranks: " + why);
+      check_decomposable(parsed.config, !parsed.restart.empty(), world.size());
       if (world.rank() != 0) return 2;
       throw ConfigError("mpirun: " + std::to_string(world.size()) +
                         " ranks: runs decomposed over ranks are not available yet; run on one rank");

@@ -5,7 +5,8 @@
 /// bitwise equality: dt, mass, energy, min and max of every step, and every cell of its box against
 /// the same global cells of the undecomposed state at the end. Cases: SG heat, SG Fokker–Planck with
 /// a double-well potential (in 3D with in-place stages), porous medium with the second-order upwind
-/// flux (m = 2, and m = 3 in a quadratic potential), in 1D, 2D and 3D, no-flux and periodic axes
+/// flux (m = 2, and m = 3 in a quadratic potential), f-divergences (KL, Hellinger) to a target (with
+/// the L1 distance), in 1D, 2D and 3D, no-flux and periodic axes
 /// (periodic across ranks included), uneven splits at P = 3 and 4. On P > 1 the run must really be
 /// decomposed, and the same run with the halo exchange switched off must differ (so the check can
 /// fail). Exit 0 on every rank iff all passed.
@@ -22,6 +23,8 @@
 #include "grids/communicator.hpp"
 #include "grids/halo_exchange.hpp"
 #include "solver/diagnostics.hpp"
+#include "solver/energy/f_divergence.hpp"
+#include "solver/energy/target.hpp"
 #include "solver/initial_data.hpp"
 #include "solver/spatial_operator.hpp"
 #include "solver/steppers/explicit_rk.hpp"
@@ -39,7 +42,7 @@ void fail(const Communicator& world, const std::string& what) {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-enum class Physics { heat, fokker_planck, porous2, porous3 };
+enum class Physics { heat, fokker_planck, porous2, porous3, kl, hellinger };
 
 struct Case {
   std::string name;
@@ -81,11 +84,21 @@ Record<Dim> run(const UniformGrid<Dim>& grid, const Case& c) {
         V.centre.fill(0.25);
       }
       break;
+    case Physics::kl:
+    case Physics::hellinger: break;  // the target below sets U and V
   }
-  const FreeEnergy<Dim> energy(grid, U, V);
+  FreeEnergy<Dim> energy(grid, U, V);
+  if (c.physics == Physics::kl || c.physics == Physics::hellinger) {  // f-divergence to a Gaussian target
+    TargetSpec target;
+    target.means = {{0.2, -0.1, 0.1}};
+    target.widths = {0.4};
+    energy.set_divergence(std::make_shared<const FDivergence<Dim>>(
+        grid, parse_divergence(c.physics == Physics::kl ? "kl" : "hellinger"), sample_target(target, grid, 1.0), 1e-3));
+    flux.kind = default_flux_for(energy.internal());  // KL: SG through V = −log p; else upwind on ξ
+  }
   const auto op = make_spatial_operator(energy, flux);
   Record<Dim> r;
-  r.q = make_initial_density(init, grid, U);
+  r.q = make_initial_density(init, grid, energy.internal());
   ExplicitRk<Dim> stepper(*op, ExplicitScheme::ssp_rk3, 0.9, r.q.layout());
   Diagnostics<Dim> diagnostics(energy);
   double t = 0.0;
@@ -107,9 +120,10 @@ int differences(const UniformGrid<Dim>& box, const Record<Dim>& mine, const Reco
   };
   for (std::size_t s = 0; s < whole.rows.size(); ++s) {
     const DiagnosticsRow &a = mine.rows[s], &b = whole.rows[s];
-    const char* names[5] = {"dt", "mass", "energy", "min", "max"};
-    const double va[5] = {a.dt, a.mass, a.energy, a.min, a.max}, vb[5] = {b.dt, b.mass, b.energy, b.min, b.max};
-    for (int k = 0; k < 5; ++k)
+    const char* names[6] = {"dt", "mass", "energy", "min", "max", "L1 to target"};
+    const double va[6] = {a.dt, a.mass, a.energy, a.min, a.max, a.l1_to_target};
+    const double vb[6] = {b.dt, b.mass, b.energy, b.min, b.max, b.l1_to_target};
+    for (int k = 0; k < 6; ++k)
       if (!same_bits(va[k], vb[k]))
         note("step " + std::to_string(s) + " " + names[k] + " " + std::to_string(va[k]) + " vs " + std::to_string(vb[k]));
   }
@@ -167,6 +181,7 @@ int main(int argc, char** argv) {
   const Boundary wall = Boundary::no_flux, wrap = Boundary::periodic;
   const Case heat{"SG heat", Physics::heat}, fp{"SG Fokker-Planck double well", Physics::fokker_planck};
   const Case porous2{"porous m=2 upwind", Physics::porous2}, porous3{"porous m=3 quadratic V upwind", Physics::porous3};
+  const Case kl{"f-divergence KL", Physics::kl}, hellinger{"f-divergence Hellinger", Physics::hellinger};
   const bool threads = argc > 1 && std::string(argv[1]) == "--threads";
   try {
     if (!threads) {
@@ -185,6 +200,10 @@ int main(int argc, char** argv) {
       check<3>(world, fp, {8, 9, 7}, {wall, wrap, wall}, -2.0, 2.0, true);
       check<3>(world, porous2, {9, 8, 7}, {wrap, wall, wall}, -1.0, 1.0);
       check<3>(world, porous3, {8, 7, 9}, {wall, wrap, wrap}, -1.0, 1.0);
+      // f-divergence (2D, 3D: the 1D W2 needs the whole line): target, ε = 1e-3 max p, L1 and energy sums.
+      check<2>(world, kl, {16, 13}, {wall, wall}, -1.0, 1.0);
+      check<2>(world, hellinger, {16, 13}, {wall, wrap}, -1.0, 1.0);
+      check<3>(world, hellinger, {8, 7, 9}, {wall, wall, wrap}, -1.0, 1.0);
     } else {
       // Boxes above parallel_min_cells, so that the loops really run on the team: 1 and 2 threads.
       for (int t : {1, 2}) {
