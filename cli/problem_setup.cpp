@@ -104,23 +104,24 @@ std::string not_decomposable(const RunConfig& c, bool restart) {
 
 namespace {
 template <int Dim>
-void check_split(const RunConfig& c, int ranks) {
+std::string split_problem(const RunConfig& c, int ranks) {
   try {
     split_ranks(grid_of<Dim>(c), ranks);
   } catch (const DecompositionError& e) {
-    throw ConfigError(std::string("mpirun: ") + e.what() + "; use fewer ranks or a larger --n");
+    return std::string("mpirun: ") + e.what() + "; use fewer ranks or a larger --n";
   }
+  return "";
 }
 }  // namespace
 
-void check_decomposable(const RunConfig& c, bool restart, int ranks) {
+std::string decomposition_problem(const RunConfig& c, bool restart, int ranks) {
   const std::string why = not_decomposable(c, restart);
-  if (!why.empty()) throw ConfigError("mpirun: " + std::to_string(ranks) + " ranks: " + why);
-  if (restart) return;
+  if (!why.empty()) return "mpirun: " + std::to_string(ranks) + " ranks: " + why;
+  if (restart) return "";
   switch (c.dim) {
-    case 1: return check_split<1>(c, ranks);
-    case 2: return check_split<2>(c, ranks);
-    default: return check_split<3>(c, ranks);
+    case 1: return split_problem<1>(c, ranks);
+    case 2: return split_problem<2>(c, ranks);
+    default: return split_problem<3>(c, ranks);
   }
 }
 

@@ -25,9 +25,10 @@ UniformGrid<Dim> rank_grid_of(const RunConfig& c);
 /// the end of the one-line error ("--particles is not available on more than one rank yet; ..."),
 /// or "" when it can.
 std::string not_decomposable(const RunConfig& c, bool restart);
-/// Throws the ConfigError of a run that cannot be decomposed over `ranks` ranks: not_decomposable's
-/// reason, or too many ranks for the grid (grids/decomposition.hpp). Every rank finds it alike.
-void check_decomposable(const RunConfig& c, bool restart, int ranks);
+/// The one-line error of a run that cannot be decomposed over `ranks` ranks ("mpirun: 3 ranks: ..."):
+/// not_decomposable's reason, or too many ranks for the grid (grids/decomposition.hpp); "" if it can.
+/// Every rank finds it alike.
+std::string decomposition_problem(const RunConfig& c, bool restart, int ranks);
 
 template <int Dim>
 PotentialSpec potential_of(const RunConfig& c);

@@ -341,28 +341,45 @@ std::string failed_write_message(const OutputWriteError& e, const std::string& o
   return std::string(e.what()) + "; " + kept;
 }
 
+/// Stops every rank of an mpirun job with exit 2 after rank 0 has printed `message` (an error every
+/// rank found alike): mpirun kills the whole job at the first non-zero exit, which could otherwise
+/// swallow the line before rank 0 wrote it.
+int stop_all_ranks(const Communicator& world, const std::string& message) {
+  if (world.rank() == 0) std::fprintf(stderr, "wgflow: error: %s\n", message.c_str());
+  world.max(0.0);  // a barrier: nobody exits before rank 0 has printed
+  return 2;
+}
+
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
-  const ParsedRunOptions parsed = parse_run_options(args);
+  // Under mpirun MPI starts first (grids/communicator.hpp): before the output lock, which the other
+  // ranks would otherwise find taken, and before the options, whose errors every rank finds alike.
+  std::unique_ptr<MpiSession> mpi;
+  if (launched_by_mpirun()) mpi = std::make_unique<MpiSession>(nullptr, nullptr);
+  const Communicator world = Communicator::world();
+  ParsedRunOptions parsed;
+  try {
+    parsed = parse_run_options(args);
+  } catch (const ConfigError& e) {
+    if (world.size() == 1) throw;
+    return stop_all_ranks(world, e.what());
+  }
   if (parsed.help) {
-    std::cout << parsed.help_text;
+    if (world.rank() == 0) std::cout << parsed.help_text;
     return 0;
   }
-  // Under mpirun MPI starts first (grids/communicator.hpp): before the output lock, which the other
-  // ranks would otherwise find taken. Decomposed runs are the next step of issue 12; until then P > 1
-  // is refused with one line (from rank 0) instead of P copies of the run writing the same output.
-  std::unique_ptr<MpiSession> mpi;
+  // Decomposed runs are the next step of issue 12; until then P > 1 is refused with one line (from
+  // rank 0) instead of P copies of the run writing the same output.
   if (launched_by_mpirun()) {
-    mpi = std::make_unique<MpiSession>(nullptr, nullptr);
-    const Communicator world = Communicator::world();
     if (world.size() > 1) {
-      // What decomposed runs cannot do yet, from the options every rank parses alike: each rank stops
-      // with exit 2 and the launcher's rank 0 prints the line (main.cpp).
-      check_decomposable(parsed.config, !parsed.restart.empty(), world.size());
-      if (world.rank() != 0) return 2;
-      throw ConfigError("mpirun: " + std::to_string(world.size()) +
-                        " ranks: runs decomposed over ranks are not available yet; run on one rank");
+      // What decomposed runs cannot do yet (the options every rank parses alike), else the general
+      // refusal until the output is written per rank.
+      std::string refusal = decomposition_problem(parsed.config, !parsed.restart.empty(), world.size());
+      if (refusal.empty())
+        refusal = "mpirun: " + std::to_string(world.size()) +
+                  " ranks: runs decomposed over ranks are not available yet; run on one rank";
+      return stop_all_ranks(world, refusal);
     }
   }
   // One writer per output, for the whole run (before anything of it is read, checked or written).

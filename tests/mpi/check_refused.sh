@@ -19,7 +19,7 @@ refused_once() {
     nonzero) [ "$code" -ne 0 ] || { echo "$what: exit code 0"; exit 1; } ;;
     *) [ "$code" -eq "$expected" ] || { echo "$what: exit code $code, not $expected"; exit 1; } ;;
   esac
-  [ "$lines" -eq 1 ] || { echo "$what: $lines error lines"; exit 1; }
+  [ "$lines" -eq 1 ] || { echo "$what: $lines error lines"; printf "%s\n" "$out"; exit 1; }
   [ ! -e "$output" ] || { echo "$what: an output was written"; exit 1; }
 }
 
