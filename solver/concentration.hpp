@@ -73,7 +73,7 @@ class ConcentrationTracker final : public Tracker<Dim> {
     std::ostringstream s;
     s.precision(6);
     s << "the mass concentrated in one cell: at t = " << row.time << " (step " << step << ") cell (";
-    for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << best_cell[static_cast<std::size_t>(k)];
+    for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << m_grid.offset[k] + best_cell[static_cast<std::size_t>(k)];  // global index
     s << ") at x = (";
     for (int k = 0; k < Dim; ++k) s << (k ? ", " : "") << best_x[static_cast<std::size_t>(k)];
     s.precision(4);

@@ -76,6 +76,7 @@ std::string Diagnostics<Dim>::locate_bad_value(const Field<Dim>& q) const {
     s << "q = " << q[idx] << " in " << cell_text(cell, x);
     where = s.str();
   });
+  where = grid.ranks.first_message(where);  // a decomposed grid: the lowest rank's bad cell, everywhere
   if (!where.empty()) return where;
   // q is finite: the energy is not. Find the first cell whose energy density is not finite.
   const double* phi = m_energy.has_interaction() ? m_energy.interaction()->convolve(q).data() : nullptr;
@@ -91,6 +92,7 @@ std::string Diagnostics<Dim>::locate_bad_value(const Field<Dim>& q) const {
     s << ")";
     where = s.str();
   });
+  where = grid.ranks.first_message(where);
   if (!where.empty()) return where;
   double largest = 0.0;
   std::string at;

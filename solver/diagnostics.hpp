@@ -29,7 +29,8 @@ class Diagnostics {
 
   /// Where a state went wrong, for the message that stops a run: "q = … in cell (i, j, k) at x = (…)"
   /// for the first non-finite or negative value, else the first cell whose energy density is not
-  /// finite, else the cell of the largest q (the sum overflowed). Never empty.
+  /// finite, else the cell of the largest q (the sum overflowed). Never empty. Collective on a
+  /// decomposed grid (the first two searches report the lowest rank's cell on every rank).
   std::string locate_bad_value(const Field<Dim>& q) const;
 
  private:
