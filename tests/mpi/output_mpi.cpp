@@ -4,14 +4,18 @@
 ///                                   (snapshots, a refused non-finite snapshot, a restart of the
 ///                                   writer, a checkpoint), then reads them back on the same ranks
 ///     wgflow_output_mpi read DIR    reads outputs written in DIR on any number of ranks, here
+///     wgflow_output_mpi bench DIR N COUNT   times COUNT snapshots of N x N cells (not a test)
 ///
 /// Every value is a function of the global cell index (and the snapshot), so each rank knows what
 /// its box must hold, whatever the rank count that wrote the file: every read value is compared
 /// bitwise. The grids split unevenly (grids/decomposition.hpp). tests/mpi/compare_outputs.py then
 /// checks that the files of P ranks equal those of one rank. Prints "all outputs right" on rank 0
 /// and exits 0 on every rank iff every check passed everywhere.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -170,14 +174,45 @@ void check_bad_initial(const Communicator& world, const std::string& dir) {
   if (message != expected) fail(world, "bad --initial file: '" + message + "', expected '" + expected + "'");
 }
 
+/// Seconds per snapshot of an n x n grid written by these ranks (the median of `count` snapshots,
+/// after one not timed), as rank 0 sees it: write_snapshot returns once the file is renamed into place.
+double time_snapshots(const Communicator& world, const std::string& dir, int n, int count) {
+  UniformGrid<2> global = make_cube_grid<2>(n, -2.0, 2.0, Boundary::no_flux);
+  const UniformGrid<2> local = local_grid(global, world.size(), world.rank());
+  const h5::Box box = array_box(local);
+  const std::vector<double> density = box_values(box, 0);
+  DiagnosticsHistory history;
+  SnapshotWriter<2> writer(dir + "/bench.h5", local, RunMetadata{"heat", ""}, true, world);
+  std::vector<double> seconds;
+  for (int k = 0; k <= count; ++k) {
+    history.push_back(row(k));
+    world.max(0.0);
+    const auto start = std::chrono::steady_clock::now();
+    writer.write_snapshot(density, row(k).time, k, history);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (k > 0) seconds.push_back(world.max(s));
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return seconds[seconds.size() / 2];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const MpiRuntime mpi(&argc, &argv);
   h5::init();
   const Communicator world = Communicator::world();
+  if (argc == 5 && std::string(argv[1]) == "bench") {  // not a test: wgflow_output_mpi bench DIR N COUNT
+    if (world.rank() == 0) std::filesystem::create_directories(argv[2]);
+    world.max(0.0);
+    const double s = time_snapshots(world, argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
+    if (world.rank() == 0)
+      std::printf("%d ranks: %s^2 snapshot (%.0f MB) in %.3f s (median of %s)\n", world.size(), argv[3],
+                  8e-6 * std::atof(argv[3]) * std::atof(argv[3]), s, argv[4]);
+    return 0;
+  }
   if (argc != 3 || (std::string(argv[1]) != "write" && std::string(argv[1]) != "read")) {
-    if (world.rank() == 0) std::fprintf(stderr, "usage: wgflow_output_mpi write|read DIR\n");
+    if (world.rank() == 0) std::fprintf(stderr, "usage: wgflow_output_mpi write|read DIR, or bench DIR N COUNT\n");
     return 2;
   }
   const std::string mode = argv[1], dir = argv[2];
