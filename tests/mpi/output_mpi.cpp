@@ -2,7 +2,8 @@
 ///
 ///     wgflow_output_mpi write DIR   every rank writes DIR/{1d,2d,3d}.h5 from its box of the grid
 ///                                   (snapshots, a refused non-finite snapshot, a restart of the
-///                                   writer, a checkpoint), then reads them back on the same ranks
+///                                   writer, a checkpoint), then reads them back on the same ranks;
+///                                   also a bad --initial file and the output lock on P ranks
 ///     wgflow_output_mpi read DIR    reads outputs written in DIR on any number of ranks, here
 ///     wgflow_output_mpi bench DIR N COUNT   times COUNT snapshots of N x N cells (not a test)
 ///
@@ -28,6 +29,8 @@
 #include "io/checkpoint.hpp"
 #include "io/h5.hpp"
 #include "io/initial_file.hpp"
+#include "io/output_lock.hpp"
+#include "io/run_config.hpp"
 #include "io/snapshot_writer.hpp"
 
 using namespace wgflow;
@@ -174,6 +177,24 @@ void check_bad_initial(const Communicator& world, const std::string& dir) {
   if (message != expected) fail(world, "bad --initial file: '" + message + "', expected '" + expected + "'");
 }
 
+/// The output lock of a job is rank 0's: every rank takes it together, and a second writer of the same
+/// output is refused on every rank (ConfigError), rank 0's message naming the holder.
+void check_lock(const Communicator& world, const std::string& dir) {
+  const std::string path = dir + "/locked.h5";
+  const OutputLock lock(path, "--out", world);
+  bool refused = false;
+  std::string message;
+  try {
+    const OutputLock again(path, "--out", world);
+  } catch (const ConfigError& e) {
+    refused = true;
+    message = e.what();
+  }
+  if (!refused) fail(world, "a second lock of the same output was not refused here");
+  if (world.rank() == 0 && message.find("is being written by pid") == std::string::npos)
+    fail(world, "rank 0's refusal does not name the holder: '" + message + "'");
+}
+
 /// Seconds per snapshot of an n x n grid written by these ranks (the median of `count` snapshots,
 /// after one not timed), as rank 0 sees it: write_snapshot returns once the file is renamed into place.
 double time_snapshots(const Communicator& world, const std::string& dir, int n, int count) {
@@ -224,6 +245,7 @@ int main(int argc, char** argv) {
       write_case<2>(world, dir + "/2d.h5");
       write_case<3>(world, dir + "/3d.h5");
       check_bad_initial(world, dir);
+      check_lock(world, dir);
     }
     const std::string how = mode == "write" ? "read back" : "read on " + std::to_string(world.size()) + " ranks";
     read_case<1>(world, dir + "/1d.h5", how);
