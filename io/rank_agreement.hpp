@@ -4,8 +4,9 @@
 /// removals), some by every rank together (a snapshot file). Either way every rank must leave the
 /// step knowing whether it failed anywhere, or the ranks that carry on wait forever for the one that
 /// threw. These helpers run a step and then agree on its outcome: if it failed on any rank, every rank
-/// throws. A rank that failed rethrows its own exception (only rank 0's message is shown to the user);
-/// the others throw one of the same kind (OutputWriteError, std::bad_alloc, ...) saying where it failed.
+/// throws. A rank that failed rethrows its own exception (rank 0's message is the one shown to the
+/// user; a failing rank prints its own reason only when rank 0 did not fail); the others throw one of
+/// the same kind (OutputWriteError, std::bad_alloc, ...) saying that it failed on another rank.
 /// On a single rank they just run the step: the serial program is unchanged.
 #include <exception>
 #include <string>

@@ -30,6 +30,7 @@
 #include "io/h5.hpp"
 #include "io/initial_file.hpp"
 #include "io/output_lock.hpp"
+#include "io/rank_agreement.hpp"
 #include "io/run_config.hpp"
 #include "io/snapshot_writer.hpp"
 
@@ -195,6 +196,26 @@ void check_lock(const Communicator& world, const std::string& dir) {
     fail(world, "rank 0's refusal does not name the holder: '" + message + "'");
 }
 
+/// A step that fails on the last rank only (a full disk there) fails on every rank, as a full disk.
+void check_agreement(const Communicator& world) {
+  bool full = false;
+  try {
+    on_every_rank(world, "x.h5", [&] {
+      if (world.rank() == world.size() - 1) throw OutputWriteError("x.h5", true, "test");
+    });
+  } catch (const OutputWriteError& e) {
+    full = e.disk_full();
+  }
+  if (!full) fail(world, "a full disk on the last rank was not a full disk here");
+  bool passed = true;
+  try {
+    on_rank0(world, "x.h5", [] {});
+  } catch (...) {
+    passed = false;
+  }
+  if (!passed) fail(world, "a step that failed nowhere failed here");
+}
+
 /// Seconds per snapshot of an n x n grid written by these ranks (the median of `count` snapshots,
 /// after one not timed), as rank 0 sees it: write_snapshot returns once the file is renamed into place.
 double time_snapshots(const Communicator& world, const std::string& dir, int n, int count) {
@@ -246,6 +267,9 @@ int main(int argc, char** argv) {
       write_case<3>(world, dir + "/3d.h5");
       check_bad_initial(world, dir);
       check_lock(world, dir);
+      if (world.rank() == world.size() - 1 && world.size() > 1)
+        std::fprintf(stderr, "output_mpi: rank %d now fails a step on purpose and says why:\n", world.rank());
+      check_agreement(world);
     }
     const std::string how = mode == "write" ? "read back" : "read on " + std::to_string(world.size()) + " ranks";
     read_case<1>(world, dir + "/1d.h5", how);
