@@ -384,7 +384,7 @@ int run_command(const std::vector<std::string>& args) {
   }
   // One writer per output, for the whole run (before anything of it is read, checked or written).
   const OutputLock lock(parsed.restart.empty() ? parsed.config.out : parsed.restart,
-                        parsed.restart.empty() ? "--out" : "--restart");
+                        parsed.restart.empty() ? "--out" : "--restart", Communicator::world());  // rank 0 holds it
   const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
   if (c.threads > 0) omp_set_num_threads(c.threads);
   // hypre needs MPI. Only runs that use it start MPI: without mpirun OpenMPI starts a singleton

@@ -15,7 +15,8 @@
 namespace wgflow {
 
 /// Writes every snapshot (and the diagnostics rows so far, and the arrays of each source) to the
-/// output file, and a checkpoint when the run is interrupted.
+/// output file, and a checkpoint when the run is interrupted. A decomposed run: q is this rank's box
+/// (the writer's grid) and every rank calls the writer together (io/snapshot_writer.hpp).
 template <int Dim>
 class OutputTracker final : public Tracker<Dim> {
  public:
@@ -35,7 +36,7 @@ class OutputTracker final : public Tracker<Dim> {
     m_writer.flush_diagnostics(history);
     Checkpoint checkpoint{interior_values(q), t, step, next_snapshot, m_stepper.carried_state(), history.size(), {}};
     for (const SnapshotArraySource<Dim>* source : m_sources) source->append_snapshot_arrays(q, checkpoint.arrays);
-    write_checkpoint(m_writer.path(), checkpoint);
+    write_checkpoint(m_writer.path(), checkpoint, m_writer.box(), m_writer.ranks());
   }
 
  private:

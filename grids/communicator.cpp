@@ -158,6 +158,8 @@ void Communicator::exchange(const std::vector<HaloMessage>& messages) const {
   MPI_Waitall(static_cast<int>(r), req.data(), MPI_STATUSES_IGNORE);
 }
 
+const void* Communicator::mpi_handle() const { return m_impl ? &m_impl->comm : nullptr; }
+
 #else  // a serial build: one rank
 
 bool mpi_built() { return false; }
@@ -183,6 +185,7 @@ Communicator Communicator::cartesian(const std::vector<int>& parts_x_first, cons
 void Communicator::exchange(const std::vector<HaloMessage>& messages) const {
   if (!messages.empty()) throw std::logic_error("Communicator::exchange: a serial build has one rank");
 }
+const void* Communicator::mpi_handle() const { return nullptr; }
 
 #endif
 

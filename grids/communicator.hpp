@@ -83,6 +83,10 @@ class Communicator {
   /// Posts every receive, then every send (nonblocking), and waits for all of them.
   void exchange(const std::vector<HaloMessage>& messages) const;
 
+  /// The MPI_Comm of these ranks, as a `const MPI_Comm*` (nullptr for a single rank without MPI), for
+  /// the one user outside grids/: io/'s parallel HDF5 files (H5Pset_fapl_mpio), which include mpi.h.
+  const void* mpi_handle() const;
+
  private:
   struct Impl;
   std::shared_ptr<const Impl> m_impl;  ///< nullptr: a single rank

@@ -30,12 +30,21 @@ std::vector<SnapshotArray> read_arrays(hid_t loc, const std::string& group, cons
 
 }  // namespace
 
-void write_checkpoint(const std::string& path, const Checkpoint& c) {
+void write_checkpoint(const std::string& path, const Checkpoint& c, const h5::Box& box, const Communicator& ranks) {
   const OutputPaths paths = output_paths(path);
   const std::string final_path = paths.checkpoint();
-  publish_h5_file(final_path, [&](hid_t file) {
-    const std::vector<hsize_t> dims{c.density.size()};  // flat: the grid's shape is in the main file
-    h5::write_dataset(file, "density", dims, c.density.data());
+  if (ranks.size() > 1 && box.size() != c.density.size())
+    throw std::logic_error("write_checkpoint: the density does not fill this rank's box");
+  publish_h5_file(final_path, ranks, [&](hid_t file) {
+    std::exception_ptr failed;
+    const h5::ReplicatedData replicated(ranks.rank() == 0);  // attributes and arrays: rank 0's
+    if (ranks.size() == 1) {
+      const std::vector<hsize_t> dims{c.density.size()};  // flat: the grid's shape is in the main file
+      h5::write_dataset(file, "density", dims, c.density.data());
+    } else {
+      h5::Dataset density;
+      failed = h5::write_dataset_box(file, "density", box, true, c.density.data(), true, density);
+    }
     h5::write_attribute(file, "time", c.time);
     h5::write_attribute(file, "step", c.step);
     h5::write_attribute(file, "next_snapshot", c.next_snapshot);
@@ -48,10 +57,11 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
         h5::write_dataset(arrays.id(), a.name, dims, a.values.data());
       }
     }
+    return failed;
   });
 }
 
-Checkpoint read_restart_point(const std::string& path) {
+Checkpoint read_restart_point(const std::string& path, const h5::Box& box) {
   const OutputSummary summary = read_output_summary(path);
   if (summary.format_version != k_output_format_version)
     throw std::runtime_error("--restart " + path + ": written in output format " +
@@ -75,7 +85,7 @@ Checkpoint read_restart_point(const std::string& path) {
       if (step > c.step && next == c.next_snapshot) {
         c.time = h5::read_double_attribute(file.id(), "time");
         c.step = step;
-        c.density = h5::read_dataset(file.id(), "density");
+        c.density = h5::read_box(h5::open_dataset(file.id(), "density").id(), box, true);
         // Outputs written before --diagnostics-every kept one row per step.
         c.rows = h5::has_attribute(file.id(), "rows") ? static_cast<std::size_t>(h5::read_long_attribute(file.id(), "rows"))
                                                       : static_cast<std::size_t>(step) + 1;
@@ -91,7 +101,7 @@ Checkpoint read_restart_point(const std::string& path) {
       throw std::runtime_error(s.str());
     }
   }
-  c.density = read_snapshot(path, -1);
+  c.density = read_snapshot(path, -1, box);
   h5::File file = h5::open_file(path, false);
   h5::Group last = h5::open_group(file.id(), "/steps/" + snapshot_group_name(c.next_snapshot - 1));
   if (h5::has_attribute(last.id(), "stepper_state"))

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "grids/communicator.hpp"
+#include "io/h5.hpp"
 #include "solver/snapshot_arrays.hpp"
 
 namespace wgflow {
 
 struct Checkpoint {
-  std::vector<double> density;  ///< interior values in dataset order (x fastest)
+  std::vector<double> density;  ///< interior values of this rank's box in dataset order (x fastest)
   double time = 0.0;
   long step = 0;
   int next_snapshot = 0;        ///< index of the first snapshot not yet written
@@ -32,11 +34,17 @@ struct Checkpoint {
 };
 
 /// Writes (or atomically replaces) the checkpoint file of the output `path` (PATH.h5.d/checkpoint.h5).
-void write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+/// A decomposed run: every rank of `ranks` calls it with its `box` of the grid (SnapshotWriter::box())
+/// and writes that part of the flat global /density, collectively; the rest (attributes, arrays) is
+/// rank 0's. The file holds the global field only, so any number of ranks can continue from it.
+void write_checkpoint(const std::string& path, const Checkpoint& checkpoint, const h5::Box& box = {},
+                      const Communicator& ranks = Communicator());
 
 /// The newest restart point of `path`: its checkpoint if that is newer than the last snapshot, else
 /// the last snapshot. Throws std::runtime_error naming --restart if the file has neither or is of
-/// another output format.
-Checkpoint read_restart_point(const std::string& path);
+/// another output format. `box` (array_box of this rank's grid; default the whole grid) is the part
+/// of the density read: each rank of a decomposed run reads its own, whatever the rank count that
+/// wrote the file.
+Checkpoint read_restart_point(const std::string& path, const h5::Box& box = {});
 
 }  // namespace wgflow

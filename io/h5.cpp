@@ -174,6 +174,21 @@ File create_file(const std::string& path) {
                     "cannot create file '" + path + "'"));
 }
 
+File create_file_parallel(const std::string& path, const void* mpi_comm) {
+  init();
+#ifdef H5_HAVE_PARALLEL
+  PropList fapl(check(H5Pcreate(H5P_FILE_ACCESS), "cannot create file access properties"));
+  check_status(H5Pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG), "cannot set close degree");
+  check_status(H5Pset_fapl_mpio(fapl.id(), *static_cast<const MPI_Comm*>(mpi_comm), MPI_INFO_NULL),
+               "cannot open '" + path + "' through MPI-IO");
+  return File(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
+                    "cannot create file '" + path + "'"));
+#else
+  (void)mpi_comm;
+  throw std::logic_error("h5::create_file_parallel('" + path + "'): this HDF5 library is not parallel");
+#endif
+}
+
 File open_file(const std::string& path, bool writable) {
   init();
   PropList fapl(check(H5Pcreate(H5P_FILE_ACCESS), "cannot create file access properties"));
@@ -353,6 +368,14 @@ std::vector<long> read_long_vector_attribute(hid_t obj, const std::string& name)
 
 // ---- datasets -----------------------------------------------------------------------------------
 
+namespace {
+/// False inside a ReplicatedData scope of a rank that does not write the replicated data.
+thread_local bool t_write_replicated = true;
+}  // namespace
+
+ReplicatedData::ReplicatedData(bool write_here) : m_previous(t_write_replicated) { t_write_replicated = write_here; }
+ReplicatedData::~ReplicatedData() { t_write_replicated = m_previous; }
+
 Dataset write_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                    const double* data) {
   Dataspace space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
@@ -360,6 +383,7 @@ Dataset write_dataset(hid_t loc, const std::string& name, const std::vector<hsiz
   Dataset dset(check(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT,
                                 H5P_DEFAULT, H5P_DEFAULT),
                      "cannot create dataset " + describe(loc, name)));
+  if (!t_write_replicated) return dset;  // another rank writes the same values (independent I/O)
   check_status(H5Dwrite(dset.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
                "cannot write dataset " + describe(loc, name));
   return dset;

@@ -5,6 +5,7 @@
 /// Every failing HDF5 call becomes a std::runtime_error naming the object and HDF5's own reason.
 #include <hdf5.h>
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -100,6 +101,9 @@ void check_status(herr_t status, const std::string& what);
 
 /// Creates (truncating) an HDF5 file; the handle closes the file completely (H5F_CLOSE_STRONG).
 File create_file(const std::string& path);
+/// Creates (truncating) an HDF5 file that every rank of the MPI communicator `mpi_comm` (an
+/// MPI_Comm*) opens together, through MPI-IO (parallel HDF5 only; a collective call).
+File create_file_parallel(const std::string& path, const void* mpi_comm);
 /// Opens an existing HDF5 file read-only or read-write.
 File open_file(const std::string& path, bool writable);
 /// True if `path` is a readable HDF5 file (false for missing or non-HDF5 files; never throws).
@@ -173,5 +177,49 @@ H5T_class_t dataset_type_class(hid_t dataset);
 /// Reads a whole numeric dataset, converted to double, in row-major order.
 std::vector<double> read_dataset(hid_t dataset);
 std::vector<double> read_dataset(hid_t loc, const std::string& name);
+
+// ---- one rank's part of a global array (MPI runs: each rank reads and writes its own box) --------
+
+/// A box of a global row-major array (dataset order z, y, x): `start` and `count` per axis of the
+/// `global` shape. Empty `global`: the whole array (a single rank). Stored either in the array's own
+/// shape or flat (the checkpoint's 1-D /density).
+struct Box {
+  std::vector<hsize_t> global, start, count;
+
+  bool whole() const;
+  /// Elements in the box.
+  std::size_t size() const;
+  /// Row-major flat index in the global array of the box's element `local` (itself row-major).
+  std::size_t global_index(std::size_t local) const;
+  /// Selects the box in `space`, a dataspace of the global shape or (flat) of its element count.
+  void select(hid_t space, bool flat) const;
+};
+
+/// Reads the box of a numeric dataset (global shape, or flat), converted to double, row-major.
+/// A whole box reads the whole dataset (read_dataset). Throws if the dataset does not hold the box.
+std::vector<double> read_box(hid_t dataset, const Box& box, bool flat);
+
+/// Data every rank holds alike (attributes, diagnostics rows, rank 0's arrays) in a file several
+/// ranks write together: HDF5 wants every metadata call on every rank, but raw data once. While a
+/// scope made with write_here = false is alive, write_dataset on this thread creates its dataset
+/// (collectively) and writes nothing; the box itself is written with write_dataset_box.
+class ReplicatedData {
+ public:
+  explicit ReplicatedData(bool write_here);
+  ~ReplicatedData();
+  ReplicatedData(const ReplicatedData&) = delete;
+  ReplicatedData& operator=(const ReplicatedData&) = delete;
+
+ private:
+  bool m_previous;
+};
+
+/// Creates the float64 dataset `name` of `box.global` elements (`flat`: 1-D of their count, else the
+/// global shape) and writes this rank's `box` from `data` (row-major, box.size() values). In a file
+/// opened by several ranks (create_file_parallel) every rank calls it with its own box, and the write
+/// is collective; the dataset is never filled first. A failed write is returned (its h5::Error), not
+/// thrown, so that every rank still takes part in the collective calls after it.
+std::exception_ptr write_dataset_box(hid_t loc, const std::string& name, const Box& box, bool flat,
+                                     const double* data, bool collective, Dataset& created);
 
 }  // namespace wgflow::h5

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <filesystem>
 #include <stdexcept>
 #include <utility>
@@ -145,7 +147,7 @@ void check_metadata(const OutputSummary& s, const std::string& prefix) {
 }  // namespace
 
 std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx,
-                                         const std::string& option) {
+                                         const std::string& option, const h5::Box& box, const Communicator& ranks) {
   const std::string prefix = option + " file:" + path + ": ";
   return with_prefix(prefix, [&] {
     h5::File file = open_existing(path, prefix);
@@ -171,7 +173,7 @@ std::vector<double> read_initial_density(const std::string& path, const std::vec
       throw PrefixedError(prefix + name + " has shape " + shape_text(found) + ", expected " +
                           shape_text(shape_zyx) + " (dataset order z,y,x, x fastest)");
 
-    std::vector<double> values = h5::read_dataset(dset.id());
+    std::vector<double> values = h5::read_box(dset.id(), box, false);
     std::size_t non_finite = 0, negative = 0, first_non_finite = 0, first_negative = 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
       if (!std::isfinite(values[i])) {
@@ -179,6 +181,19 @@ std::vector<double> read_initial_density(const std::string& path, const std::vec
       } else if (values[i] < 0.0) {
         if (negative++ == 0) first_negative = i;
       }
+    }
+    if (ranks.size() > 1) {  // the counts and first (global) indices over every rank's box
+      const auto global = [&](std::size_t count, std::size_t first) {
+        return count > 0 ? static_cast<double>(box.global_index(first)) : std::numeric_limits<double>::infinity();
+      };
+      std::int64_t counts[2] = {static_cast<std::int64_t>(non_finite), static_cast<std::int64_t>(negative)};
+      const double first_nf = ranks.min(global(non_finite, first_non_finite));
+      const double first_neg = ranks.min(global(negative, first_negative));
+      ranks.sum(counts, 2);
+      non_finite = static_cast<std::size_t>(counts[0]);
+      negative = static_cast<std::size_t>(counts[1]);
+      if (non_finite > 0) first_non_finite = static_cast<std::size_t>(first_nf);
+      if (negative > 0) first_negative = static_cast<std::size_t>(first_neg);
     }
     std::string problems;
     if (non_finite > 0)
@@ -256,7 +271,7 @@ OutputSummary read_output_summary(const std::string& path) {
   });
 }
 
-std::vector<double> read_snapshot(const std::string& path, int index) {
+std::vector<double> read_snapshot(const std::string& path, int index, const h5::Box& box) {
   const std::string prefix = path + ": ";
   return with_prefix(prefix, [&] {
     h5::File file = open_existing(path, prefix);
@@ -267,7 +282,7 @@ std::vector<double> read_snapshot(const std::string& path, int index) {
       throw PrefixedError(prefix + "snapshot index " + std::to_string(index) + " out of range (" +
                           std::to_string(n) + " snapshots)");
     h5::Dataset dset = open_snapshot_density(file.id(), path, groups[static_cast<std::size_t>(i)], prefix);
-    return h5::read_dataset(dset.id());
+    return h5::read_box(dset.id(), box, false);
   });
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "grids/communicator.hpp"
+#include "io/h5.hpp"
 #include "solver/diagnostics_history.hpp"
 
 namespace wgflow {
@@ -14,8 +16,12 @@ namespace wgflow {
 /// std::runtime_error with a one-line message starting "--initial file:PATH: " for a missing file,
 /// a non-HDF5 file, no density dataset, a wrong rank/shape, or negative/non-finite values
 /// (`option` names the option the path came from: "--target file:PATH: ..." for a target).
+/// A decomposed run: every rank of `ranks` calls it with its `box` (array_box of its grid) and gets
+/// that part (read independently); the values are checked over the whole grid, so every rank
+/// refuses the same file with the same message (a collective call).
 std::vector<double> read_initial_density(const std::string& path, const std::vector<long>& shape_zyx,
-                                         const std::string& option = "--initial");
+                                         const std::string& option = "--initial", const h5::Box& box = {},
+                                         const Communicator& ranks = Communicator());
 
 /// The output format this wgflow writes (root attribute format_version). 1: one file, snapshots
 /// appended in place; 2: one file per snapshot, linked from the main file (io/output_files.hpp).
@@ -41,7 +47,8 @@ struct OutputSummary {
 /// std::runtime_error("PATH: ...") if the file is missing or is not a wgflow output.
 OutputSummary read_output_summary(const std::string& path);
 
-/// Density of snapshot `index` in dataset order (negative counts from the end: -1 = last).
-std::vector<double> read_snapshot(const std::string& path, int index);
+/// Density of snapshot `index` in dataset order (negative counts from the end: -1 = last); only the
+/// part in `box` (array_box of a rank's grid; default the whole grid).
+std::vector<double> read_snapshot(const std::string& path, int index, const h5::Box& box = {});
 
 }  // namespace wgflow

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "io/h5.hpp"
+#include "io/rank_agreement.hpp"
 #include "io/xdmf.hpp"
 
 namespace wgflow {
@@ -243,6 +244,49 @@ void publish_h5_file(const std::string& final, const std::function<void(hid_t fi
     throw;
   }
   publish_file(temporary, final);
+}
+
+void publish_h5_file(const std::string& final, const Communicator& ranks,
+                     const std::function<std::exception_ptr(hid_t file)>& fill) {
+  if (ranks.size() == 1) {
+    publish_h5_file(final, [&](hid_t file) {
+      if (const std::exception_ptr failed = fill(file)) std::rethrow_exception(failed);
+    });
+    return;
+  }
+  // Its own step: a rank that found no room must not leave the others waiting in H5Fcreate.
+  on_every_rank(ranks, final, [] { ensure_address_space(k_hdf5_headroom); });
+  const std::string temporary = final + ".tmp";
+  try {
+    on_every_rank(ranks, final, [&] {
+      const unsigned long failed_closes_before = h5::failed_closes();
+      try {
+        h5::File file = h5::create_file_parallel(temporary, ranks.mpi_handle());
+        std::exception_ptr failed = fill(file.id());
+        // MPI_File_sync on every rank (H5Fclose alone does not sync through MPI-IO): every rank's data
+        // is on disk before rank 0 renames the file into place. A failure is kept for after the close,
+        // the last collective call, which every rank must make.
+        try {
+          h5::flush(file.id());
+        } catch (...) {
+          if (!failed) failed = std::current_exception();
+        }
+        file.close("'" + temporary + "'");
+        if (failed) std::rethrow_exception(failed);
+        if (h5::failed_closes() != failed_closes_before)
+          throw h5::Error("HDF5: an object in '" + temporary + "' could not be closed", false);
+      } catch (const h5::Error& e) {
+        throw OutputWriteError(final, e.no_space() || no_space_left_near(temporary), e.what());
+      }
+    });
+  } catch (...) {
+    if (ranks.rank() == 0) {
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+    }
+    throw;
+  }
+  on_rank0(ranks, final, [&] { publish_file(temporary, final); });
 }
 
 }  // namespace wgflow

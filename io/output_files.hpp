@@ -20,10 +20,12 @@
 #include <cstddef>
 #include <hdf5.h>
 
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "grids/communicator.hpp"
 #include "io/write_error.hpp"
 
 namespace wgflow {
@@ -76,6 +78,16 @@ void publish_file(const std::string& temporary, const std::string& final);
 /// HDF5 failures become OutputWriteError naming `final`. Throws std::bad_alloc, before touching any
 /// file, if the address space HDF5 may need is not there (an RLIMIT_AS reached mid-run).
 void publish_h5_file(const std::string& final, const std::function<void(hid_t file)>& fill);
+
+/// publish_h5_file for a file all `ranks` write together (a snapshot or checkpoint of a decomposed
+/// run; a collective call): every rank opens `final`.tmp through MPI-IO and runs `fill`, which makes
+/// the same metadata calls on every rank and writes its own part of the data; a raw-data write that
+/// failed is returned by `fill` (h5::write_dataset_box), not thrown, so that every rank still closes
+/// the file with the others. Once every rank has synced its data (MPI_File_sync) and closed the file,
+/// rank 0 syncs and renames it. Every rank throws if any failed (io/rank_agreement.hpp). On one rank:
+/// exactly publish_h5_file(final, fill) (no MPI-IO).
+void publish_h5_file(const std::string& final, const Communicator& ranks,
+                     const std::function<std::exception_ptr(hid_t file)>& fill);
 
 /// Address space held back for a clean stop: mapped (never touched, so it costs no memory) while a
 /// run steps, released when an allocation fails so that the final diagnostics and the main file that

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "io/rank_agreement.hpp"
 #include "io/run_config.hpp"
 
 namespace wgflow {
@@ -50,7 +51,13 @@ std::string host_name() {
 
 std::string OutputLock::path_for(const std::string& main_path) { return main_path + ".lock"; }
 
-OutputLock::OutputLock(const std::string& main_path, const std::string& option) : m_path(path_for(main_path)) {
+OutputLock::OutputLock(const std::string& main_path, const std::string& option, const Communicator& ranks)
+    : m_path(path_for(main_path)) {
+  // Rank 0 takes it for the whole job; the other ranks learn whether it could (and refuse with it).
+  on_rank0(ranks, main_path, [&] { take(main_path, option); });
+}
+
+void OutputLock::take(const std::string& main_path, const std::string& option) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int fd = ::open(m_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return;  // see the header: the path checks that follow say why nothing can be written here

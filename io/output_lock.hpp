@@ -5,6 +5,8 @@
 /// its files with the first's. Readers (info, --initial file:, the scripts) take no lock.
 #include <string>
 
+#include "grids/communicator.hpp"
+
 namespace wgflow {
 
 /// flock(2) on the file `main_path`.lock beside the main file, which names the holder ("wgflow lock:
@@ -15,7 +17,9 @@ class OutputLock {
   /// Takes the lock, or throws ConfigError("OPTION: 'PATH' is being written by pid N on host H; ...").
   /// If the lock file cannot be created at all (no such directory, no permission) no lock is taken:
   /// the output cannot be written either, and the run's own path checks report why.
-  OutputLock(const std::string& main_path, const std::string& option);
+  /// A run over several `ranks` (a collective call): rank 0 takes the lock for all of them, and every
+  /// rank throws a ConfigError if it could not (only rank 0's names the holder).
+  OutputLock(const std::string& main_path, const std::string& option, const Communicator& ranks = Communicator());
   OutputLock(const OutputLock&) = delete;
   OutputLock& operator=(const OutputLock&) = delete;
   /// Removes the lock file and releases the lock.
@@ -25,6 +29,8 @@ class OutputLock {
   static std::string path_for(const std::string& main_path);
 
  private:
+  void take(const std::string& main_path, const std::string& option);
+
   std::string m_path;
   int m_fd = -1;
 };

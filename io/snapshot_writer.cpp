@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 
 #include "io/diagnostics_columns.hpp"
 #include "io/h5.hpp"
 #include "io/initial_file.hpp"
+#include "io/rank_agreement.hpp"
 
 namespace wgflow {
 
@@ -44,7 +47,7 @@ void write_grid(hid_t file, const UniformGrid<Dim>& grid) {
   std::string axes, boundaries;
   static const char* axis_names[] = {"x", "y", "z"};
   for (int k = Dim - 1; k >= 0; --k) {
-    shape[k] = grid.shape[k];
+    shape[k] = grid.global_shape(k);
     spacing[k] = grid.dx(k);
     axes += std::string(axis_names[k]) + (k > 0 ? "," : "");
     boundaries += to_string(grid.boundary[k]) + (k > 0 ? "," : "");
@@ -97,31 +100,44 @@ void publish_diagnostics_rows(const std::string& path, const DiagnosticsHistory&
 
 template <int Dim>
 SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid,
-                                    const RunMetadata& meta, bool overwrite)
-    : m_paths(output_paths(path)), m_grid(grid) {
-  if (output_exists(m_paths)) {
-    if (!overwrite) throw std::runtime_error("output " + path + " exists; pass --overwrite to replace it");
-    remove_output(m_paths);
-  }
-  std::error_code ec;
+                                    const RunMetadata& meta, bool overwrite, const Communicator& ranks)
+    : m_paths(output_paths(path)), m_grid(grid), m_ranks(ranks), m_box(array_box(grid)) {
   m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, "", meta.root_arrays};
 #ifdef WGFLOW_GIT_HASH
   m_header.git_hash = WGFLOW_GIT_HASH;
 #endif
-  // The main file first: a run killed before it exists leaves nothing but a temporary file, so the
-  // same command can simply be run again; killed after, --restart starts it afresh.
-  write_main_file();
-  if (!std::filesystem::create_directory(m_paths.directory, ec)) {
-    const std::error_code why = ec;
-    std::filesystem::remove(m_paths.main, ec);
-    throw OutputWriteError(m_paths.directory, is_no_space_errno(why.value()),
-                           "cannot create the snapshot directory: " + why.message());
-  }
+  on_rank0(m_ranks, path, [&] {
+    if (output_exists(m_paths)) {
+      if (!overwrite) throw std::runtime_error("output " + path + " exists; pass --overwrite to replace it");
+      remove_output(m_paths);
+    }
+    std::error_code ec;
+    // The main file first: a run killed before it exists leaves nothing but a temporary file, so the
+    // same command can simply be run again; killed after, --restart starts it afresh.
+    write_main_file();
+    if (!std::filesystem::create_directory(m_paths.directory, ec)) {
+      const std::error_code why = ec;
+      std::filesystem::remove(m_paths.main, ec);
+      throw OutputWriteError(m_paths.directory, is_no_space_errno(why.value()),
+                             "cannot create the snapshot directory: " + why.message());
+    }
+  });
 }
 
 template <int Dim>
-SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume)
-    : m_paths(output_paths(path)), m_grid(grid) {
+SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume,
+                                    const Communicator& ranks)
+    : m_paths(output_paths(path)), m_grid(grid), m_ranks(ranks), m_box(array_box(grid)) {
+  // Every rank reads what it keeps; rank 0 changes the output only once all have read it.
+  on_every_rank(m_ranks, path, [&] { resume_from(path, resume); });
+  publish_index();  // first, so that nothing links the leftovers removed next
+  on_rank0(m_ranks, path, [&] {
+    remove_leftovers(m_paths, resume.keep_snapshots, static_cast<int>(m_block_rows.size()), m_rows_in_pieces);
+  });
+}
+
+template <int Dim>
+void SnapshotWriter<Dim>::resume_from(const std::string& path, const Resume& resume) {
   const OutputSummary summary = read_output_summary(path);
   if (resume.keep_rows > summary.diagnostics.size() ||
       resume.keep_snapshots > static_cast<int>(summary.snapshot_times.size()))
@@ -192,8 +208,6 @@ SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<D
                                std::to_string(m_rows_in_pieces) + " to " + std::to_string(resume.keep_rows - 1) +
                                " of the restart point");
   }
-  publish_index();  // first, so that nothing links the leftovers removed next
-  remove_leftovers(m_paths, resume.keep_snapshots, static_cast<int>(m_block_rows.size()), m_rows_in_pieces);
 }
 
 template <int Dim>
@@ -223,8 +237,10 @@ void SnapshotWriter<Dim>::write_main_file() const {
 
 template <int Dim>
 void SnapshotWriter<Dim>::publish_index() {
-  write_main_file();
-  write_xdmf(m_paths.xdmf, xdmf_geometry(m_grid), m_snapshots);
+  on_rank0(m_ranks, m_paths.main, [&] {
+    write_main_file();
+    write_xdmf(m_paths.xdmf, xdmf_geometry(m_grid), m_snapshots);
+  });
   m_listed_snapshots = snapshots_written();
   m_index_current = true;
 }
@@ -243,11 +259,21 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
   for (std::size_t i = 0; i < density.size(); ++i) {
     if (!std::isfinite(density[i]) && bad++ == 0) first_bad = i;
   }
+  if (m_ranks.size() > 1) {  // every rank refuses, with the same message: counted over the whole grid
+    std::int64_t total = static_cast<std::int64_t>(bad);
+    m_ranks.sum(&total, 1);
+    const double first = m_ranks.min(bad > 0 ? static_cast<double>(m_box.global_index(first_bad))
+                                             : std::numeric_limits<double>::infinity());
+    bad = static_cast<std::size_t>(total);
+    if (bad > 0) first_bad = static_cast<std::size_t>(first);
+  }
   if (bad > 0)
     throw std::runtime_error("refusing to write snapshot at step " + std::to_string(step) + " (t = " +
                              format_double(time) + "): density has " + std::to_string(bad) +
                              " non-finite values, first at flat index " + std::to_string(first_bad));
-  for (const SnapshotArray& array : arrays) check_array(array, step, time);
+  on_rank0(m_ranks, m_paths.snapshot(snapshots_written()), [&] {  // the arrays written are rank 0's
+    for (const SnapshotArray& array : arrays) check_array(array, step, time);
+  });
   if (history.size() == 0)
     throw std::logic_error("SnapshotWriter: write_snapshot needs the diagnostics row of this state");
   check_history(history);
@@ -256,9 +282,14 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
   if (m_columns.empty()) m_columns = diagnostics_columns(history.front());
   const DiagnosticsRow& row = history.back();
   const std::string final_path = m_paths.snapshot(index);
-  publish_h5_file(final_path, [&](hid_t file) {
-    std::vector<hsize_t> dims(m_grid.shape.rbegin(), m_grid.shape.rend());
-    h5::Dataset dset = h5::write_dataset(file, "density", dims, density.data());
+  publish_h5_file(final_path, m_ranks, [&](hid_t file) {
+    std::exception_ptr failed;
+    const h5::ReplicatedData replicated(m_ranks.rank() == 0);  // rows and arrays: rank 0 writes them
+    h5::Dataset dset;
+    if (m_ranks.size() == 1)
+      dset = h5::write_dataset(file, "density", m_box.global, density.data());
+    else
+      failed = h5::write_dataset_box(file, "density", m_box, false, density.data(), true, dset);
     h5::write_attribute(dset.id(), "time", time);
     h5::write_attribute(dset.id(), "step", step);
     dset.close("dataset '/density' of '" + final_path + ".tmp'");
@@ -277,6 +308,7 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
       }
     h5::write_attribute(file, "first_row", static_cast<long>(m_rows_in_pieces));
     write_diagnostics_rows(file, history, m_rows_in_pieces, history.size(), m_columns);
+    return failed;
   });
 
   XdmfSnapshot snapshot{m_paths.relative(m_paths.snapshot(index)), "/density", time, row.mass, row.energy, "", 0, 0};
@@ -306,7 +338,7 @@ void SnapshotWriter<Dim>::write_rows_if_due(const DiagnosticsHistory& history) {
   if (history.size() - m_rows_in_pieces < k_rows_per_file) return;
   if (m_columns.empty()) m_columns = diagnostics_columns(history.front());
   const std::string path = m_paths.diagnostics_rows(m_rows_in_pieces);
-  publish_diagnostics_rows(path, history, m_rows_in_pieces, history.size(), m_columns);
+  on_rank0(m_ranks, path, [&] { publish_diagnostics_rows(path, history, m_rows_in_pieces, history.size(), m_columns); });
   const std::size_t tail_rows = m_tail_rows;
   m_tail_rows = 0;
   try {
@@ -329,7 +361,7 @@ void SnapshotWriter<Dim>::add_piece(const std::string& path, std::size_t rows) {
     // Nothing lists the piece yet: its file goes (a restart would remove it anyway), which gives its
     // space back, and the writer is as before it.
     std::error_code ignored;
-    std::filesystem::remove(path, ignored);
+    if (m_ranks.rank() == 0) std::filesystem::remove(path, ignored);
     m_pieces.pop_back();
     m_rows_in_pieces -= rows;
     throw;
@@ -343,7 +375,9 @@ void SnapshotWriter<Dim>::flush_diagnostics(const DiagnosticsHistory& history) {
   if (tail_rows != m_tail_rows) {
     if (m_columns.empty()) m_columns = diagnostics_columns(history.front());
     if (tail_rows > 0)
-      publish_diagnostics_rows(m_paths.diagnostics_tail(), history, m_rows_in_pieces, history.size(), m_columns);
+      on_rank0(m_ranks, m_paths.diagnostics_tail(), [&] {
+        publish_diagnostics_rows(m_paths.diagnostics_tail(), history, m_rows_in_pieces, history.size(), m_columns);
+      });
     m_tail_rows = tail_rows;
     m_index_current = false;
   }
@@ -353,17 +387,23 @@ void SnapshotWriter<Dim>::flush_diagnostics(const DiagnosticsHistory& history) {
 template <int Dim>
 void SnapshotWriter<Dim>::write_block() {
   const std::size_t b = m_block_rows.size();
-  std::vector<std::vector<double>> values;
-  std::size_t rows = 0;
-  const std::string directory = std::filesystem::path(m_paths.main).parent_path().string();
-  for (std::size_t i = b * k_pieces_per_block; i < (b + 1) * k_pieces_per_block; ++i) {
-    const std::string piece = directory.empty() ? m_pieces[i].file : directory + "/" + m_pieces[i].file;
-    h5::File file = h5::open_file(piece, false);
-    rows += append_diagnostics_columns(file.id(), m_columns, values);
-  }
-  publish_h5_file(m_paths.diagnostics_block(static_cast<int>(b)), [&](hid_t file) {
-    h5::write_attribute(file, "first_row", static_cast<long>(m_rows_in_pieces - rows));
-    write_diagnostics_columns(file, values, m_columns);
+  std::size_t rows = 0;  // known to every rank; rank 0 reads the rows back and writes the block
+  for (std::size_t i = b * k_pieces_per_block; i < (b + 1) * k_pieces_per_block; ++i) rows += m_pieces[i].rows;
+  const std::string block = m_paths.diagnostics_block(static_cast<int>(b));
+  on_rank0(m_ranks, block, [&] {
+    std::vector<std::vector<double>> values;
+    std::size_t read = 0;
+    const std::string directory = std::filesystem::path(m_paths.main).parent_path().string();
+    for (std::size_t i = b * k_pieces_per_block; i < (b + 1) * k_pieces_per_block; ++i) {
+      const std::string piece = directory.empty() ? m_pieces[i].file : directory + "/" + m_pieces[i].file;
+      h5::File file = h5::open_file(piece, false);
+      read += append_diagnostics_columns(file.id(), m_columns, values);
+    }
+    if (read != rows) throw std::logic_error("SnapshotWriter: the pieces of " + block + " do not hold the rows they were written with");
+    publish_h5_file(block, [&](hid_t file) {
+      h5::write_attribute(file, "first_row", static_cast<long>(m_rows_in_pieces - rows));
+      write_diagnostics_columns(file, values, m_columns);
+    });
   });
   m_block_rows.push_back(rows);
 }

@@ -14,8 +14,10 @@
 
 #include <hdf5.h>
 
+#include "grids/communicator.hpp"
 #include "grids/grid.hpp"
 #include "io/diagnostics_columns.hpp"
+#include "io/h5.hpp"
 #include "io/output_files.hpp"
 #include "io/xdmf.hpp"
 #include "solver/diagnostics_history.hpp"
@@ -42,6 +44,18 @@ std::vector<double> particle_points_1d(const std::vector<double>& x);
 /// Dim-dimensional run (nothing when it holds no particles, or 1D ones without particle_points).
 void list_particles(hid_t group, int dim, XdmfSnapshot& snapshot);
 
+/// This rank's box of the grid's arrays, in dataset order (z, y, x): the whole grid on one rank.
+template <int Dim>
+h5::Box array_box(const UniformGrid<Dim>& grid) {
+  h5::Box box;
+  for (int k = Dim - 1; k >= 0; --k) {
+    box.global.push_back(static_cast<hsize_t>(grid.global_shape(k)));
+    box.start.push_back(static_cast<hsize_t>(grid.offset[k]));
+    box.count.push_back(static_cast<hsize_t>(grid.shape[k]));
+  }
+  return box;
+}
+
 /// What the output records about where a run came from.
 struct RunMetadata {
   std::string case_name;
@@ -49,13 +63,20 @@ struct RunMetadata {
   std::vector<RootArray> root_arrays{};  ///< written as root attributes; names from k_root_array_names
 };
 
+/// In a run decomposed over ranks, `grid` is this rank's box of it (grids/decomposition.hpp) and
+/// `ranks` the run's ranks; every rank constructs the writer and makes every call, together. Each
+/// snapshot file is then written by all ranks at once (parallel HDF5: each rank its own hyperslab of
+/// /density, collectively; nothing is gathered), and everything else (the main file, the sidecar,
+/// diagnostics rows, block and tail files, removals) by rank 0 alone, with the bytes a single rank
+/// writes. If a step fails on any rank, every rank throws (io/rank_agreement.hpp). One rank: the
+/// serial writer, no MPI-IO.
 template <int Dim>
 class SnapshotWriter {
  public:
   /// Creates the output of a new run (main file without snapshots, empty snapshot directory).
   /// Throws std::runtime_error if the main file or its snapshot directory exists and !overwrite.
   SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const RunMetadata& meta,
-                 bool overwrite);
+                 bool overwrite, const Communicator& ranks = Communicator());
 
   /// Reopens an existing output to continue it after a restart: keeps its first `keep_snapshots`
   /// snapshots and `keep_rows` diagnostics rows and drops anything a killed run left after them.
@@ -63,9 +84,10 @@ class SnapshotWriter {
     int keep_snapshots;
     std::size_t keep_rows;
   };
-  SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume);
+  SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid, const Resume& resume,
+                 const Communicator& ranks = Communicator());
 
-  /// Writes snapshot NNNNNN (density in dataset order, x fastest; attributes time, step, mass and
+  /// Writes snapshot NNNNNN (`density`: this rank's box in dataset order, x fastest; attributes time, step, mass and
   /// energy, the last two from history.back(); the diagnostics rows since the previous snapshot;
   /// each of `arrays` as a dataset beside the density), then the main file, then the .xmf. Throws on
   /// NaN/Inf in `density` or an array (writing nothing), a size mismatch or an empty history.
@@ -87,6 +109,9 @@ class SnapshotWriter {
   const std::string& path() const { return m_paths.main; }
   const OutputPaths& paths() const { return m_paths; }
   const std::string& xdmf_path() const { return m_paths.xdmf; }
+  /// This rank's box of the grid and the ranks writing together (for the checkpoint).
+  const h5::Box& box() const { return m_box; }
+  const Communicator& ranks() const { return m_ranks; }
 
  private:
   /// Root attributes of the main file, kept as first written (a restart by a newer binary keeps them).
@@ -94,6 +119,8 @@ class SnapshotWriter {
     std::string case_name, config_text, version, git_hash;
     std::vector<RootArray> root_arrays;
   };
+  /// The Resume constructor's reading of what the output keeps (on every rank).
+  void resume_from(const std::string& path, const Resume& resume);
   /// The main file: metadata, grid, links to the snapshots, diagnostics as views of their pieces.
   void write_main_file() const;
   /// The main file and the sidecar, now.
@@ -106,6 +133,8 @@ class SnapshotWriter {
 
   OutputPaths m_paths;
   UniformGrid<Dim> m_grid;
+  Communicator m_ranks;
+  h5::Box m_box;
   Header m_header;
   std::vector<XdmfSnapshot> m_snapshots;
   std::vector<std::string> m_columns;        ///< diagnostics columns, fixed by the run's first row

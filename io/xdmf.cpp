@@ -81,7 +81,7 @@ XdmfGeometry xdmf_geometry(const UniformGrid<Dim>& grid) {
   XdmfGeometry g;
   for (int axis = 0; axis < Dim; ++axis) {
     const int slot = 2 - axis;  // x -> slot 2, y -> slot 1, z -> slot 0
-    g.cells_zyx[slot] = grid.shape[axis];
+    g.cells_zyx[slot] = grid.global_shape(axis);  // the whole grid, also when this rank holds a box of it
     g.origin_zyx[slot] = grid.lower[axis];
     g.spacing_zyx[slot] = grid.dx(axis);
   }

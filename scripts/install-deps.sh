@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libeigen3-dev libhdf5-dev hdf5-tools libboost-program-options-dev doctest-dev
   libfftw3-dev libmuparser-dev
-  libhypre-dev libopenmpi-dev openmpi-bin
+  libhypre-dev libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
   python3-h5py python3-numpy python3-matplotlib
 )
 for arg in "$@"; do

@@ -93,6 +93,39 @@ TEST_SUITE("io") {
     CHECK(h5::child_names(file.id()) == std::vector<std::string>{"a", "col", "elsewhere"});
   }
 
+  TEST_CASE("h5 reads any box of an array stored in its shape or flat") {
+    // A decomposed run's ranks read their boxes (io/h5.hpp Box); a box may cut any axis, though
+    // wgflow's splits never cut x in 2D/3D (then the flat selection is one strided hyperslab).
+    TempDir dir;
+    const std::string path = dir.file("boxes.h5");
+    const std::vector<hsize_t> global{4, 5, 6};  // z, y, x
+    std::vector<double> values(120);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = 0.5 + std::sin(0.7 * double(i));
+    {
+      h5::File file = h5::create_file(path);
+      h5::write_dataset(file.id(), "shaped", global, values.data());
+      h5::write_dataset(file.id(), "flat", {120}, values.data());
+    }
+    h5::File file = h5::open_file(path, false);
+    h5::Dataset shaped = h5::open_dataset(file.id(), "shaped"), flat = h5::open_dataset(file.id(), "flat");
+    const std::vector<std::pair<std::vector<hsize_t>, std::vector<hsize_t>>> boxes{
+        {{0, 0, 0}, {4, 5, 6}}, {{1, 0, 0}, {2, 5, 6}}, {{1, 2, 0}, {3, 2, 6}}, {{0, 1, 2}, {4, 3, 3}},
+        {{3, 4, 5}, {1, 1, 1}}, {{2, 0, 1}, {1, 5, 4}}};
+    for (const auto& [start, count] : boxes) {
+      const h5::Box box{global, start, count};
+      std::vector<double> expected(box.size());
+      for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = values[box.global_index(i)];
+      CAPTURE(start[0]);
+      CAPTURE(start[1]);
+      CAPTURE(count[2]);
+      CHECK(same_bits(h5::read_box(shaped.id(), box, false), expected));
+      CHECK(same_bits(h5::read_box(flat.id(), box, true), expected));
+    }
+    CHECK(same_bits(h5::read_box(flat.id(), h5::Box{}, true), values));  // no box: the whole array
+    CHECK(error_of([&] { h5::read_box(flat.id(), h5::Box{{4, 5, 5}, {0, 0, 0}, {1, 1, 1}}, true); }).find("grid's shape") !=
+          std::string::npos);
+  }
+
   TEST_CASE("h5 failures become runtime_errors naming the object") {
     TempDir dir;
     const std::string missing = dir.file("missing.h5");

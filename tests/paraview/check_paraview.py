@@ -13,6 +13,7 @@ order of origin, spacing and counts on a non-cubic grid (check_noncubic), reads 
 is still writing (check_live), and finds the particles of 1D, 2D and 3D runs with --particles (and of
 the 2D one packed) as points at every time, exactly where /steps/NNNNNN/particles puts them (check_particles). The 2D run packed into
 one file (wgflow pack) is checked like the runs. Prints `paraview: N passed, M failed` last; exits 1 on any failure.
+`check_paraview.py --existing A.xmf B.xmf ...` checks outputs written elsewhere (tests/mpi: on several ranks).
 
 Needs Debian's paraview + python3-paraview (scripts/install-deps.sh --with-paraview); no display.
 """
@@ -445,6 +446,28 @@ def check_particles(pv, checks, wgflow, workdir):
               flush=True)
 
 
+def check_existing(xmfs):
+    """--existing A.xmf ...: outputs written elsewhere (e.g. on several MPI ranks, tests/mpi) open in
+    each reader exactly as their .h5 says, like the runs of main()."""
+    start = time.monotonic()
+    checks = Checks()
+    import paraview.simple as pv
+    pv._DisableFirstRenderCameraReset()
+    workdir = tempfile.mkdtemp(prefix="wgflow-paraview-")
+    try:
+        for xmf in xmfs:
+            truth = read_h5(xmf[:-4] + ".h5", workdir)
+            dim = int(truth["dim"])
+            before = checks.failed
+            for kind in READERS:
+                check_file(pv, checks, kind, dim, xmf, truth)
+            print(f"paraview: {xmf} ({dim}D, {len(truth['times'])} snapshots) "
+                  f"{'ok' if checks.failed == before else 'FAILED'} with {', '.join(READERS)}", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return checks.close(time.monotonic() - start)
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--dump-h5":
         dump_h5(sys.argv[2], sys.argv[3])
@@ -455,6 +478,8 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--write-noncubic":
         write_noncubic_h5(sys.argv[2])
         return 0
+    if len(sys.argv) >= 3 and sys.argv[1] == "--existing":
+        return check_existing(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("wgflow", help="path to the wgflow binary")
     ap.add_argument("--keep", metavar="DIR", help="write the runs into DIR and keep them")
