@@ -4,6 +4,7 @@
 #include "grids/chunk_sums.hpp"
 #include "io/expression.hpp"
 #include "io/initial_file.hpp"
+#include "io/snapshot_writer.hpp"  // array_box
 #include "io/parameter_flags.hpp"
 #include "solver/energy/target.hpp"
 
@@ -22,10 +23,10 @@ std::shared_ptr<const FDivergence<Dim>> divergence_of(const RunConfig& c, const 
     target = parse_target_text(c.target);
   } else if (c.target.rfind("file:", 0) == 0) {
     std::vector<long> shape_zyx;
-    for (int k = Dim - 1; k >= 0; --k) shape_zyx.push_back(grid.shape[k]);
+    for (int k = Dim - 1; k >= 0; --k) shape_zyx.push_back(grid.global_shape(k));  // each rank reads its box
     target.kind = TargetSpec::Kind::values;
     try {
-      target.values = read_initial_density(c.target.substr(5), shape_zyx, "--target");
+      target.values = read_initial_density(c.target.substr(5), shape_zyx, "--target", array_box(grid), grid.ranks);
     } catch (const std::exception& e) {
       throw ConfigError(user_message(e));  // "--target file:PATH: ..."
     }

@@ -136,7 +136,7 @@ StartingPoint<Dim> fresh_start(const RunConfig& c, const UniformGrid<Dim>& grid,
   s.q = make_initial_density(initial_of(c, grid), grid, internal_energy_of(c));
   s.particles = make_particles(c, grid, s, false);  // before the writer: bad input leaves no file behind
   s.open_writer = [out = c.out, grid, meta = RunMetadata{c.case_name, c.to_ini(), root_arrays}, overwrite = c.overwrite] {
-    return std::make_unique<SnapshotWriter<Dim>>(out, grid, meta, overwrite);
+    return std::make_unique<SnapshotWriter<Dim>>(out, grid, meta, overwrite, grid.ranks);
   };
   return s;
 }
@@ -152,7 +152,7 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
     return fresh_start(c, grid, root_arrays);
   }
   StartingPoint<Dim> s;
-  const Checkpoint checkpoint = read_restart_point(path);
+  const Checkpoint checkpoint = read_restart_point(path, array_box(grid));  // this rank's box, whatever P wrote it
   const std::size_t rows = checkpoint.rows;
   if (summary.diagnostics.size() < rows)
     throw std::runtime_error("--restart " + path + ": the file has " + std::to_string(summary.diagnostics.size()) +
@@ -164,7 +164,7 @@ StartingPoint<Dim> restart_from(const std::string& path, const UniformGrid<Dim>&
   s.arrays = checkpoint.arrays;
   s.particles = make_particles(parse_config_text(summary.config_text), grid, s, true);
   s.open_writer = [path, grid, resume = typename SnapshotWriter<Dim>::Resume{checkpoint.next_snapshot, rows}] {
-    return std::make_unique<SnapshotWriter<Dim>>(path, grid, resume);
+    return std::make_unique<SnapshotWriter<Dim>>(path, grid, resume, grid.ranks);
   };
   // The history continues as a window (run_problem drops the rows already in files once the writer is
   // open): row 0 and the rows up to the restart point.
@@ -241,7 +241,7 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   OutputTracker<Dim> output(*writer, *stepper, sources);
   ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
   std::vector<Tracker<Dim>*> trackers{&output, &concentration};
-  if (!c.quiet) trackers.push_back(&progress);
+  if (!c.quiet && grid.ranks.rank() == 0) trackers.push_back(&progress);  // one progress line per job
 
   const StopOnSignal stop_on_signal;
   simulation.set_stop_flag(StopOnSignal::flag());
@@ -272,8 +272,10 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   writer->flush_diagnostics(simulation.history());
   const std::string& out = writer->path();
   if (summary.interrupted) {
-    const int signal_number = *StopOnSignal::flag();
-    std::fprintf(stderr, "wgflow: stopped by signal %d at step %ld, t = %.6g; checkpoint written to %s; continue with: wgflow run --restart %s\n",
+    // The signal reached some ranks only (mpirun passes it on to each): the stop was agreed over all of them.
+    const int signal_number = static_cast<int>(grid.ranks.max(static_cast<double>(*StopOnSignal::flag())));
+    if (grid.ranks.rank() == 0)
+      std::fprintf(stderr, "wgflow: stopped by signal %d at step %ld, t = %.6g; checkpoint written to %s; continue with: wgflow run --restart %s\n",
                  signal_number, start.state.step, start.state.t, out.c_str(), out.c_str());
     return 128 + signal_number;
   }
@@ -344,11 +346,13 @@ std::string failed_write_message(const OutputWriteError& e, const std::string& o
 /// Stops every rank of an mpirun job with exit 2 after rank 0 has printed `message` (an error every
 /// rank found alike): mpirun kills the whole job at the first non-zero exit, which could otherwise
 /// swallow the line before rank 0 wrote it.
-int stop_all_ranks(const Communicator& world, const std::string& message) {
+int stop_all_ranks(const Communicator& world, const std::string& message, int code = 2) {
   if (world.rank() == 0) std::fprintf(stderr, "wgflow: error: %s\n", message.c_str());
   world.max(0.0);  // a barrier: nobody exits before rank 0 has printed
-  return 2;
+  return code;
 }
+
+int run_on_this_rank(const ParsedRunOptions& parsed, std::unique_ptr<MpiSession>& mpi);
 
 }  // namespace
 
@@ -369,23 +373,37 @@ int run_command(const std::vector<std::string>& args) {
     if (world.rank() == 0) std::cout << parsed.help_text;
     return 0;
   }
-  // Decomposed runs are the next step of issue 12; until then P > 1 is refused with one line (from
-  // rank 0) instead of P copies of the run writing the same output.
-  if (launched_by_mpirun()) {
-    if (world.size() > 1) {
-      // What decomposed runs cannot do yet (the options every rank parses alike), else the general
-      // refusal until the output is written per rank.
-      std::string refusal = decomposition_problem(parsed.config, !parsed.restart.empty(), world.size());
-      if (refusal.empty())
-        refusal = "mpirun: " + std::to_string(world.size()) +
-                  " ranks: runs decomposed over ranks are not available yet; run on one rank";
-      return stop_all_ranks(world, refusal);
-    }
+  if (world.size() == 1) return run_on_this_rank(parsed, mpi);
+  // P > 1: what decomposed runs cannot do yet (the options every rank parses alike) is refused before
+  // anything is written; afterwards every error is found by every rank alike (reductions, the output's
+  // rank agreement), so rank 0 prints it once and all ranks exit together.
+  const std::string refusal = decomposition_problem(parsed.config, !parsed.restart.empty(), world.size());
+  if (!refusal.empty()) return stop_all_ranks(world, refusal);
+  try {
+    return run_on_this_rank(parsed, mpi);
+  } catch (const ConfigError& e) {
+    return stop_all_ranks(world, e.what());
+  } catch (const std::bad_alloc&) {
+    // Possibly on this rank alone: the others may wait in a collective call, so end the job.
+    std::fprintf(stderr, "wgflow: error: out of memory on rank %d of %d\n", world.rank(), world.size());
+    world.abort(1);
+  } catch (const std::exception& e) {
+    return stop_all_ranks(world, user_message(e), 1);
   }
+}
+
+namespace {
+
+int run_on_this_rank(const ParsedRunOptions& parsed, std::unique_ptr<MpiSession>& mpi) {
   // One writer per output, for the whole run (before anything of it is read, checked or written).
   const OutputLock lock(parsed.restart.empty() ? parsed.config.out : parsed.restart,
                         parsed.restart.empty() ? "--out" : "--restart", Communicator::world());  // rank 0 holds it
   const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
+  const int ranks = Communicator::world().size();
+  if (ranks > 1 && !parsed.restart.empty()) {  // the stored run's options, as for a new run
+    const std::string refusal = decomposition_problem(c, false, ranks);
+    if (!refusal.empty()) throw ConfigError(refusal);
+  }
   if (c.threads > 0) omp_set_num_threads(c.threads);
   // hypre needs MPI. Only runs that use it start MPI: without mpirun OpenMPI starts a singleton
   // (it forks its orted), about 1 s of wall time that explicit runs need not pay (docs/linear_solvers.md).
@@ -403,5 +421,7 @@ int run_command(const std::vector<std::string>& args) {
                              " cells; nothing was written (try a smaller --n, or where more memory is free)");
   }
 }
+
+}  // namespace
 
 }  // namespace wgflow

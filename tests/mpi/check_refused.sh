@@ -1,6 +1,5 @@
 #!/bin/sh
-# wgflow run on more than one rank (until the distributed run loop exists), and bad input on more than
-# one rank: exactly one error line (from rank 0), a non-zero exit (2 for bad input) within seconds, and
+# Bad input to wgflow run on more than one rank: exactly one error line (from rank 0), a non-zero exit (2 for bad input) within seconds, and
 # no output written.
 # usage: check_refused.sh MPIEXEC WGFLOW WORKDIR
 set -u
@@ -23,7 +22,10 @@ refused_once() {
   [ ! -e "$output" ] || { echo "$what: an output was written"; exit 1; }
 }
 
-refused_once "decomposed run" nonzero 'wgflow: error: ' "$dir/run.h5" --n 8 --t-end 0.01
+# Errors found while setting up a decomposed run: a missing input file, a potential that is bad in
+# some ranks' boxes only (the lowest such rank's message, on every rank).
+refused_once "missing initial file" 2 "wgflow: error: --initial file:$dir/none.h5: no such file" "$dir/f.h5" --n 16 --initial "file:$dir/none.h5"
+refused_once "potential bad in one box" 2 'wgflow: error: --potential: V = -nan at x = (-4.833333)' "$dir/v.h5" --case fokker-planck --n 30 --potential 'log(x)'
 refused_once "bad input" 2 'wgflow: error: --n: ' "$dir/bad.h5" --n -1
 # What decomposed runs cannot do yet, and more ranks than the grid can be split into: exit 2, one line.
 refused_once "particles" 2 'wgflow: error: mpirun: 3 ranks: --particles is not available' "$dir/p.h5" --n 16 --particles 10

@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""One wgflow run decomposed over P ranks gives the same output, bit for bit, as the run on one rank
+(issue 12): every dataset and attribute of the main file, of every snapshot file and of the XDMF,
+for P = 2, 3 (an uneven split), 4 and one thread per rank against the plain serial run with two threads.
+With --restart-across: the run interrupted (SIGINT to mpirun) on 4 ranks, continued with --restart
+on 1, 2 and 3 ranks, equals the uninterrupted run.
+
+usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] -- RUN OPTIONS...
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+# Attributes that say how a run was executed, not what it computed.
+EXECUTION_ATTRIBUTES = {"ranks", "threads", "wall_seconds"}
+
+
+def mpirun(mpiexec, ranks, threads):
+    return [mpiexec, "--oversubscribe", "--allow-run-as-root", "-np", str(ranks), "-x", "OMP_NUM_THREADS=%d" % threads,
+            "-x", "OMP_WAIT_POLICY=passive"]
+
+
+def run(command, cwd, what):
+    started = time.time()
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    if done.returncode != 0:
+        sys.exit("%s: exit code %d\n%s\n%s" % (what, done.returncode, " ".join(command), done.stdout))
+    return time.time() - started
+
+
+def same_bits(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype.kind == "f":
+        return np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8))
+    return np.array_equal(a, b)
+
+
+def compare_attributes(x, y, where, problems):
+    keys = (set(x.attrs) | set(y.attrs)) - EXECUTION_ATTRIBUTES
+    for k in sorted(keys):
+        if k not in x.attrs or k not in y.attrs:
+            problems.append("%s: attribute %s only in one" % (where, k))
+        elif not same_bits(x.attrs[k], y.attrs[k]):
+            problems.append("%s: attribute %s differs: %r vs %r" % (where, k, x.attrs[k], y.attrs[k]))
+
+
+def compare_h5(path_a, path_b, problems):
+    """Every object (external links followed) of two files: the same names, shapes, bits and attributes."""
+    seen = {"count": 0}
+
+    def visit(ga, gb, where):
+        compare_attributes(ga, gb, where, problems)
+        names_a, names_b = set(ga.keys()), set(gb.keys())
+        if names_a != names_b:
+            problems.append("%s: members differ: %s vs %s" % (where, sorted(names_a ^ names_b), ""))
+        for name in sorted(names_a & names_b):
+            a, b = ga[name], gb[name]
+            here = where + "/" + name
+            if isinstance(a, h5py.Group) and isinstance(b, h5py.Group):
+                visit(a, b, here)
+            elif isinstance(a, h5py.Dataset) and isinstance(b, h5py.Dataset):
+                seen["count"] += 1
+                compare_attributes(a, b, here, problems)
+                if not same_bits(a[()], b[()]):
+                    problems.append("%s: values differ (max |diff| %g)" % (here, np.max(np.abs(a[()] - b[()]))
+                                                                          if a.shape == b.shape else float("nan")))
+            else:
+                problems.append("%s: a group in one file, a dataset in the other" % here)
+
+    with h5py.File(path_a, "r") as fa, h5py.File(path_b, "r") as fb:
+        visit(fa, fb, os.path.basename(path_a))
+    return seen["count"]
+
+
+def compare_outputs(dir_a, dir_b, name):
+    problems = []
+    datasets = compare_h5(os.path.join(dir_a, name + ".h5"), os.path.join(dir_b, name + ".h5"), problems)
+    # The snapshot files (NNNNNN.h5); diagnostics rows files are compared through the main file's links,
+    # and a restarted output keeps its checkpoint (as on one rank).
+    def snapshot_files(d):
+        return sorted(f for f in os.listdir(os.path.join(d, name + ".h5.d")) if f[:6].isdigit())
+    snapshots_a, snapshots_b = snapshot_files(dir_a), snapshot_files(dir_b)
+    if snapshots_a != snapshots_b:
+        problems.append("snapshot files differ: %s vs %s" % (snapshots_a, snapshots_b))
+    for f in sorted(set(snapshots_a) & set(snapshots_b)):
+        if f.endswith(".h5"):
+            datasets += compare_h5(os.path.join(dir_a, name + ".h5.d", f), os.path.join(dir_b, name + ".h5.d", f),
+                                   problems)
+    xmf_a = open(os.path.join(dir_a, name + ".xmf")).read()
+    xmf_b = open(os.path.join(dir_b, name + ".xmf")).read()
+    if xmf_a != xmf_b:
+        problems.append("the XDMF differs")
+    return problems, datasets
+
+
+def interrupt_after_snapshot(command, cwd, snapshot_file):
+    """Starts the run, sends SIGINT to mpirun once snapshot_file exists; returns the run's exit code."""
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while not os.path.exists(os.path.join(cwd, snapshot_file)) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.002)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    return proc.returncode, out
+
+
+def main():
+    if "--" not in sys.argv:
+        sys.exit(__doc__)
+    split = sys.argv.index("--")
+    head, options = sys.argv[1:split], sys.argv[split + 1:]
+    restart_across = "--restart-across" in head
+    mpiexec, wgflow, work = [a for a in head if a != "--restart-across"]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+
+    reference = os.path.join(work, "serial")
+    os.makedirs(reference)
+    os.environ["OMP_WAIT_POLICY"] = "passive"
+    run([wgflow, "run", *options, "--threads", "2", "--quiet", "--out", "run.h5"], reference, "serial run")
+    failures = []
+    for ranks in (2, 3, 4):
+        here = os.path.join(work, "np%d" % ranks)
+        os.makedirs(here)
+        seconds = run(mpirun(mpiexec, ranks, 1) + [wgflow, "run", *options, "--threads", "1", "--quiet", "--out", "run.h5"],
+                      here, "run on %d ranks" % ranks)
+        problems, datasets = compare_outputs(reference, here, "run")
+        print("np %d: %d datasets compared, %d differences (%.1f s)" % (ranks, datasets, len(problems), seconds))
+        if datasets < 3:
+            failures.append("np %d: only %d datasets compared" % (ranks, datasets))
+        failures += ["np %d: %s" % (ranks, p) for p in problems[:10]]
+
+    if restart_across:
+        stopped = os.path.join(work, "stopped")
+        os.makedirs(stopped)
+        code, out = interrupt_after_snapshot(
+            mpirun(mpiexec, 4, 1) + [wgflow, "run", *options, "--threads", "1", "--quiet", "--out", "run.h5"], stopped,
+            os.path.join("run.h5.d", "000001.h5"))
+        # The interruption must have happened: a checkpoint, not a finished run.
+        if code == 0 or not os.path.exists(os.path.join(stopped, "run.h5.d", "checkpoint.h5")):
+            failures.append("the 4-rank run was not interrupted (exit %d, no checkpoint)\n%s" % (code, out))
+        else:
+            for ranks in (1, 2, 3):
+                here = os.path.join(work, "restart_np%d" % ranks)
+                shutil.copytree(stopped, here)
+                run(mpirun(mpiexec, ranks, 1) + [wgflow, "run", "--restart", "run.h5", "--threads", "1", "--quiet"], here,
+                    "restart on %d ranks" % ranks)
+                problems, datasets = compare_outputs(reference, here, "run")
+                print("restart of a 4-rank run on %d ranks: %d datasets compared, %d differences" %
+                      (ranks, datasets, len(problems)))
+                failures += ["restart on %d ranks: %s" % (ranks, p) for p in problems[:10]]
+
+    if failures:
+        sys.exit("\n".join(failures))
+    print("decomposed runs equal the serial run bit for bit")
+
+
+if __name__ == "__main__":
+    main()
