@@ -6,6 +6,7 @@
 
 #include "grids/cell_loop.hpp"
 #include "grids/chunk_sums.hpp"
+#include "grids/communicator.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/diagnostics_kernel.hpp"
 
@@ -27,14 +28,20 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   const SimdLevel simd = simd_level();
   // Each fixed chunk's totals by the row kernel, added exactly: the same bits for any thread count
   // and any split of the chunks (grids/chunk_sums.hpp).
-  const auto totals = reduce_chunks<ChunkSumsMinMax<2>>(
-      q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSumsMinMax<2>& acc) {
-        const DiagnosticsRowTotals t =
-            diagnostics_row(simd, internal, qp + begin, V + begin, phi != nullptr ? phi + begin : nullptr, count);
-        acc.sums.add({t.mass, t.energy});
-        acc.min = std::min(acc.min, t.min);
-        acc.max = std::max(acc.max, t.max);
-      });
+  // (FusedDiagnostics::row_written does the same per row while the last stage writes q.)
+  ChunkSumsMinMax<2> totals;
+  if (m_fused != nullptr && m_fused->take(qp, totals)) {
+    ++m_fused_measures;
+  } else {
+    totals = reduce_chunks<ChunkSumsMinMax<2>>(
+        q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSumsMinMax<2>& acc) {
+          const DiagnosticsRowTotals t =
+              diagnostics_row(simd, internal, qp + begin, V + begin, phi != nullptr ? phi + begin : nullptr, count);
+          acc.sums.add({t.mass, t.energy});
+          acc.min = std::min(acc.min, t.min);
+          acc.max = std::max(acc.max, t.max);
+        });
+  }
   const double volume = m_energy.grid().cell_volume();
   DiagnosticsRow out;
   out.time = t;
@@ -50,6 +57,17 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   if (m_target) m_target->measure(q, out);
   out.dissipation = previous != nullptr && dt > 0.0 ? (previous->energy - out.energy) / dt : 0.0;
   return out;
+}
+
+template <int Dim>
+bool Diagnostics<Dim>::fuse_into(TimeStepper<Dim>& stepper) {
+  // 1D chunks are ceil(n/64)-cell segments, not the stage's rows of row_block cells: not fused (1D
+  // grids are small; the separate pass stays).
+  if (Dim == 1 || m_energy.has_interaction() || m_target != nullptr || Communicator::world().size() != 1) return false;
+  auto fused = std::make_unique<FusedDiagnostics>(m_energy.internal(), m_energy.V().data(), m_energy.V().layout().num_cells());
+  if (!stepper.set_row_observer(fused.get())) return false;
+  m_fused = std::move(fused);
+  return true;
 }
 
 template <int Dim>
