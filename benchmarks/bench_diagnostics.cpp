@@ -2,7 +2,8 @@
 /// with the entropy's q log q, min, max, summed over fixed chunks and added exactly) beside one SG
 /// stage of the library on the same field, 2D 2048² and 3D 256³, heat and Fokker–Planck: ns per cell
 /// and thread (wall time × threads / cells), min and median over R repeats (docs/benchmarks.md
-/// "The diagnostics pass"). WGFLOW_SIMD=generic runs the baseline build of the row kernels.
+/// "The diagnostics pass"), and the stage with the diagnostics fused into it (FusedDiagnostics: what
+/// the last stage of a step does). WGFLOW_SIMD=generic runs the baseline build of the row kernels.
 /// Usage: wgflow_bench_diagnostics [R]
 #include <omp.h>
 
@@ -15,6 +16,7 @@
 #include "grids/cell_loop.hpp"
 #include "solver/diagnostics.hpp"
 #include "solver/energy/free_energy.hpp"
+#include "solver/fused_diagnostics.hpp"
 #include "solver/spatial_operator.hpp"
 using namespace wgflow;
 
@@ -58,11 +60,24 @@ void run(int n, bool fp, int reps) {
   volatile double sink = 0.0;
   const std::vector<double> stage = timings(reps, [&] { op->euler_stage(out, q, dt, 0.25, base, 0.75); });
   const std::vector<double> diag = timings(reps, [&] { sink = sink + diagnostics.measure(q, 0.0, 0.0, nullptr).energy; });
+  // The same stage with the diagnostics fused into it (what the last stage of a step does).
+  FusedDiagnostics fused(in, e.V().data(), q.layout().num_cells());
+  ChunkSumsMinMax<2> totals;
+  op->set_row_observer(&fused);
+  const std::vector<double> stage_fused = timings(reps, [&] {
+    fused.begin_pass(omp_get_max_threads());
+    op->euler_stage(out, q, dt, 0.25, base, 0.75);
+    fused.end_pass(out.data());
+    if (fused.take(out.data(), totals)) sink = sink + totals.min;
+  });
+  op->set_row_observer(nullptr);
   const double cells = std::pow(double(n), Dim), T = omp_get_max_threads();
   const auto ns = [&](double s) { return s * T / cells * 1e9; };
-  std::printf("%s %dD n=%d T=%d  SG stage min %.3f med %.3f ns/cell/thread   diagnostics min %.3f med %.3f ns/cell/thread  (ratio %.2f)\n",
+  std::printf("%s %dD n=%d T=%d  SG stage min %.3f med %.3f ns/cell/thread   diagnostics min %.3f med %.3f  (ratio %.2f)"
+              "   stage with fused diagnostics min %.3f med %.3f  (stage + %.3f)\n",
               fp ? "sg-fp  " : "sg-heat", Dim, n, omp_get_max_threads(), ns(stage[0]), ns(stage[stage.size() / 2]),
-              ns(diag[0]), ns(diag[diag.size() / 2]), diag[0] / stage[0]);
+              ns(diag[0]), ns(diag[diag.size() / 2]), diag[0] / stage[0], ns(stage_fused[0]),
+              ns(stage_fused[stage_fused.size() / 2]), ns(stage_fused[0] - stage[0]));
 }
 
 }  // namespace
