@@ -58,16 +58,14 @@ def main():
                 best = (m, rmax)
         assert best is not None, f"cell {i}: no m/128 keeps |r| < 2^-7"
         m, rmax = best
-        if zlo <= 1 <= zhi + F(1, 2 ** 53) or zhi < 1 <= zhi + F(1, 2 ** 52):
-            pass
         worst_r = max(worst_r, rmax)
         logc = -mpmath.log(mpmath.mpf(m) / 128)
         logc_hi = round_to_grid(logc, grid42)
         logc_lo = float(logc - mpmath.mpf(logc_hi.numerator) / logc_hi.denominator)
         assert float(logc_hi) == logc_hi
-        # Fast2Sum(w, r) with w = k ln2_hi + logc_hi: for k != 0 |w| > 0.3 > |r|; for k = 0 need |logc_hi| >= |r|.
-        k_zero = True  # z in [0.6875, 1.375) is x itself when k = 0
-        if m != 128 and k_zero:
+        # Fast2Sum(w, r) with w = k ln2_hi + logc_hi: for k != 0 |w| > 0.3 > |r|; for k = 0 (x = z)
+        # w = logc_hi, which must be 0 (m = 128) or at least |r|.
+        if m != 128:
             assert abs(logc_hi) >= rmax, f"cell {i}: Fast2Sum needs |logc_hi| >= |r|"
         rows.append((i, m, float(logc_hi), logc_lo, float(centre), float(rmax)))
     out = sys.stdout
