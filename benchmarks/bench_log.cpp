@@ -1,6 +1,6 @@
 /// wgflow_bench_log: det_log (solver/energy/det_log.hpp, the log of the diagnostics pass) against the
 /// table-driven candidate table_log (benchmarks/table_log.hpp), one thread, 4096 values in L1, in the
-/// baseline (SSE2) and the AVX2 build of the same loop: ns per value (min over repeats), the worst
+/// baseline (SSE2), the AVX2 and the AVX-512 build of the same loop: ns per value (min over repeats), the worst
 /// error in ulp against a long double log, and whether both builds give the same bits
 /// (docs/benchmarks.md "The diagnostics pass"). Usage: wgflow_bench_log [--values N] (N random bit
 /// patterns for the accuracy check, default 4 million; the targeted values are always added).
@@ -39,6 +39,17 @@ template <class Log>
 [[gnu::target("avx2"), gnu::flatten, gnu::noinline]] void run_avx2(const double* x, double* y, int n) {
 #pragma omp simd
   for (int i = 0; i < n; ++i) y[i] = Log{}(x[i]);
+}
+
+template <class Log>
+[[gnu::target("avx512f,avx512dq,avx512vl,prefer-vector-width=512"), gnu::flatten, gnu::noinline]] void run_avx512(
+    const double* x, double* y, int n) {
+#pragma omp simd
+  for (int i = 0; i < n; ++i) y[i] = Log{}(x[i]);
+}
+
+bool has_avx512() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
 
 template <class Fn>
@@ -98,12 +109,17 @@ void report(const char* name, const std::vector<double>& in, const std::vector<d
   const double generic = ns_per_value([&] { run_generic<Log>(in.data(), out.data(), n); }, n);
   const double avx2 =
       __builtin_cpu_supports("avx2") ? ns_per_value([&] { run_avx2<Log>(in.data(), out.data(), n); }, n) : NAN;
+  const double avx512 = has_avx512() ? ns_per_value([&] { run_avx512<Log>(in.data(), out.data(), n); }, n) : NAN;
   std::vector<double> a(acc.size()), b(acc.size());
   run_generic<Log>(acc.data(), a.data(), static_cast<int>(acc.size()));
   bool same = true;
   if (__builtin_cpu_supports("avx2")) {
     run_avx2<Log>(acc.data(), b.data(), static_cast<int>(acc.size()));
     same = std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+  }
+  if (has_avx512()) {
+    run_avx512<Log>(acc.data(), b.data(), static_cast<int>(acc.size()));
+    same = same && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
   }
   double worst = 0.0, at = 0.0;
   for (std::size_t i = 0; i < acc.size(); ++i) {
@@ -113,8 +129,8 @@ void report(const char* name, const std::vector<double>& in, const std::vector<d
       at = acc[i];
     }
   }
-  std::printf("%-10s generic %.3f ns/value  AVX2 %.3f ns/value  worst %.4f ulp (at %a)  same bits generic/AVX2: %s\n",
-              name, generic, avx2, worst, at, same ? "yes" : "NO");
+  std::printf("%-10s generic %.3f  AVX2 %.3f  AVX-512 %.3f ns/value  worst %.4f ulp (at %a)  same bits in every build: %s\n",
+              name, generic, avx2, avx512, worst, at, same ? "yes" : "NO");
 }
 
 }  // namespace
