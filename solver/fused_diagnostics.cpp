@@ -21,8 +21,10 @@ void FusedDiagnostics::begin_pass(int threads) {
 
 void FusedDiagnostics::row_written(const double* out, std::ptrdiff_t begin, int count) {
   // The row kernel and the accumulation of Diagnostics::measure's chunk lambda, operation for operation.
+  const auto thread = static_cast<std::size_t>(omp_get_thread_num());
+  if (thread >= m_threads.size()) return;  // a team larger than announced: the cell count tells end_pass
   const DiagnosticsRowTotals t = diagnostics_row(m_simd, m_internal, out + begin, m_V + begin, nullptr, count);
-  PerThread& mine = m_threads[static_cast<std::size_t>(omp_get_thread_num())];
+  PerThread& mine = m_threads[thread];
   mine.acc.sums.add({t.mass, t.energy});
   mine.acc.min = std::min(mine.acc.min, t.min);
   mine.acc.max = std::max(mine.acc.max, t.max);

@@ -62,8 +62,8 @@ class ExplicitRk final : public TimeStepper<Dim> {
   std::size_t result() const { return out_buffer(m_num_stages - 1); }
   bool m_in_place = false;
   std::array<Field<Dim>, 2> m_buffer;
-  ParticleCloud<Dim>* m_particles = nullptr;
-  RowObserver* m_row_observer = nullptr;  ///< fused diagnostics of the last stage, or none  ///< [1] stays empty with in-place stages (one array less)
+  ParticleCloud<Dim>* m_particles = nullptr;  ///< [1] stays empty with in-place stages (one array less)
+  RowObserver* m_row_observer = nullptr;      ///< fused diagnostics of the last stage, or none
 };
 
 }  // namespace wgflow

@@ -82,14 +82,14 @@ void check_case(int n, const InternalEnergySpec& spec, const PotentialSpec& V, E
 }  // namespace
 
 TEST_SUITE("physics") {
-  TEST_CASE("fused diagnostics equal the separate pass bitwise: 2D SG heat and Fokker-Planck, upwind porous") {
+  TEST_CASE("fused diagnostics equal the separate pass bitwise in 2D for SG heat and Fokker-Planck and upwind porous") {
     check_case<2>(160, entropy(1.0), no_potential(), ExplicitScheme::ssp_rk3);
     check_case<2>(160, entropy(1.0), quadratic(1.0), ExplicitScheme::euler);
     check_case<2>(160, porous(2.0), no_potential(), ExplicitScheme::ssp_rk2);
     check_case<2>(160, porous(2.5), quadratic(1.0), ExplicitScheme::ssp_rk3);
   }
 
-  TEST_CASE("fused diagnostics equal the separate pass bitwise: 3D SG out of place and in place, upwind") {
+  TEST_CASE("fused diagnostics equal the separate pass bitwise in 3D for SG out of place and in place and upwind") {
     check_case<3>(28, entropy(1.0), no_potential(), ExplicitScheme::ssp_rk3);
     // SG with a potential in 3D runs its stages after the first in place (InPlaceSweep order).
     {
