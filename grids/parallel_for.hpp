@@ -24,7 +24,9 @@ inline constexpr int row_block = 1024;
 /// operations in the same order on each cell (no FMA: -ffp-contract=off), so results are bitwise the
 /// same whichever runs; only speed differs. (An AVX-512 build measured no faster: the kernels that
 /// are not memory-bound gained ≤ 8 % in 3D and lost up to 10 % in 2D; docs/benchmarks.md.)
-enum class SimdLevel { generic = 0, avx2 = 1 };
+/// avx512 is a third build of the diagnostics row kernel only (diagnostics_simd_level(): the log is
+/// compute-bound and runs 2× faster on 8 lanes); simd_level() never returns it.
+enum class SimdLevel { generic = 0, avx2 = 1, avx512 = 2 };
 
 inline SimdLevel simd_level() {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -44,6 +46,8 @@ inline SimdLevel simd_level() {
 #define WGFLOW_SIMD_CLONES 1
 /// Attributes of a row kernel's AVX2 clone; flatten inlines every callee into that ISA.
 #define WGFLOW_TARGET_AVX2 gnu::target("avx2"), gnu::flatten
+/// The same for AVX-512 (F, DQ, VL) with 512-bit vectors.
+#define WGFLOW_TARGET_AVX512 gnu::target("avx512f,avx512dq,avx512vl,prefer-vector-width=512"), gnu::flatten
 #endif
 
 /// Grids smaller than this run their loops on one thread: waking a team costs more than the work.

@@ -9,7 +9,7 @@ summary reports it ("N steps ... in T s") and the whole process (start-up and ou
 kernel rate comes from `wgflow_bench` on the same grid and thread count, run just before.
 
     /usr/bin/python3 scripts/bench_whole_run.py [--threads 2] [--cases sg-heat:2:2048,porous:3:256]
-        [--steps 60] [--md docs/whole_run.md]
+        [--steps 60] [--md docs/whole_run.md] [--stepper euler] [--wgflow BIN --bench BIN]
 
 Cells per second per step = cells x steps / seconds. Numbers are only as quiet as the machine: the
 load average is printed; run it on an idle machine.
@@ -25,7 +25,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WGFLOW = os.path.join(ROOT, "build", "cli", "wgflow")
-BENCH = os.path.join(ROOT, "build", "benchmarks", "wgflow_bench")
+BENCH = os.path.join(ROOT, "build", "benchmarks", "wgflow_bench")  # --wgflow / --bench: other builds
 SUMMARY = re.compile(r": (\d+) steps \((\d+) rejected\) to t = \S+ in ([0-9.eE+-]+) s")
 
 
@@ -56,7 +56,7 @@ def run_wgflow(args, out_dir):
     return int(m.group(1)), float(m.group(3)), wall
 
 
-def kernel_rate(kernel, dim, n, threads, out_dir):
+def kernel_rate(kernel, dim, n, threads, out_dir, stepper):
     js = os.path.join(out_dir, "bench.json")
     cmd = [BENCH, "--threads", str(threads), "--kernels", kernel, "--dims", str(dim),
            f"--sizes-{dim}d", str(n), "--repeats", "5", "--json", js,
@@ -64,17 +64,24 @@ def kernel_rate(kernel, dim, n, threads, out_dir):
     subprocess.run(cmd, check=True, capture_output=True)
     with open(js) as f:
         rows = [r for r in json.load(f)["results"] if r["threads"] == threads]
-    return rows[0]["cells_per_s_step_median"]
+    # wgflow_bench steps SSP-RK3: other steppers take its mean stage rate over their stage count.
+    stages = {"euler": 1, "ssp-rk2": 2, "ssp-rk3": 3}[stepper]
+    return rows[0]["cells_per_s_stage_median"] / stages
 
 
 def main():
+    global WGFLOW, BENCH
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cases", default="sg-heat:2:2048,sg-fp:2:2048,porous:2:2048,"
                                        "sg-heat:3:256,sg-fp:3:256,porous:3:256")
     ap.add_argument("--steps", type=int, default=60, help="about this many steps per run")
     ap.add_argument("--md", help="also write the table as Markdown to this file")
+    ap.add_argument("--stepper", default="ssp-rk3", help="stepper of cases that name none (kernel:dim:n:stepper)")
+    ap.add_argument("--wgflow", default=WGFLOW, help="the wgflow binary (default: this tree's build)")
+    ap.add_argument("--bench", default=BENCH, help="the wgflow_bench binary (default: this tree's build)")
     a = ap.parse_args()
+    WGFLOW, BENCH = a.wgflow, a.bench
     for exe in (WGFLOW, BENCH):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench_whole_run: {exe} missing: build first (scripts/build.sh)")
@@ -83,11 +90,12 @@ def main():
              "| whole process cells/s/step |", "|---|---|---:|---:|---:|---:|---:|"]
     with tempfile.TemporaryDirectory() as tmp:
         for case in a.cases.split(","):
-            kernel, dim, n = case.split(":")
+            kernel, dim, n, *stepper = case.split(":")
             dim, n = int(dim), int(n)
+            stepper = stepper[0] if stepper else a.stepper
             cells = n ** dim
             base = problem(kernel, dim) + ["--dim", str(dim), "--n", str(n), "--threads", str(a.threads),
-                                           "--stepper", "ssp-rk3", "--cfl", "0.5", "--snapshots", "1"]
+                                           "--stepper", stepper, "--cfl", "0.5", "--snapshots", "1"]
             # Probe for dt (grow t-end until it takes >= 5 steps), then aim at --steps steps.
             t_probe = 1e-8
             while True:
@@ -96,9 +104,9 @@ def main():
                     break
                 t_probe *= 10
             steps, loop_s, wall = run_wgflow(base + ["--t-end", f"{t_probe * a.steps / steps:.6g}"], tmp)
-            krate = kernel_rate(kernel, dim, n, a.threads, tmp)
+            krate = kernel_rate(kernel, dim, n, a.threads, tmp, stepper)
             loop_rate = cells * steps / loop_s
-            line = (f"| {kernel} | {dim}D {n}^{dim} | {steps} | {krate:.3g} | {loop_rate:.3g} | "
+            line = (f"| {kernel} {stepper} | {dim}D {n}^{dim} | {steps} | {krate:.3g} | {loop_rate:.3g} | "
                     f"{100 * loop_rate / krate:.0f} % | {cells * steps / wall:.3g} |")
             print(line, flush=True)
             lines.append(line)

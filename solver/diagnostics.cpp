@@ -6,6 +6,7 @@
 
 #include "grids/cell_loop.hpp"
 #include "grids/chunk_sums.hpp"
+#include "grids/communicator.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/diagnostics_kernel.hpp"
 
@@ -24,17 +25,24 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   // With an interaction, E_D gains ½ h^d Σ_i q_i Φ_i, Φ = W*q (numerics.md "Interaction W*q").
   const double* phi = m_energy.has_interaction() ? m_energy.interaction()->convolve(q).data() : nullptr;
   const InternalEnergySpec& internal = m_energy.internal();
-  const SimdLevel simd = simd_level();
+  const SimdLevel simd = diagnostics_simd_level();
   // Each fixed chunk's totals by the row kernel, added exactly: the same bits for any thread count
   // and any split of the chunks over ranks (grids/chunk_sums.hpp; collective on a decomposed grid).
-  const auto totals = reduce_chunks<ChunkSumsMinMax<2>>(
-      m_energy.grid(), q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSumsMinMax<2>& acc) {
-        const DiagnosticsRowTotals t =
-            diagnostics_row(simd, internal, qp + begin, V + begin, phi != nullptr ? phi + begin : nullptr, count);
-        acc.sums.add({t.mass, t.energy});
-        acc.min = std::min(acc.min, t.min);
-        acc.max = std::max(acc.max, t.max);
-      });
+  // (FusedDiagnostics::row_written does the same per row while the last stage writes q.)
+  ChunkSumsMinMax<2> totals;
+  if (m_fused != nullptr && m_fused->take(qp, totals)) {
+    ++m_fused_measures;
+    totals.allreduce(m_energy.grid().ranks);  // this rank's rows (whole chunks: x is never split), as reduce_chunks
+  } else {
+    totals = reduce_chunks<ChunkSumsMinMax<2>>(
+        m_energy.grid(), q.layout(), [&](std::size_t, std::ptrdiff_t begin, int count, ChunkSumsMinMax<2>& acc) {
+          const DiagnosticsRowTotals t =
+              diagnostics_row(simd, internal, qp + begin, V + begin, phi != nullptr ? phi + begin : nullptr, count);
+          acc.sums.add({t.mass, t.energy});
+          acc.min = std::min(acc.min, t.min);
+          acc.max = std::max(acc.max, t.max);
+        });
+  }
   const double volume = m_energy.grid().cell_volume();
   DiagnosticsRow out;
   out.time = t;
@@ -50,6 +58,17 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   if (m_target) m_target->measure(q, out);
   out.dissipation = previous != nullptr && dt > 0.0 ? (previous->energy - out.energy) / dt : 0.0;
   return out;
+}
+
+template <int Dim>
+bool Diagnostics<Dim>::fuse_into(TimeStepper<Dim>& stepper) {
+  // 1D chunks are ceil(n/64)-cell segments, not the stage's rows of row_block cells: not fused (1D
+  // grids are small; the separate pass stays).
+  if (Dim == 1 || m_energy.has_interaction() || m_target != nullptr) return false;
+  auto fused = std::make_unique<FusedDiagnostics>(m_energy.internal(), m_energy.V().data(), m_energy.V().layout().num_cells());
+  if (!stepper.set_row_observer(fused.get())) return false;
+  m_fused = std::move(fused);
+  return true;
 }
 
 template <int Dim>

@@ -11,6 +11,8 @@
 #include "solver/diagnostics_history.hpp"
 #include "solver/diagnostics_kernel.hpp"
 #include "solver/energy/free_energy.hpp"
+#include "solver/fused_diagnostics.hpp"
+#include "solver/steppers/time_stepper.hpp"
 #include "solver/target_diagnostics.hpp"
 
 namespace wgflow {
@@ -24,6 +26,15 @@ class Diagnostics {
   /// (nullptr for the initial state: dt and dissipation are then 0).
   DiagnosticsRow measure(const Field<Dim>& q, double t, double dt, const DiagnosticsRow* previous);
 
+  /// Fused diagnostics: `stepper` hands this object the rows of each step's last stage as it writes
+  /// them, and measure() of the state so produced uses their totals instead of sweeping it again (the
+  /// same bits). Only where a reduction chunk is an x-row and the row needs nothing but q and V: 2D
+  /// and 3D, no interaction (its W*q of the new state is not one the step computes), no target
+  /// columns, one rank (the fused totals are not summed over ranks). Returns whether it is on.
+  bool fuse_into(TimeStepper<Dim>& stepper);
+  /// How many measure() calls took the fused totals (tests, benchmarks).
+  long fused_measures() const { return m_fused_measures; }
+
   /// Discrete free energy alone.
   double energy(const Field<Dim>& q);
 
@@ -36,6 +47,8 @@ class Diagnostics {
  private:
   const FreeEnergy<Dim>& m_energy;
   std::unique_ptr<TargetDiagnostics<Dim>> m_target;  ///< f-divergence runs: divergence, L1, W2
+  std::unique_ptr<FusedDiagnostics> m_fused;         ///< set by fuse_into
+  long m_fused_measures = 0;
 };
 
 }  // namespace wgflow

@@ -308,8 +308,10 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
   const std::array<double, Dim> inv_dx2 = m_inv_dx2;
   (void)a;  // a = 1 − b (stage_update)
   const auto kernel = sg_row_for<Dim, Constant>(simd_level(), b);
+  RowObserver* const observer = m_row_observer;
   auto row = [&](const RowInputs<Dim>& rin, std::ptrdiff_t begin, int count) {
     kernel(rin, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, b);
+    if (observer != nullptr) observer->row_written(o, begin, count);  // fused diagnostics, row in L1
   };
   if (&out == &in) {  // over its input: old values from the sweep's copies; it refills the ghosts
     if (!m_sweep.available() || &base == &in)

@@ -30,6 +30,10 @@ class SgOperator final : public SpatialOperator<Dim> {
   double prepare_stage(Field<Dim>& in) override;
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override;
+  bool set_row_observer(RowObserver* observer) override {
+    m_row_observer = observer;
+    return true;
+  }
   /// The SG flux over the face density it transports (sg_operator.cpp, numerics.md "Particles").
   void particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
                            std::array<Field<Dim>, Dim>& faces) const override;
@@ -95,6 +99,7 @@ class SgOperator final : public SpatialOperator<Dim> {
   mutable std::array<Field<Dim>, Dim> m_c_plus;   ///< c⁺ = s + max(−d, 0), built on demand
   mutable std::array<Field<Dim>, Dim> m_c_minus;  ///< c⁻ = s + max(d, 0), built on demand
   double m_dt_limit = 0.0;
+  RowObserver* m_row_observer = nullptr;  ///< fused diagnostics of the stage (set_row_observer)
   mutable InPlaceSweep<Dim> m_sweep;  ///< scratch of in-place stages (written by the const euler_stage)
 };
 

@@ -9,7 +9,9 @@ namespace wgflow {
 
 template <int Dim>
 Simulation<Dim>::Simulation(const FreeEnergy<Dim>& energy, TimeStepper<Dim>& stepper)
-    : m_stepper(stepper), m_diagnostics(energy), m_ranks(energy.grid().ranks) {}
+    : m_stepper(stepper), m_diagnostics(energy), m_ranks(energy.grid().ranks) {
+  m_diagnostics.fuse_into(stepper);  // each step's row from its last stage where that is possible
+}
 
 template <int Dim>
 void Simulation<Dim>::forget_rows_done_with(const std::vector<Tracker<Dim>*>& trackers) {

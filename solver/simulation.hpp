@@ -82,6 +82,9 @@ template <int Dim>
 class Simulation {
  public:
   Simulation(const FreeEnergy<Dim>& energy, TimeStepper<Dim>& stepper);
+  ~Simulation() { m_stepper.set_row_observer(nullptr); }  // the stepper may outlive the fused diagnostics
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
 
   /// Advances q from `state` to t_end, with snapshots at t_end·k/snapshots, k = 0..snapshots.
   /// A restarted run passes the state and the history (rows up to state.step) of its checkpoint.

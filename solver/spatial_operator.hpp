@@ -10,6 +10,7 @@
 
 #include "grids/field.hpp"
 #include "solver/energy/free_energy.hpp"
+#include "solver/row_observer.hpp"
 
 namespace wgflow {
 
@@ -55,6 +56,11 @@ class SpatialOperator {
   /// only after enable_in_place_stages() returned true.
   virtual void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a,
                            const Field<Dim>& base, double b) const = 0;
+
+  /// Fused diagnostics: while `observer` is set, euler_stage hands it every interior x-row of `out`
+  /// right after writing it (solver/row_observer.hpp); nullptr stops that. Returns false, setting
+  /// nothing, for an operator whose stages cannot.
+  virtual bool set_row_observer(RowObserver* observer) { return observer == nullptr; }
 
   /// Particles (solver/particles.hpp): v (n × Dim) at the points x (n × Dim, periodic axes wrapped) of
   /// the MAC field of the face velocities that the flux of the prepared state `in` implies (0 on walls);

@@ -407,6 +407,7 @@ void UpwindOperator<Dim>::euler_stage(Field<Dim>& out, const Field<Dim>& in, dou
         stage_row_best<Dim, 2>(simd, q, q0, o, begin, count, stride, inv_dx2, theta, dt, a, b, xi, carry);
       else
         stage_row_best<Dim, 1>(simd, q, q0, o, begin, count, stride, inv_dx2, theta, dt, a, b, xi, carry);
+      if (m_row_observer != nullptr) m_row_observer->row_written(o, begin, count);  // fused diagnostics, row in L1
     });
     return 0;
   });

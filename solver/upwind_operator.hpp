@@ -21,6 +21,10 @@ class UpwindOperator final : public SpatialOperator<Dim> {
   double prepare(Field<Dim>& in) override;
   void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                    double b) const override;
+  bool set_row_observer(RowObserver* observer) override {
+    m_row_observer = observer;
+    return true;
+  }
   /// u = −(ξ_R − ξ_L)/Δx: F = max(u,0) q^E + min(u,0) q^W is u times the value it transports.
   void particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
                            std::array<Field<Dim>, Dim>& faces) const override;
@@ -52,6 +56,7 @@ class UpwindOperator final : public SpatialOperator<Dim> {
     std::vector<std::ptrdiff_t> z_tag;  ///< 3D: per j, the row whose high z-faces f_z holds
     std::ptrdiff_t last_row = -2;       ///< the row whose high y-faces f_y holds
   };
+  RowObserver* m_row_observer = nullptr;  ///< fused diagnostics of the stage (set_row_observer)
   mutable std::vector<ThreadCarry> m_carry;  ///< one per thread of the team size at construction
 };
 

@@ -1,6 +1,8 @@
 #include "solver/steppers/explicit_rk.hpp"
 #include "grids/parameter_error.hpp"
 
+#include <omp.h>
+
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -65,10 +67,29 @@ bool ExplicitRk<Dim>::run_stages(Field<Dim>& q, double dt, bool check_limits, do
     }
     // Particles first: an in-place stage overwrites `in`, whose face velocities they need.
     if (m_particles != nullptr) m_particles->stage(m_op, in, dt, m_stages[static_cast<std::size_t>(j)].b);
+    // The last stage writes the new state (no limit is checked after it): its rows go to the
+    // fused diagnostics while they are in cache.
+    RowObserver* const observer = j == m_num_stages - 1 ? m_row_observer : nullptr;
+    if (observer != nullptr) {
+      m_op.set_row_observer(observer);
+      observer->begin_pass(omp_get_max_threads());
+    }
     m_op.euler_stage(m_buffer[out_buffer(j)], in, dt, m_stages[static_cast<std::size_t>(j)].a, q,
                      m_stages[static_cast<std::size_t>(j)].b);
+    if (observer != nullptr) {
+      m_op.set_row_observer(nullptr);
+      observer->end_pass(m_buffer[out_buffer(j)].data());
+    }
   }
   return true;
+}
+
+template <int Dim>
+bool ExplicitRk<Dim>::set_row_observer(RowObserver* observer) {
+  const bool fused = m_op.set_row_observer(observer);  // asks the operator; set again for each last stage
+  m_op.set_row_observer(nullptr);
+  m_row_observer = fused ? observer : nullptr;
+  return fused;
 }
 
 template <int Dim>

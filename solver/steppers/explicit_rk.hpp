@@ -39,6 +39,9 @@ class ExplicitRk final : public TimeStepper<Dim> {
     return true;
   }
 
+  /// The last stage of each step hands its rows to the observer, if the operator's stages can.
+  bool set_row_observer(RowObserver* observer) override;
+
  private:
   /// Runs all stages from q (already prepared); returns false, with the violated stage's limit, if a
   /// stage state needs a smaller step. On success the new state is in m_buffer[result()].
@@ -60,6 +63,7 @@ class ExplicitRk final : public TimeStepper<Dim> {
   bool m_in_place = false;
   std::array<Field<Dim>, 2> m_buffer;
   ParticleCloud<Dim>* m_particles = nullptr;  ///< [1] stays empty with in-place stages (one array less)
+  RowObserver* m_row_observer = nullptr;      ///< fused diagnostics of the last stage, or none
 };
 
 }  // namespace wgflow

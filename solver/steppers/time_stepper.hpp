@@ -11,6 +11,7 @@ namespace wgflow {
 
 template <int Dim>
 class ParticleCloud;
+class RowObserver;
 
 struct StepReport {
   double dt = 0.0;
@@ -43,6 +44,10 @@ class TimeStepper {
   /// Particles to move with every accepted step (solver/particles.hpp), or nullptr for none. Returns
   /// false if this stepper cannot move particles.
   virtual bool set_particles(ParticleCloud<Dim>* /*particles*/) { return false; }
+
+  /// Fused diagnostics (solver/row_observer.hpp): the observer gets the rows of every accepted step's
+  /// new state as the step writes them. Returns false, keeping nothing, if this stepper cannot.
+  virtual bool set_row_observer(RowObserver* /*observer*/) { return false; }
 };
 
 }  // namespace wgflow

@@ -79,8 +79,9 @@ TEST_SUITE("unit") {
           CHECK(std::abs(gen.mass - ref.mass) <= 1e-14 * ref.mass);
           CHECK(gen.min == ref.min);
           CHECK(gen.max == ref.max);
-          if (simd_level() == SimdLevel::avx2) {
-            const DiagnosticsRowTotals avx = diagnostics_row(SimdLevel::avx2, spec, q.data(), V.data(), ph, n);
+          for (SimdLevel build : {SimdLevel::avx2, SimdLevel::avx512}) {
+            if (simd_level() != SimdLevel::avx2 || (build == SimdLevel::avx512 && !cpu_has_avx512())) continue;
+            const DiagnosticsRowTotals avx = diagnostics_row(build, spec, q.data(), V.data(), ph, n);
             CHECK(same_bits(avx.mass, gen.mass));
             CHECK(same_bits(avx.energy, gen.energy));
             CHECK(same_bits(avx.min, gen.min));
@@ -91,7 +92,7 @@ TEST_SUITE("unit") {
   }
 
   TEST_CASE("diagnostics row: q = 0 adds nothing to the entropy and NaN reaches the mass and negatives the min") {
-    for (SimdLevel simd : {SimdLevel::generic, simd_level()}) {
+    for (SimdLevel simd : {SimdLevel::generic, simd_level(), diagnostics_simd_level()}) {
       std::vector<double> q(300, 0.0), V(300, 0.0);
       DiagnosticsRowTotals t = diagnostics_row(simd, entropy(1.0), q.data(), V.data(), nullptr, 300);
       CHECK(t.energy == 0.0);
