@@ -72,7 +72,7 @@ TEST_SUITE("physics") {
   // The SG runs of "q >= 0 and energy decay at 100x the explicit limit" (which used to need 585 LDLᵀ
   // re-solves), with both linear solvers: every repair is a flux limiting within repair_tolerance, none
   // is a direct solve, none rejects a step, and the guarantees hold after every step.
-  TEST_CASE("implicit Euler: SG positivity repair by flux limiting, no direct solve, guarantees kept") {
+  TEST_CASE("implicit Euler: SG positivity repair by flux limiting keeps the guarantees without a direct solve") {
     for (auto solver : {ImplicitOptions::LinearSolver::multigrid, ImplicitOptions::LinearSolver::eigen}) {
 #ifndef WGFLOW_HAVE_HYPRE
       if (solver == ImplicitOptions::LinearSolver::multigrid) continue;
@@ -123,7 +123,7 @@ TEST_SUITE("physics") {
   // A repair beyond repair_tolerance: LDLᵀ on a grid within direct_repair_max_unknowns, else the
   // attempt is rejected and the step retried smaller (smaller steps need smaller or no repairs); no
   // rejected state is ever written.
-  TEST_CASE("implicit Euler: an SG repair that is too large goes to LDLT on small grids, else rejects the step") {
+  TEST_CASE("implicit Euler: an SG repair that is too large goes to LDLT on small grids and otherwise rejects the step") {
     ImplicitOptions o = fixed_factor(100.0, ImplicitOptions::default_linear_solver());
     o.repair_tolerance = 0.0;  // every repair that moves anything is too large
     const RepairRun direct = run<1>(entropy(0.001), 64, Boundary::no_flux, o, 200);
