@@ -122,10 +122,10 @@ struct ImplicitStats {
   long bound_limited_steps = 0;   ///< Newton updates whose λ was limited by q + λδ ≥ 0
   long projected_steps = 0;       ///< Newton updates that fell back to the projected arc max(q + λδ, 0)
   long positivity_retries = 0;    ///< conservative updates that came out < 0 somewhere and were repaired
+  long negative_states = 0;       ///< ... and were still < 0 after that (the attempt is rejected)
   long limited_cells = 0;         ///< SG: cells whose outflows the flux-limiting repair scaled down
   long repairs_too_large = 0;     ///< SG: flux-limiting repairs beyond repair_tolerance (direct or rejected)
   double max_repair_change = 0.0; ///< SG: largest accepted flux-limiting change, Σ|Δq| / Σ qⁿ
-  long negative_states = 0;       ///< ... and were still < 0 after that (the attempt is rejected)
   long direct_solves = 0;         ///< solves by a sparse direct factorisation (cached while Δt is unchanged)
   long krylov_fallbacks = 0;      ///< linear case: CG result redone by BiCGSTAB (unscaled residual)
   long failed_solves = 0;         ///< multigrid: Krylov solves that missed the tolerance (attempt rejected)
