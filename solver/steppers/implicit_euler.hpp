@@ -23,9 +23,12 @@
 /// q* − (residual of q*), so it is accurate to the solver tolerance, but a cell whose exact value is
 /// tiny next to that residual (a tail far from the data) can come out < 0. A step is accepted only if
 /// the state is ≥ 0 in every cell; otherwise
-///  - linear case: the system is solved again by a sparse direct factorisation, LDLᵀ of the Stieltjes
-///    matrix S (its factors keep off-diagonals ≤ 0 under any symmetric ordering, so the substitutions
-///    add terms of one sign only and the solution is ≥ 0 in floating point);
+///  - linear case: the face fluxes of q* are limited, cell by cell in order of decreasing Slotboom
+///    potential (the direction SG fluxes flow in), so that no cell gives away more than it has plus what
+///    it receives: the update stays in flux form (mass to round-off) and is ≥ 0 by construction. If
+///    that moves more than repair_tolerance of the mass, the system is solved again by LDLᵀ of the
+///    Stieltjes matrix S on small grids (its factors keep off-diagonals ≤ 0 under any symmetric
+///    ordering, so the solution is ≥ 0 in floating point); on large grids the attempt is rejected;
 ///  - Newton: the fluxes applied are those of q̂, the solution of the implicit upwind system with the
 ///    velocities of q* frozen, computed by one substitution sweep in order of decreasing ξ (flow runs
 ///    from high to low ξ); q̂ ≥ 0 by construction and differs from q* by the residual only.
@@ -97,6 +100,12 @@ struct ImplicitOptions {
   enum class LinearSolver { multigrid, eigen };
   LinearSolver linear_solver = default_linear_solver();
   int max_linear_iterations = 500;  ///< multigrid only (Eigen's solvers stop at 2n)
+  /// SG positivity repair (flux limiting, docs/linear_solvers.md): accepted if it changes the state by
+  /// at most repair_tolerance × Σ qⁿ in L1 (what a solve to that relative accuracy may leave anyway).
+  double repair_tolerance = 1e-10;
+  /// ... else the LDLᵀ re-solve, on grids of at most this many cells (its fill and time grow fast:
+  /// 166 s and 6.8 GB at 2048²); on larger grids the attempt is rejected and the step retried smaller.
+  long direct_repair_max_unknowns = 1L << 16;
   static LinearSolver default_linear_solver();
   /// Tests only: false accepts the solver's iterate q* itself, to show why the conservative update exists.
   bool conservative_update = true;
@@ -112,8 +121,11 @@ struct ImplicitStats {
   long line_search_cuts = 0;      ///< halvings of λ
   long bound_limited_steps = 0;   ///< Newton updates whose λ was limited by q + λδ ≥ 0
   long projected_steps = 0;       ///< Newton updates that fell back to the projected arc max(q + λδ, 0)
-  long positivity_retries = 0;    ///< conservative updates that came out < 0 somewhere and were redone
+  long positivity_retries = 0;    ///< conservative updates that came out < 0 somewhere and were repaired
   long negative_states = 0;       ///< ... and were still < 0 after that (the attempt is rejected)
+  long limited_cells = 0;         ///< SG: cells whose outflows the flux-limiting repair scaled down
+  long repairs_too_large = 0;     ///< SG: flux-limiting repairs beyond repair_tolerance (direct or rejected)
+  double max_repair_change = 0.0; ///< SG: largest accepted flux-limiting change, Σ|Δq| / Σ qⁿ
   long direct_solves = 0;         ///< solves by a sparse direct factorisation (cached while Δt is unchanged)
   long krylov_fallbacks = 0;      ///< linear case: CG result redone by BiCGSTAB (unscaled residual)
   long failed_solves = 0;         ///< multigrid: Krylov solves that missed the tolerance (attempt rejected)

@@ -161,8 +161,13 @@ struct ImplicitEuler<Dim>::Impl {
   }
   bool attempt_interaction(const Field<Dim>& qn, double dt, int& newton_iterations, int& lin_iterations);
 
-  // ---- implicit_positivity.cpp: re-solves whose conservative update is ≥ 0 ----
+  // ---- implicit_positivity.cpp: repairs whose conservative update is ≥ 0 ----
   bool solve_linear_direct(const Vec& qn, Vec& qs);
+  /// SG: scales down the outflows of the cells where out < 0 (and of the cells downstream that this
+  /// makes < 0) so that out = qⁿ + Δt·div(limited fluxes of q_star) ≥ 0; returns Σ |change of out|.
+  double limit_sg_fluxes(const Field<Dim>& qn, double dt);
+  std::vector<double> limiter;              ///< per unknown: the factor of its outflows (1: not limited)
+  std::vector<unsigned char> limit_visits;  ///< per unknown: times its outflows were limited
   void upwind_sweep(const Field<Dim>& qn, double dt);
 };
 

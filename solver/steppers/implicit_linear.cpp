@@ -237,7 +237,7 @@ void ImplicitEuler<Dim>::Impl::sg_conservative_update(const Field<Dim>& qn, Fiel
   });
 }
 
-/// One step of the linear case: Krylov (else direct) solve, conservative update, direct re-solve if it is < 0.
+/// One step of the linear case: Krylov (else direct) solve, conservative update, positivity repair if it is < 0.
 template <int Dim>
 bool ImplicitEuler<Dim>::Impl::attempt_linear(const Field<Dim>& qn_field, double dt, int& lin_iterations) {
   set_linear_dt(dt);
@@ -262,8 +262,21 @@ bool ImplicitEuler<Dim>::Impl::attempt_linear(const Field<Dim>& qn_field, double
       return false;
     }
     // The Krylov iterate's residual made some cell negative (typically where the exact solution is
-    // tiny next to the residual): redo the solve directly, which keeps every cell ≥ 0.
+    // tiny next to the residual). Limit the offending outflows (local, ≥ 0 by construction); if that
+    // moves more than the solve's accuracy allows, re-solve directly (small grids) or reject.
     ++stats.positivity_retries;
+    if (opt.conservative_update) {
+      const double mass = qn.lpNorm<1>();
+      const double moved = limit_sg_fluxes(qn_field, dt);
+      if (moved <= opt.repair_tolerance * mass) {
+        stats.max_repair_change = std::max(stats.max_repair_change, mass > 0.0 ? moved / mass : 0.0);
+        if (check_sign(out) == SignCheck::nonnegative) return true;
+        ++stats.negative_states;  // cannot happen: every limited cell ends ≥ 0 (limit_sg_fluxes)
+        return false;
+      }
+      ++stats.repairs_too_large;
+    }
+    if (unk.n > opt.direct_repair_max_unknowns) return false;  // retried with a smaller step
     if (!solve_linear_direct(qn, qs)) return false;
   }
 }
