@@ -31,15 +31,12 @@ double explicit_bytes(const RunConfig& c) {
 /// otherwise), the CG/BiCGSTAB vectors and the conservative-update fields. Measured per cell: 440 (1D),
 /// 519 (2D), 710 (3D) bytes.
 ///
-/// On top of that the direct fallback (numerics: a step whose update comes out < 0 is solved again by
-/// LDLᵀ of the Stieltjes matrix) factors the matrix. In 2D that happens routinely (Gaussian tails
-/// underflow to 0) and its factor holds ~2 log₂N entries per row with AMD ordering: the issue-17 run
-/// (512², 283 MiB) is that. In 1D the factor has no fill. In 3D the factor would hold ~N^{1/3}·9
-/// entries per row (358 at 40³, 4 KB per cell), more than the run itself by far, and no 3D run
-/// measured needed it: it is left out, so a 3D run that does fall back can need more than this says.
-double implicit_linear_bytes_per_cell(int dim, double cells) {
+/// The LDLᵀ re-solve of a step whose update came out < 0 (its factor ~2 log₂N entries per row in 2D)
+/// is gone from ordinary runs: the SG flux limiting repairs them (docs/linear_solvers.md), and LDLᵀ is
+/// left only for a repair too large on a grid of at most 65 536 cells, where its factor is small.
+double implicit_linear_bytes_per_cell(int dim) {
   if (dim == 1) return 440.0;
-  if (dim == 2) return 519.0 + std::max(0.0, 45.0 * std::log2(cells) - 263.0);  // 457 at 256², 547 at 512²
+  if (dim == 2) return 519.0;
   return 710.0;
 }
 
@@ -68,7 +65,7 @@ double stepper_bytes(const RunConfig& c) {
   const double cells = std::pow(static_cast<double>(c.n), c.dim);
   if (!implicit_step_is_linear(c)) return cells * implicit_newton_bytes_per_cell(c.dim);  // Eigen either way
   return cells * (c.linear_solver == "multigrid" ? implicit_multigrid_bytes_per_cell(c.dim)
-                                                 : implicit_linear_bytes_per_cell(c.dim, cells));
+                                                 : implicit_linear_bytes_per_cell(c.dim));
 }
 
 }  // namespace

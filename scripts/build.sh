@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Configures and builds wgflow (Release, warnings on) into ./build. Extra arguments go to cmake.
+# Configures and builds wgflow (Release, warnings on) into ./build, or into $BUILD_DIR. Extra arguments
+# go to cmake (e.g. BUILD_DIR=build-serial ./scripts/build.sh -DWGFLOW_WITH_MPI=OFF: the serial build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" > build.log 2>&1 || { cat build.log; exit 1; }
-cmake --build build -j "$(nproc)" >> build.log 2>&1 || { tail -n 60 build.log; exit 1; }
-echo "build: ok (log in build.log)"
+dir=${BUILD_DIR:-build}
+log=$dir.log
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" > "$log" 2>&1 || { cat "$log"; exit 1; }
+cmake --build "$dir" -j "$(nproc)" >> "$log" 2>&1 || { tail -n 60 "$log"; exit 1; }
+echo "build ($dir): ok (log in $log)"
