@@ -24,6 +24,9 @@ int info_command(const std::vector<std::string>& args) {
   }
   std::printf("%s: wgflow output (format %d, written by wgflow %s)\n", path.c_str(), s.format_version, s.version.c_str());
   std::printf("  case        %s\n", s.case_name.c_str());
+  if (s.ranks > 0)
+    std::printf("  ran on      %d rank%s x %d thread%s (the run that last wrote it)\n", s.ranks, s.ranks == 1 ? "" : "s",
+                s.threads, s.threads == 1 ? "" : "s");
   std::printf("  grid        %dD, cells (%s) =", s.dim, s.axes.c_str());
   for (long n : s.shape_zyx) std::printf(" %ld", n);
   std::printf(", box");

@@ -239,7 +239,10 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
     sources.push_back(network_output.get());
   }
   OutputTracker<Dim> output(*writer, *stepper, sources);
-  ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0);
+  const int threads = omp_get_max_threads();
+  const std::string workers = std::to_string(grid.ranks.size()) + (grid.ranks.size() == 1 ? " rank x " : " ranks x ") +
+                              std::to_string(threads) + (threads == 1 ? " thread" : " threads");
+  ProgressTracker<Dim> progress(start.state.t, c.t_end, isatty(STDERR_FILENO) != 0, workers);
   std::vector<Tracker<Dim>*> trackers{&output, &concentration};
   if (!c.quiet && grid.ranks.rank() == 0) trackers.push_back(&progress);  // one progress line per job
 
@@ -299,10 +302,10 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
                     " wall clamps)";
   if (!c.quiet && grid.ranks.rank() == 0)  // one line for the whole (decomposed) run
     std::printf(
-        "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s%s; "
+        "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s on %s%s; "
         "mass drift %.2e, final energy %.10g%s, min q %.3g%s; wrote %s\n",
         Dim, c.case_name.c_str(), c.n, Dim, stepper->name().c_str(), scheme.c_str(), summary.steps,
-        summary.rejected, summary.final_time, summary.wall_seconds, solver_work.c_str(), summary.relative_mass_drift,
+        summary.rejected, summary.final_time, summary.wall_seconds, workers.c_str(), solver_work.c_str(), summary.relative_mass_drift,
         summary.final_energy, energy_rises(summary).c_str(), summary.min_q, particle_text.c_str(), out.c_str());
   return 0;
 }

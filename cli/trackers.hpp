@@ -50,8 +50,10 @@ class OutputTracker final : public Tracker<Dim> {
 template <int Dim>
 class ProgressTracker final : public Tracker<Dim> {
  public:
-  ProgressTracker(double t_start, double t_end, bool terminal)
-      : m_t_start(t_start), m_t_end(t_end), m_terminal(terminal), m_interval(terminal ? 0.2 : 10.0) {}
+  /// `workers`: how the run executes, e.g. "2 ranks x 2 threads", shown at the end of each line.
+  ProgressTracker(double t_start, double t_end, bool terminal, std::string workers = {})
+      : m_t_start(t_start), m_t_end(t_end), m_terminal(terminal), m_interval(terminal ? 0.2 : 10.0),
+        m_workers(std::move(workers)) {}
   ~ProgressTracker() override {
     if (m_terminal && m_printed) std::fputc('\n', stderr);
   }
@@ -63,9 +65,9 @@ class ProgressTracker final : public Tracker<Dim> {
     const double done = (row.time - m_t_start) / (m_t_end - m_t_start);  // of this call, for the ETA
     const double eta = done > 0.0 ? elapsed * (1.0 - done) / done : 0.0;
     const double drift = std::abs(row.mass - history.front().mass) / history.front().mass;
-    std::fprintf(stderr, "%s[%5.1f%%] t = %-10.4g step %-8ld dt %-9.3g elapsed %-8.1fs ETA %-8.1fs mass drift %.1e%s",
+    std::fprintf(stderr, "%s[%5.1f%%] t = %-10.4g step %-8ld dt %-9.3g elapsed %-8.1fs ETA %-8.1fs mass drift %.1e%s%s%s",
                  m_terminal ? "\r" : "", 100.0 * (row.time / m_t_end), row.time, step, row.dt, elapsed, eta, drift,
-                 m_terminal ? "" : "\n");
+                 m_workers.empty() ? "" : "  ", m_workers.c_str(), m_terminal ? "" : "\n");
     std::fflush(stderr);
     m_printed = true;
   }
@@ -78,6 +80,7 @@ class ProgressTracker final : public Tracker<Dim> {
   double m_t_start, m_t_end;
   bool m_terminal;
   double m_interval;
+  std::string m_workers;
   double m_last = 0.0;
   bool m_printed = false;
 };

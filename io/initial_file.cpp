@@ -222,6 +222,8 @@ OutputSummary read_output_summary(const std::string& path) {
     s.config_text = h5::read_string_attribute(root, "config");
     s.version = h5::read_string_attribute(root, "version");
     if (h5::has_attribute(root, "git_hash")) s.git_hash = h5::read_string_attribute(root, "git_hash");
+    if (h5::has_attribute(root, "ranks")) s.ranks = static_cast<int>(h5::read_long_attribute(root, "ranks"));
+    if (h5::has_attribute(root, "threads")) s.threads = static_cast<int>(h5::read_long_attribute(root, "threads"));
 
     h5::Group grid = h5::open_group(root, "grid");
     s.dim = static_cast<int>(h5::read_long_attribute(grid.id(), "dim"));

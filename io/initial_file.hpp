@@ -39,6 +39,7 @@ struct OutputSummary {
   int format_version = 0;
   std::string version;   ///< wgflow version that wrote the file
   std::string git_hash;  ///< its git commit, if it was built from a checkout
+  int ranks = 0, threads = 0;  ///< MPI ranks × OpenMP threads of the run that last wrote it; 0: not stored
   std::string axes;      ///< e.g. "z,y,x"
   std::string boundary;  ///< one kind per axis in z,y,x order, comma-separated
 };

@@ -1,5 +1,7 @@
 #include "io/snapshot_writer.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -102,7 +104,7 @@ template <int Dim>
 SnapshotWriter<Dim>::SnapshotWriter(const std::string& path, const UniformGrid<Dim>& grid,
                                     const RunMetadata& meta, bool overwrite, const Communicator& ranks)
     : m_paths(output_paths(path)), m_grid(grid), m_ranks(ranks), m_box(array_box(grid)) {
-  m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, "", meta.root_arrays};
+  m_header = {meta.case_name, meta.config_text, WGFLOW_VERSION, "", meta.root_arrays, m_ranks.size(), omp_get_max_threads()};
 #ifdef WGFLOW_GIT_HASH
   m_header.git_hash = WGFLOW_GIT_HASH;
 #endif
@@ -142,7 +144,7 @@ void SnapshotWriter<Dim>::resume_from(const std::string& path, const Resume& res
   if (resume.keep_rows > summary.diagnostics.size() ||
       resume.keep_snapshots > static_cast<int>(summary.snapshot_times.size()))
     throw std::logic_error("SnapshotWriter: cannot keep more than " + path + " holds");
-  m_header = {summary.case_name, summary.config_text, summary.version, summary.git_hash, {}};
+  m_header = {summary.case_name, summary.config_text, summary.version, summary.git_hash, {}, m_ranks.size(), omp_get_max_threads()};
   if (resume.keep_rows > 0) m_columns = diagnostics_columns(summary.diagnostics.front());
 
   // The pieces that hold rows [0, keep_rows): the kept snapshot files and the rows files between them
@@ -219,6 +221,8 @@ void SnapshotWriter<Dim>::write_main_file() const {
     h5::write_attribute(file, "config", m_header.config_text);
     h5::write_attribute(file, "version", m_header.version);
     if (!m_header.git_hash.empty()) h5::write_attribute(file, "git_hash", m_header.git_hash);
+    h5::write_attribute(file, "ranks", m_header.ranks);  // how it ran, not what it computed: `wgflow info`
+    h5::write_attribute(file, "threads", m_header.threads);
     for (const RootArray& a : m_header.root_arrays) h5::write_attribute(file, a.name, a.values);
     write_grid(file, m_grid);
     h5::Group steps = h5::create_group(file, "steps");

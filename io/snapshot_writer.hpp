@@ -118,6 +118,7 @@ class SnapshotWriter {
   struct Header {
     std::string case_name, config_text, version, git_hash;
     std::vector<RootArray> root_arrays;
+    int ranks = 1, threads = 1;  ///< of the run that last wrote the output (a restart may use others)
   };
   /// The Resume constructor's reading of what the output keeps (on every rank).
   void resume_from(const std::string& path, const Resume& resume);

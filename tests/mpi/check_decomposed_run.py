@@ -2,7 +2,7 @@
 """One wgflow run decomposed over P ranks gives the same output, bit for bit, as the run on one rank
 (issue 12): every dataset and attribute of the main file, of every snapshot file and of the XDMF,
 for P = 2, 3 (an uneven split), 4 and one thread per rank against the plain serial run with two threads.
-With --restart-across: the run interrupted (SIGINT to mpirun) on 4 ranks, continued with --restart
+With --restart-across: the run interrupted (SIGTERM to one of its ranks) on 4 ranks, continued with --restart
 on 1, 2 and 3 ranks, equals the uninterrupted run.
 
 usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] -- RUN OPTIONS...
@@ -101,15 +101,39 @@ def compare_outputs(dir_a, dir_b, name):
     return problems, datasets
 
 
+def rank_processes(mpirun_pid):
+    """The wgflow processes mpirun started (its children), by pid."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                command = f.read()
+        except OSError:
+            continue
+        if int(fields[1]) == mpirun_pid and b"wgflow" in command:
+            pids.append(int(entry))
+    return sorted(pids)
+
+
 def interrupt_after_snapshot(command, cwd, snapshot_file):
-    """Starts the run, sends SIGINT to mpirun once snapshot_file exists; returns the run's exit code."""
+    """Starts the run; once snapshot_file exists sends SIGTERM to ONE of its ranks (the last started):
+    the stop must be agreed by all ranks at the same step. (A signal to mpirun reaches every rank as
+    SIGTERM too, but only ~2 s later here.) Returns the run's exit code and output."""
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 120
+    deadline = time.time() + 240
     while not os.path.exists(os.path.join(cwd, snapshot_file)) and proc.poll() is None and time.time() < deadline:
         time.sleep(0.002)
+    ranks = rank_processes(proc.pid)
     if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=120)
+        if ranks:
+            os.kill(ranks[-1], signal.SIGTERM)
+        else:
+            proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=240)
     return proc.returncode, out
 
 

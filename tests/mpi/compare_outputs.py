@@ -33,6 +33,8 @@ def describe(node, follow):
 
     def attrs(obj, path):
         for key in sorted(obj.attrs.keys()):
+            if path == "/" and key in ("ranks", "threads"):
+                continue  # how the run executed (wgflow info), not what it wrote
             out[f"{path}@{key}"] = bits(obj.attrs[key])
 
     def walk(group, path):
