@@ -2,11 +2,11 @@
 /// decomposed over the ranks of mpirun, as tests/mpi/run_mpi.cpp steps them but without the
 /// undecomposed reference and without output: cells per second of a step and the share of the step
 /// spent in the halo exchange (WGFLOW_PROFILE_HALO=1, grids/halo_exchange.hpp). With --pingpong (two
-/// ranks) it times instead the exchange of one message each way, of the sizes of the faces, and a
-/// one-double allreduce: the numbers docs/scaling.md's model rests on. scripts/bench_mpi.py runs
+/// ranks) it times instead the exchange of one message each way, of the sizes of the faces, a
+/// one-double allreduce and back-to-back halo exchanges of the 2D and 3D grids: the numbers docs/scaling.md's model rests on. scripts/bench_mpi.py runs
 /// the sweep ranks × threads; rank 0 prints CSV rows (halo shares: the slowest and the fastest rank):
 ///   step,ranks,threads,kernel,dim,n,steps,s_per_step,cells_per_s,halo_share,halo_share_min,exchanges_per_step
-///   pingpong,bytes,seconds      allreduce,8,seconds
+///   pingpong,bytes,seconds      allreduce,8,seconds      exchange,dim,n,seconds
 ///
 ///   mpirun -np P wgflow_bench_mpi [--kernels sg-heat,porous] [--dims 2,3] [--n2 2048] [--n3 256]
 ///                                 [--min-time 1.5] | --pingpong
@@ -154,9 +154,27 @@ void bench_steps(const Communicator& world, const Options& opt, const std::strin
   std::fflush(stdout);
 }
 
+/// The halo exchange of a field on the decomposed n^Dim grid, back to back with nothing between
+/// (so no rank waits for a slower one): packing, the messages and unpacking, seconds per exchange.
+template <int Dim>
+void bench_exchange(const Communicator& world, int n) {
+  const UniformGrid<Dim> box = decompose(make_cube_grid<Dim>(n, -1.0, 1.0, Boundary::no_flux), world);
+  Field<Dim> q(FieldLayout<Dim>(box.shape));
+  for (int w = 0; w < 3; ++w) box.halo->exchange(q);
+  const int reps = Dim == 2 ? 500 : 50;  // faces of 32 KB and 1 MB at the default sizes
+  double best = 1e300;
+  for (int r = 0; r < 5; ++r) {
+    world.max(0.0);
+    const double t0 = now();
+    for (int i = 0; i < reps; ++i) box.halo->exchange(q);
+    best = std::min(best, world.max(now() - t0) / reps);
+  }
+  if (world.rank() == 0) std::printf("exchange,%d,%d,%.6e\n", Dim, n, best);
+}
+
 /// One message of `count` doubles each way between ranks 0 and 1 (what a face of the halo exchange
 /// is), and a one-double allreduce over all ranks: seconds per operation, the best of five repeats.
-void bench_messages(const Communicator& world) {
+void bench_messages(const Communicator& world, const Options& opt) {
   if (world.size() != 2) bad_option("--pingpong: needs exactly 2 ranks (mpirun -np 2)");
   const int peer = 1 - world.rank();
   for (int count : {1, 64, 512, 4096, 32768, 131072, 524288}) {
@@ -183,6 +201,8 @@ void bench_messages(const Communicator& world) {
     best = std::min(best, world.max(now() - t0) / 20000);
   }
   if (world.rank() == 0) std::printf("allreduce,8,%.6e\n", best);
+  bench_exchange<2>(world, opt.n2);
+  bench_exchange<3>(world, opt.n3);
 }
 
 }  // namespace
@@ -193,7 +213,7 @@ int main(int argc, char** argv) {
   const Communicator world = Communicator::world();
   try {
     if (opt.pingpong) {
-      bench_messages(world);
+      bench_messages(world, opt);
       return 0;
     }
     for (int dim : opt.dims)

@@ -8,8 +8,8 @@ measured here on one rank (2D 2048^2, 3D 256^3), from the measured rows of docs/
   E           = halo exchanges per step (measured: the WGFLOW_PROFILE_HALO count on 2 ranks)
   t_exchange  = faces * t_pack + latency + faces * face_bytes / bandwidth
                 (faces = 2 in 2D, where only y is split; 4 in 3D, y and z split; t_pack = the measured
-                exchange of one face on 2 ranks, least-waiting rank, minus the measured message time of
-                that size between the two ranks: packing and unpacking, which a network does not change)
+                back-to-back exchange of one face on 2 ranks minus the measured message time of that
+                size between the two ranks: packing and unpacking, which a network does not change)
   A           = allreduces per step (assumed: one per stage for the step limit, plus the run's
                 diagnostics and stop check), each a tree of ceil(log2 P) latencies
   t_write(P)  = P * box_bytes / fs_bandwidth, one collective snapshot every S steps
@@ -26,18 +26,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def read(path):
-    steps, messages, allreduce = {}, {}, None
+    steps, messages, allreduce, exchange = {}, {}, None, {}
     for line in open(path):
         r = line.strip().split(",")
         if r[0] == "step":
-            steps[(r[3], int(r[4]), int(r[1]), int(r[2]))] = {
+            steps.setdefault((r[3], int(r[4]), int(r[1]), int(r[2])), []).append({
                 "n": int(r[5]), "per_step": float(r[7]), "share": float(r[9]), "share_min": float(r[10]),
-                "exchanges": float(r[11])}
+                "exchanges": float(r[11])})
         elif r[0] == "pingpong":
             messages[int(r[1])] = float(r[2])
         elif r[0] == "allreduce":
             allreduce = float(r[2])
-    return steps, messages, allreduce
+        elif r[0] == "exchange":
+            exchange[int(r[1])] = float(r[3])
+    for key, repeats in steps.items():  # the repeat with the median time per step, as bench_mpi.py
+        steps[key] = sorted(repeats, key=lambda row: row["per_step"])[len(repeats) // 2]
+    return steps, messages, allreduce, exchange
 
 
 def message_time(messages, size):
@@ -58,7 +62,7 @@ def main():
     p.add_argument("--snapshot-every", type=int, default=100, help="steps per snapshot (default 100)")
     p.add_argument("--allreduces", type=int, default=5, help="allreduces per step (default 5)")
     opt = p.parse_args()
-    steps, messages, allreduce = read(opt.csv)
+    steps, messages, allreduce, exchange = read(opt.csv)
     lat, bw = messages[min(messages)], max(messages) / messages[max(messages)]
     print("measured here: message latency %.2f us (8 B each way), bandwidth %.2f GB/s (%d B each way), "
           "allreduce of one double on 2 ranks %.2f us" % (1e6 * lat, 1e-9 * bw, max(messages), 1e6 * allreduce))
@@ -78,8 +82,7 @@ def main():
         face_bytes = 2 * n ** (dim - 1) * 8  # two ghost layers of the x-extent times one other axis
         faces = 2 if dim == 2 else 4
         e = row["exchanges"]
-        measured_exchange = row["share_min"] * row["per_step"] / e  # one face, the least-waiting rank
-        pack = max(0.0, measured_exchange - message_time(messages, face_bytes))
+        pack = max(0.0, exchange[dim] - message_time(messages, face_bytes))  # one face, back to back
         t_exchange = faces * pack + opt.latency + faces * face_bytes / opt.bandwidth
         t_c = one["per_step"]
 
