@@ -1,5 +1,9 @@
 #include "grids/halo_exchange.hpp"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -30,9 +34,22 @@ void for_each_layer_cell(const FieldLayout<Dim>& L, int axis, int first, Fn&& fn
 
 }  // namespace
 
+bool halo_profiling() {
+  static const bool on = [] {
+    const char* v = std::getenv("WGFLOW_PROFILE_HALO");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  }();
+  return on;
+}
+
+HaloProfile& halo_profile() {
+  static HaloProfile totals;  // only the main thread exchanges (MPI_THREAD_FUNNELED)
+  return totals;
+}
+
 template <int Dim>
 HaloExchange<Dim>::HaloExchange(const UniformGrid<Dim>& grid, const Communicator& world)
-    : m_grid(grid), m_neighbours(grid) {
+    : m_grid(grid), m_neighbours(grid), m_profile(halo_profiling()), m_rank(world.rank()) {
   std::vector<int> parts;
   std::vector<bool> periodic;
   for (int k = 0; k < Dim; ++k) {
@@ -74,7 +91,26 @@ void HaloExchange<Dim>::fill(Field<Dim>& f) {
 }
 
 template <int Dim>
+HaloExchange<Dim>::~HaloExchange() {
+  if (m_profile && m_rank == 0 && m_own.exchanges > 0)
+    std::fprintf(stderr, "halo exchange (rank 0, %dD box of %zu cells): %lld exchanges, %.6f s\n", Dim,
+                 m_grid.num_cells(), static_cast<long long>(m_own.exchanges), m_own.seconds);
+}
+
+template <int Dim>
 void HaloExchange<Dim>::exchange(Field<Dim>& f) {
+  if (!m_profile) return exchange_untimed(f);
+  const auto start = std::chrono::steady_clock::now();
+  exchange_untimed(f);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  m_own.seconds += s;
+  ++m_own.exchanges;
+  halo_profile().seconds += s;
+  ++halo_profile().exchanges;
+}
+
+template <int Dim>
+void HaloExchange<Dim>::exchange_untimed(Field<Dim>& f) {
   const FieldLayout<Dim>& L = f.layout();
   if (L.shape != m_grid.shape)
     throw std::logic_error("HaloExchange: a field whose layout is not the grid's box");

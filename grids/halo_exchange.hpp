@@ -6,6 +6,7 @@
 /// face ghosts are exchanged, not edges or corners: fill_ghosts leaves those alone too, and no
 /// stencil reads them (the second-order upwind and SG fluxes reach along one axis at a time, and
 /// the in-place sweep reads whole rows along y and z, never diagonal neighbours).
+#include <cstdint>
 #include <vector>
 
 #include "grids/boundary.hpp"
@@ -14,12 +15,26 @@
 
 namespace wgflow {
 
+/// Opt-in timing of the halo exchange (scripts/bench_mpi.py, docs/scaling.md): with the environment
+/// variable WGFLOW_PROFILE_HALO=1 every exchange() adds its wall time (packing, the messages and the
+/// wait for the neighbours, unpacking; steady_clock) to this process's totals, and each HaloExchange
+/// prints its totals on rank 0 when it is destroyed. Otherwise the cost is one branch per exchange.
+struct HaloProfile {
+  double seconds = 0.0;
+  std::int64_t exchanges = 0;
+};
+bool halo_profiling();         ///< WGFLOW_PROFILE_HALO=1, read once
+HaloProfile& halo_profile();   ///< this process's totals (every HaloExchange adds to them)
+
 template <int Dim>
 class HaloExchange {
  public:
   /// grid: this rank's box (grids/decomposition.hpp, local_grid); world: the run's ranks, whose
   /// count is the product of grid.parts. Allocates the message buffers once.
   HaloExchange(const UniformGrid<Dim>& grid, const Communicator& world);
+  ~HaloExchange();
+  HaloExchange(const HaloExchange&) = delete;
+  HaloExchange& operator=(const HaloExchange&) = delete;
 
   /// Fills every ghost of f (whose layout is the grid's box). Collective: every rank calls it.
   void fill(Field<Dim>& f);
@@ -41,6 +56,10 @@ class HaloExchange {
   std::vector<Face> m_faces;
   std::vector<double> m_send, m_receive;
   std::vector<HaloMessage> m_messages;
+  bool m_profile = false;   ///< halo_profiling() at construction
+  int m_rank = 0;           ///< world rank (the destructor may run after MPI_Finalize)
+  HaloProfile m_own;        ///< this exchange's share of halo_profile(), printed by the destructor
+  void exchange_untimed(Field<Dim>& f);
 };
 
 /// This rank's box of `global` for the ranks of `world` (local_grid), with the ranks and, where a

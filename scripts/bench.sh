@@ -5,9 +5,16 @@
 # docs/benchmarks.md. One to two minutes on 2 cores. Extra arguments go to wgflow_bench, e.g.
 #   ./scripts/bench.sh --kernels porous --dims 2      (see ./build/benchmarks/wgflow_bench --help)
 # Numbers are only as quiet as the machine: the load average is printed and recorded in the output.
+#   ./scripts/bench.sh --mpi [--quick]   the MPI sweep instead: ranks x threads in {1x1, 1x2, 2x1}, halo
+#                                        share, message costs (scripts/bench_mpi.py, docs/scaling.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/CMakeCache.txt ] || ./scripts/build.sh
+if [ "${1:-}" = "--mpi" ]; then
+  shift
+  cmake --build build --target wgflow_bench_mpi -j "$(nproc)" > /dev/null
+  exec /usr/bin/python3 scripts/bench_mpi.py "$@"
+fi
 cmake --build build --target wgflow_bench -j "$(nproc)" > /dev/null
 echo "bench: load average $(cut -d' ' -f1-3 /proc/loadavg) (quiet is < 0.3)"
 export OMP_PROC_BIND=close OMP_PLACES=cores

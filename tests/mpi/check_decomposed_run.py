@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """One wgflow run decomposed over P ranks gives the same output, bit for bit, as the run on one rank
 (issue 12): every dataset and attribute of the main file, of every snapshot file and of the XDMF,
-for P = 2, 3 (an uneven split), 4 and one thread per rank against the plain serial run with two threads.
+for P = 2, 3 (an uneven split), 4 and one thread per rank against the plain serial run with two threads
+(--ranks 8: other counts instead, oversubscribed, e.g. 8 ranks on a 3D grid split along y and z).
 With --restart-across: the run interrupted (SIGTERM to one of its ranks) on 4 ranks, continued with --restart
 on 1, 2 and 3 ranks, equals the uninterrupted run.
 
-usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] -- RUN OPTIONS...
+usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] [--ranks P,Q,...] -- RUN OPTIONS...
 """
 import os
 import shutil
@@ -143,6 +144,11 @@ def main():
     split = sys.argv.index("--")
     head, options = sys.argv[1:split], sys.argv[split + 1:]
     restart_across = "--restart-across" in head
+    rank_counts = (2, 3, 4)
+    if "--ranks" in head:
+        at = head.index("--ranks")
+        rank_counts = tuple(int(p) for p in head[at + 1].split(","))
+        del head[at:at + 2]
     mpiexec, wgflow, work = [a for a in head if a != "--restart-across"]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
@@ -152,7 +158,7 @@ def main():
     os.environ["OMP_WAIT_POLICY"] = "passive"
     run([wgflow, "run", *options, "--threads", "2", "--quiet", "--out", "run.h5"], reference, "serial run")
     failures = []
-    for ranks in (2, 3, 4):
+    for ranks in rank_counts:
         here = os.path.join(work, "np%d" % ranks)
         os.makedirs(here)
         seconds = run(mpirun(mpiexec, ranks, 1) + [wgflow, "run", *options, "--threads", "1", "--quiet", "--out", "run.h5"],
