@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_initial_state.hpp"
 #include "grids/cell_loop.hpp"
 #include "grids/field.hpp"
 #include "solver/energy/free_energy.hpp"
@@ -289,18 +290,6 @@ struct Row {
   double pct() const { return 100.0 * rate_best() / ceiling(); }
 };
 
-/// Initial densities: a Gaussian (SG) or a compactly supported bump with vacuum around it (porous).
-template <int Dim>
-Field<Dim> initial_state(const UniformGrid<Dim>& grid, Kernel k) {
-  Field<Dim> q(FieldLayout<Dim>(grid.shape));
-  for_each_cell(grid, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
-    double r2 = 0.0;
-    for (int a = 0; a < Dim; ++a) r2 += (x[a] - 0.1 * (a + 1)) * (x[a] - 0.1 * (a + 1));
-    q[idx] = k == Kernel::porous ? std::max(0.0, 1.0 - r2 / 0.36) : std::exp(-r2 / 2.0) + 0.01;
-  });
-  return q;
-}
-
 template <int Dim>
 void run_case(const Options& opt, Kernel kernel, int n, const std::vector<StreamResult>& stream,
               std::vector<Row>& rows) {
@@ -322,7 +311,7 @@ void run_case(const Options& opt, Kernel kernel, int n, const std::vector<Stream
   flux.order = 2;
   flux.theta = 2.0;
 
-  Field<Dim> q = initial_state(grid, kernel);
+  Field<Dim> q = bench_initial_state(grid, kernel == Kernel::porous);
   FreeEnergy<Dim> energy(grid, internal, potential);
   std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, flux);
   TimedOperator<Dim> timed(*op);

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_initial_state.hpp"
 #include "grids/cell_loop.hpp"
 #include "grids/communicator.hpp"
 #include "grids/halo_exchange.hpp"
@@ -95,19 +96,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-/// The initial densities of wgflow_bench: a Gaussian plus a floor (SG), a compact bump with vacuum
-/// around it (porous), sampled at the global cell centres of this rank's box.
-template <int Dim>
-Field<Dim> initial_state(const UniformGrid<Dim>& box, bool porous) {
-  Field<Dim> q(FieldLayout<Dim>(box.shape));
-  for_each_cell(box, [&](std::ptrdiff_t idx, const std::array<int, Dim>&, const std::array<double, Dim>& x) {
-    double r2 = 0.0;
-    for (int a = 0; a < Dim; ++a) r2 += (x[a] - 0.1 * (a + 1)) * (x[a] - 0.1 * (a + 1));
-    q[idx] = porous ? std::max(0.0, 1.0 - r2 / 0.36) : std::exp(-r2 / 2.0) + 0.01;
-  });
-  return q;
-}
-
 template <int Dim>
 void bench_steps(const Communicator& world, const Options& opt, const std::string& kernel, int n) {
   const bool porous = kernel == "porous";
@@ -121,7 +109,7 @@ void bench_steps(const Communicator& world, const Options& opt, const std::strin
   flux.kind = porous ? FluxKind::upwind : FluxKind::scharfetter_gummel;
   flux.order = 2;
   flux.theta = 2.0;
-  Field<Dim> q = initial_state(box, porous);
+  Field<Dim> q = bench_initial_state(box, porous);
   FreeEnergy<Dim> energy(box, internal, PotentialSpec{});
   const std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, flux);
   ExplicitRk<Dim> stepper(*op, ExplicitScheme::ssp_rk3, 0.5, q.layout());
