@@ -90,8 +90,7 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
   return g;
 }
 
-std::string not_decomposable(const RunConfig& c, bool restart) {
-  (void)restart;  // a restart is decomposed like a new run (its stored options are checked then)
+std::string not_decomposable(const RunConfig& c) {
   const std::string what = c.stepper == "implicit-euler"                ? "--stepper implicit-euler"
                            : interaction_of(c).kind != InteractionSpec::Kind::none ? "an interaction term (--kernel)"
                            : c.case_name == "mean-field-network"          ? "--case mean-field-network"
@@ -113,10 +112,9 @@ std::string split_problem(const RunConfig& c, int ranks) {
 }
 }  // namespace
 
-std::string decomposition_problem(const RunConfig& c, bool restart, int ranks) {
-  const std::string why = not_decomposable(c, restart);
+std::string decomposition_problem(const RunConfig& c, int ranks) {
+  const std::string why = not_decomposable(c);
   if (!why.empty()) return "mpirun: " + std::to_string(ranks) + " ranks: " + why;
-  if (restart) return "";
   switch (c.dim) {
     case 1: return split_problem<1>(c, ranks);
     case 2: return split_problem<2>(c, ranks);

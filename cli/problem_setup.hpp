@@ -21,14 +21,14 @@ UniformGrid<Dim> grid_of(const RunConfig& c);
 template <int Dim>
 UniformGrid<Dim> rank_grid_of(const RunConfig& c);
 
-/// Why the run `c` (a continued one when `restart`) cannot be decomposed over several ranks yet, as
-/// the end of the one-line error ("--particles is not available on more than one rank yet; ..."),
-/// or "" when it can.
-std::string not_decomposable(const RunConfig& c, bool restart);
+/// Why the run `c` cannot be decomposed over several ranks yet, as the end of the one-line error
+/// ("--particles is not available on more than one rank yet; ..."), or "" when it can. A restart is
+/// judged by its stored configuration, like a new run.
+std::string not_decomposable(const RunConfig& c);
 /// The one-line error of a run that cannot be decomposed over `ranks` ranks ("mpirun: 3 ranks: ..."):
 /// not_decomposable's reason, or too many ranks for the grid (grids/decomposition.hpp); "" if it can.
 /// Every rank finds it alike.
-std::string decomposition_problem(const RunConfig& c, bool restart, int ranks);
+std::string decomposition_problem(const RunConfig& c, int ranks);
 
 template <int Dim>
 PotentialSpec potential_of(const RunConfig& c);

@@ -346,7 +346,7 @@ std::string failed_write_message(const OutputWriteError& e, const std::string& o
   return std::string(e.what()) + "; " + kept;
 }
 
-/// Stops every rank of an mpirun job with exit 2 after rank 0 has printed `message` (an error every
+/// Stops every rank of an mpirun job with exit `code` after rank 0 has printed `message` (an error every
 /// rank found alike): mpirun kills the whole job at the first non-zero exit, which could otherwise
 /// swallow the line before rank 0 wrote it.
 int stop_all_ranks(const Communicator& world, const std::string& message, int code = 2) {
@@ -377,11 +377,9 @@ int run_command(const std::vector<std::string>& args) {
     return 0;
   }
   if (world.size() == 1) return run_on_this_rank(parsed, mpi);
-  // P > 1: what decomposed runs cannot do yet (the options every rank parses alike) is refused before
-  // anything is written; afterwards every error is found by every rank alike (reductions, the output's
-  // rank agreement), so rank 0 prints it once and all ranks exit together.
-  const std::string refusal = decomposition_problem(parsed.config, !parsed.restart.empty(), world.size());
-  if (!refusal.empty()) return stop_all_ranks(world, refusal);
+  // P > 1: what decomposed runs cannot do yet is refused before anything is written (run_on_this_rank,
+  // once a restart's stored options are read); every error is found by every rank alike (reductions,
+  // the output's rank agreement), so rank 0 prints it once and all ranks exit together.
   try {
     return run_on_this_rank(parsed, mpi);
   } catch (const ConfigError& e) {
@@ -402,9 +400,8 @@ int run_on_this_rank(const ParsedRunOptions& parsed, std::unique_ptr<MpiSession>
   const OutputLock lock(parsed.restart.empty() ? parsed.config.out : parsed.restart,
                         parsed.restart.empty() ? "--out" : "--restart", Communicator::world());  // rank 0 holds it
   const RunConfig c = parsed.restart.empty() ? parsed.config : restart_config(parsed);
-  const int ranks = Communicator::world().size();
-  if (ranks > 1 && !parsed.restart.empty()) {  // the stored run's options, as for a new run
-    const std::string refusal = decomposition_problem(c, false, ranks);
+  if (const int ranks = Communicator::world().size(); ranks > 1) {  // a restart: the stored run's options
+    const std::string refusal = decomposition_problem(c, ranks);
     if (!refusal.empty()) throw ConfigError(refusal);
   }
   if (c.threads > 0) omp_set_num_threads(c.threads);
