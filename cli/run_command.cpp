@@ -282,6 +282,7 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
                  signal_number, start.state.step, start.state.t, out.c_str(), out.c_str());
     return 128 + signal_number;
   }
+  writer->remove_stop_files();
   std::string solver_work;  // implicit runs: iterations per accepted step
   if (implicit_stepper != nullptr && implicit_stepper->stats().steps > 0) {
     const ImplicitStats& st = implicit_stepper->stats();

@@ -389,6 +389,15 @@ void SnapshotWriter<Dim>::flush_diagnostics(const DiagnosticsHistory& history) {
 }
 
 template <int Dim>
+void SnapshotWriter<Dim>::remove_stop_files() {
+  // After flush_diagnostics: the main file no longer lists the tail once a later snapshot holds its rows.
+  if (m_ranks.rank() != 0) return;
+  std::error_code ignored;
+  std::filesystem::remove(m_paths.checkpoint(), ignored);
+  if (m_tail_rows == 0) std::filesystem::remove(m_paths.diagnostics_tail(), ignored);
+}
+
+template <int Dim>
 void SnapshotWriter<Dim>::write_block() {
   const std::size_t b = m_block_rows.size();
   std::size_t rows = 0;  // known to every rank; rank 0 reads the rows back and writes the block

@@ -100,6 +100,9 @@ class SnapshotWriter {
   /// Makes the rows after the last piece part of the output (the tail file) and brings the main file
   /// and the sidecar up to date with every snapshot written.
   void flush_diagnostics(const DiagnosticsHistory& history);
+  /// The run reached t-end and flush_diagnostics listed everything: a checkpoint and the tail file
+  /// left by an earlier stop are no longer part of the output (a finished output holds only what it lists).
+  void remove_stop_files();
   /// Rows of the run that are in files: the history may forget the rows before this one.
   std::size_t rows_written() const { return m_rows_in_pieces; }
 

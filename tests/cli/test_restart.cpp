@@ -82,11 +82,17 @@ TEST_SUITE("cli") {
     REQUIRE(interrupt_after_snapshots(dir, long_run("stopped.h5"), "stopped.h5", 4) == 128 + SIGINT);
     const OutputSummary stopped = read_output_summary(dir.file("stopped.h5"));
     CHECK(stopped.snapshot_times.size() < 13);
+    const OutputPaths paths = output_paths(dir.file("stopped.h5"));
+    REQUIRE(fs::exists(paths.checkpoint()));
+    // (a tail file of rows after the last snapshot exists unless the stop fell on a snapshot's step)
 
     const Result restarted = run_wgflow(dir, {"run", "--restart", "stopped.h5", "--quiet"});
     INFO("stderr: " << restarted.err);
     REQUIRE(restarted.code == 0);
     check_identical_outputs(dir.file("reference.h5"), dir.file("stopped.h5"));
+    // A finished output holds only what it lists: the stop's checkpoint and tail rows are gone.
+    CHECK_FALSE(fs::exists(paths.checkpoint()));
+    CHECK_FALSE(fs::exists(paths.diagnostics_tail()));
   }
 
   TEST_CASE("SIGKILL at random moments (inside snapshot writes too) leaves a readable output that --restart completes bit for bit") {
