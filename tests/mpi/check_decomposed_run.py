@@ -43,6 +43,7 @@ def run(command, cwd, what):
 
 # 0: bit for bit; > 0: floating-point values to this relative tolerance (--tolerance).
 TOLERANCE = 0.0
+LARGEST = {"relative": 0.0}  # the largest relative difference seen with --tolerance
 
 
 def close(a, b):
@@ -57,7 +58,10 @@ def close(a, b):
     if not np.array_equal(finite, np.isfinite(a)) or not np.array_equal(a[~finite], b[~finite]):
         return False
     scale = np.max(np.abs(b[finite])) if finite.any() else 0.0
-    return bool(np.all(np.abs(a[finite] - b[finite]) <= TOLERANCE * scale))
+    difference = np.max(np.abs(a[finite] - b[finite])) if finite.any() else 0.0
+    if scale > 0:
+        LARGEST["relative"] = max(LARGEST["relative"], difference / scale)
+    return bool(difference <= TOLERANCE * scale)
 
 
 def same_bits(a, b):
@@ -143,6 +147,25 @@ def compare_outputs(dir_a, dir_b, name):
     return problems, datasets
 
 
+def physics_problems(directory, name):
+    """Mass conserved to round-off (1e-12 relative), min >= 0, energy non-increasing (to 1e-12 of its
+    size) in /diagnostics of one run."""
+    with h5py.File(os.path.join(directory, name + ".h5"), "r") as f:
+        mass, low, energy = (f["diagnostics/" + c][()] for c in ("mass", "min", "energy"))
+    problems = []
+    drift = np.max(np.abs(mass - mass[0])) / abs(mass[0])
+    if not drift <= 1e-12:
+        problems.append("mass drifts by %g relative" % drift)
+    if not np.min(low) >= 0:
+        problems.append("negative density %g" % np.min(low))
+    rise = np.max(np.diff(energy)) if len(energy) > 1 else 0.0
+    if not rise <= 1e-12 * np.max(np.abs(energy)):
+        problems.append("energy rises by %g" % rise)
+    if len(mass) < 3:
+        problems.append("only %d diagnostics rows" % len(mass))
+    return problems
+
+
 def rank_processes(mpirun_pid):
     """The wgflow processes mpirun started (its children), by pid."""
     pids = []
@@ -214,6 +237,8 @@ def main():
         if datasets < 3:
             failures.append("np %d: only %d datasets compared" % (ranks, datasets))
         failures += ["np %d: %s" % (ranks, p) for p in problems[:10]]
+        if TOLERANCE > 0:
+            failures += ["np %d: %s" % (ranks, p) for p in physics_problems(here, "run")]
 
     if restart_across:
         stopped = os.path.join(work, "stopped")
@@ -235,6 +260,9 @@ def main():
                       (ranks, datasets, len(problems)))
                 failures += ["restart on %d ranks: %s" % (ranks, p) for p in problems[:10]]
 
+    if TOLERANCE > 0:
+        failures += ["serial: %s" % p for p in physics_problems(reference, "run")]
+        print("largest relative difference: %.2e" % LARGEST["relative"])
     if failures:
         sys.exit("\n".join(failures))
     if TOLERANCE > 0:
