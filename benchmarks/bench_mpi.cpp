@@ -6,6 +6,10 @@
 /// one-double allreduce and back-to-back halo exchanges of the 2D and 3D grids: the numbers docs/scaling.md's model rests on. scripts/bench_mpi.py runs
 /// the sweep ranks × threads; rank 0 prints CSV rows (halo shares: the slowest and the fastest rank):
 ///   step,ranks,threads,kernel,dim,n,steps,s_per_step,cells_per_s,halo_share,halo_share_min,exchanges_per_step
+/// Kernel sg-newtonian is SG heat with a Newtonian interaction (Keller–Segel-like: the FFT convolution,
+/// distributed with FFTW-MPI on P > 1); it adds a row with the convolution alone, timed back to back,
+/// and its share of a step (SSP-RK3 convolves once per stage: 3 per step):
+///   convolution,ranks,threads,dim,n,s_per_convolution,share_of_step
 ///   pingpong,bytes,seconds      allreduce,8,seconds      exchange,dim,n,seconds
 ///
 ///   mpirun -np P wgflow_bench_mpi [--kernels sg-heat,porous] [--dims 2,3] [--n2 2048] [--n3 256]
@@ -78,7 +82,8 @@ Options parse(int argc, char** argv) {
     if (a == "--kernels") {
       o.kernels = split(v);
       for (const std::string& k : o.kernels)
-        if (k != "sg-heat" && k != "porous") bad_option("--kernels: '" + k + "' (allowed: sg-heat, porous)");
+        if (k != "sg-heat" && k != "porous" && k != "sg-newtonian")
+          bad_option("--kernels: '" + k + "' (allowed: sg-heat, porous, sg-newtonian)");
     } else if (a == "--dims") {
       o.dims.clear();
       for (const std::string& d : split(v)) o.dims.push_back(parse_int("--dims", d, 2, 3));
@@ -110,7 +115,9 @@ void bench_steps(const Communicator& world, const Options& opt, const std::strin
   flux.order = 2;
   flux.theta = 2.0;
   Field<Dim> q = bench_initial_state(box, porous);
-  FreeEnergy<Dim> energy(box, internal, PotentialSpec{});
+  const bool interaction = kernel == "sg-newtonian";
+  FreeEnergy<Dim> energy(box, internal, PotentialSpec{},
+                         interaction ? parse_kernel("newtonian", Dim) : InteractionSpec{});
   const std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, flux);
   ExplicitRk<Dim> stepper(*op, ExplicitScheme::ssp_rk3, 0.5, q.layout());
   double t = 0.0;
@@ -139,6 +146,19 @@ void bench_steps(const Communicator& world, const Options& opt, const std::strin
     std::printf("step,%d,%d,%s,%d,%d,%ld,%.6e,%.6e,%.4f,%.4f,%.1f\n", world.size(), omp_get_max_threads(),
                 kernel.c_str(), Dim, n, steps, per_step, static_cast<double>(global.num_cells()) / per_step, share,
                 share_min, exchanges);
+  if (interaction) {
+    const long reps = std::max(3L, 3 * steps);
+    double convolution = 1e300;
+    for (int r = 0; r < 3; ++r) {
+      world.max(0.0);
+      const double t0 = now();
+      for (long i = 0; i < reps; ++i) energy.interaction()->convolve(q);
+      convolution = std::min(convolution, world.max(now() - t0) / static_cast<double>(reps));
+    }
+    if (world.rank() == 0)
+      std::printf("convolution,%d,%d,%d,%d,%.6e,%.4f\n", world.size(), omp_get_max_threads(), Dim, n, convolution,
+                  3.0 * convolution / per_step);
+  }
   std::fflush(stdout);
 }
 

@@ -91,8 +91,9 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
 }
 
 std::string not_decomposable(const RunConfig& c) {
-  const std::string what = c.stepper == "implicit-euler"                ? "--stepper implicit-euler"
-                           : interaction_of(c).kind != InteractionSpec::Kind::none ? "an interaction term (--kernel)"
+  const bool interaction = interaction_of(c).kind != InteractionSpec::Kind::none;
+  const std::string what = c.stepper == "implicit-euler" && interaction ? "--stepper implicit-euler with an interaction term (--kernel)"
+                           : c.stepper == "implicit-euler"                ? "--stepper implicit-euler"
                            : c.case_name == "mean-field-network"          ? "--case mean-field-network"
                            : c.particles != "0"                           ? "--particles"
                            : c.case_name == "f-divergence" && c.dim == 1  ? "--case f-divergence in 1D (its W2 diagnostic)"

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libeigen3-dev libhdf5-dev hdf5-tools libboost-program-options-dev doctest-dev
-  libfftw3-dev libmuparser-dev
+  libfftw3-dev libfftw3-mpi-dev libmuparser-dev
   libhypre-dev libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
   python3-h5py python3-numpy python3-matplotlib
 )

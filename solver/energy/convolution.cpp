@@ -50,6 +50,14 @@ int offset_of(int p, int n, int P) {
 
 }  // namespace
 
+FftwPlannerLock::FftwPlannerLock() {
+  planner_mutex().lock();
+  static const bool ready = fftw_init_threads() != 0;
+  threads_ready = ready;
+}
+
+FftwPlannerLock::~FftwPlannerLock() { planner_mutex().unlock(); }
+
 int fftw_plan_threads(std::size_t padded_cells) {
   return padded_cells >= parallel_min_cells ? std::max(1, omp_get_max_threads()) : 1;
 }
@@ -76,9 +84,8 @@ Convolution<Dim>::Convolution(const UniformGrid<Dim>& grid, const std::vector<do
   if (m_real == nullptr || spectrum == nullptr || kernel_hat == nullptr)
     throw std::runtime_error("interaction: cannot allocate the FFT buffers");
   {
-    const std::lock_guard<std::mutex> lock(planner_mutex());
-    static const bool threads_ready = fftw_init_threads() != 0;
-    if (threads_ready) fftw_plan_with_nthreads(fftw_plan_threads(m_real_size));
+    const FftwPlannerLock lock;
+    if (lock.threads_ready) fftw_plan_with_nthreads(fftw_plan_threads(m_real_size));
     m_forward = fftw_plan_dft_r2c(Dim, dims.data(), m_real, spectrum, FFTW_ESTIMATE);
     m_backward = fftw_plan_dft_c2r(Dim, dims.data(), spectrum, m_real, FFTW_ESTIMATE);
   }
@@ -113,7 +120,7 @@ Convolution<Dim>::Convolution(const UniformGrid<Dim>& grid, const std::vector<do
 
 template <int Dim>
 Convolution<Dim>::~Convolution() {
-  const std::lock_guard<std::mutex> lock(planner_mutex());
+  const FftwPlannerLock lock;
   if (m_forward != nullptr) fftw_destroy_plan(static_cast<fftw_plan>(m_forward));
   if (m_backward != nullptr) fftw_destroy_plan(static_cast<fftw_plan>(m_backward));
   fftw_free(m_real);

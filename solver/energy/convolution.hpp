@@ -45,4 +45,15 @@ class Convolution {
 /// Threads FFTW's plans use: OMP's maximum at set-up, or 1 below parallel_min_cells padded cells.
 int fftw_plan_threads(std::size_t padded_cells);
 
+/// Locks FFTW's planner (not thread-safe) for the life of the returned guard, after initialising
+/// FFTW's threads once per process (fftw_init_threads; the distributed convolution then starts
+/// fftw_mpi_init, which must come after it). ready: whether FFTW's threads are available.
+struct FftwPlannerLock {
+  FftwPlannerLock();
+  ~FftwPlannerLock();
+  FftwPlannerLock(const FftwPlannerLock&) = delete;
+  FftwPlannerLock& operator=(const FftwPlannerLock&) = delete;
+  bool threads_ready = false;
+};
+
 }  // namespace wgflow

@@ -10,6 +10,7 @@
 
 #include "grids/field.hpp"
 #include "solver/energy/convolution.hpp"
+#include "solver/energy/distributed_convolution.hpp"
 #include "solver/energy/interaction_kernel.hpp"
 #include "solver/energy/network.hpp"
 
@@ -42,7 +43,9 @@ class InteractionTerm {
  private:
   UniformGrid<Dim> m_grid;
   InteractionSpec m_spec;
-  std::unique_ptr<Convolution<Dim>> m_convolution;
+  std::unique_ptr<Convolution<Dim>> m_convolution;  ///< on one rank
+  /// On a decomposed grid (MPI builds): the same convolution with FFTW's MPI transforms.
+  std::shared_ptr<DistributedConvolution<Dim>> m_distributed;
   std::shared_ptr<const NetworkKernel<Dim>> m_network;
   mutable Field<Dim> m_phi;
 };

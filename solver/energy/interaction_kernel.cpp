@@ -203,12 +203,14 @@ double kernel_value(const InteractionSpec& s, double r, int dim) {
 }
 
 template <int Dim>
-std::vector<double> cell_averaged_kernel(const InteractionSpec& spec, const UniformGrid<Dim>& grid) {
+std::vector<double> cell_averaged_kernel(const InteractionSpec& spec, const UniformGrid<Dim>& grid, int first, int last) {
   std::array<double, Dim> h{};
+  std::array<int, Dim> n{};
   std::size_t total = 1;
   for (int k = 0; k < Dim; ++k) {
     h[k] = grid.dx(k);
-    total *= static_cast<std::size_t>(grid.shape[k]);
+    n[k] = k == Dim - 1 ? last - first : grid.global_shape(k);
+    total *= static_cast<std::size_t>(n[k]);
   }
   const GaussRule fine = gauss_legendre(8), mid = gauss_legendre(4), coarse = gauss_legendre(3);
   std::vector<double> table(total);
@@ -219,16 +221,25 @@ std::vector<double> cell_averaged_kernel(const InteractionSpec& spec, const Unif
     std::array<int, Dim> m{};
     std::ptrdiff_t rest = t;
     for (int k = 0; k < Dim; ++k) {
-      m[k] = static_cast<int>(rest % grid.shape[k]);
-      rest /= grid.shape[k];
+      m[k] = static_cast<int>(rest % n[k]);
+      rest /= n[k];
     }
+    m[Dim - 1] += first;
     table[static_cast<std::size_t>(t)] = spec.chi * cell_average_of<Dim>(w, m, h, fine, mid, coarse);
   }
   return table;
 }
 
+template <int Dim>
+std::vector<double> cell_averaged_kernel(const InteractionSpec& spec, const UniformGrid<Dim>& grid) {
+  return cell_averaged_kernel<Dim>(spec, grid, 0, grid.global_shape(Dim - 1));
+}
+
 template std::vector<double> cell_averaged_kernel<1>(const InteractionSpec&, const UniformGrid<1>&);
 template std::vector<double> cell_averaged_kernel<2>(const InteractionSpec&, const UniformGrid<2>&);
 template std::vector<double> cell_averaged_kernel<3>(const InteractionSpec&, const UniformGrid<3>&);
+template std::vector<double> cell_averaged_kernel<1>(const InteractionSpec&, const UniformGrid<1>&, int, int);
+template std::vector<double> cell_averaged_kernel<2>(const InteractionSpec&, const UniformGrid<2>&, int, int);
+template std::vector<double> cell_averaged_kernel<3>(const InteractionSpec&, const UniformGrid<3>&, int, int);
 
 }  // namespace wgflow

@@ -37,7 +37,13 @@ double kernel_value(const InteractionSpec& spec, double r, int dim);
 /// tensor Gauss–Legendre on each cell (3 points per axis beyond 16 cells from the origin, 4 within),
 /// 4^d sub-cells of 8 points per axis within 4 cells, and for m = 0, where a singular kernel has its
 /// singularity at the centre, geometric refinement towards the centre (40 levels).
+/// n_k is the global cell count (grid.global_shape).
 template <int Dim>
 std::vector<double> cell_averaged_kernel(const InteractionSpec& spec, const UniformGrid<Dim>& grid);
+/// The same table restricted to m_{Dim−1} (the slowest axis) in [first, last): what one rank of a
+/// distributed convolution needs for its slab (solver/energy/distributed_convolution.hpp), each
+/// entry the same number as in the whole table.
+template <int Dim>
+std::vector<double> cell_averaged_kernel(const InteractionSpec& spec, const UniformGrid<Dim>& grid, int first, int last);
 
 }  // namespace wgflow
