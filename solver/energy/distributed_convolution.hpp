@@ -43,8 +43,6 @@ class DistributedConvolution {
 
   /// Bytes of this rank's buffers (its slab, K̂'s part, the send and receive rows).
   std::size_t bytes() const;
-  /// This rank's slab of the padded array along the slowest axis: [first, first + count).
-  std::array<std::ptrdiff_t, 2> slab() const { return {m_slab_start, m_slab_count}; }
 
  private:
   struct Box {
