@@ -95,7 +95,6 @@ std::string not_decomposable(const RunConfig& c) {
                            : interaction_of(c).kind != InteractionSpec::Kind::none ? "an interaction term (--kernel)"
                            : c.case_name == "mean-field-network"          ? "--case mean-field-network"
                            : c.particles != "0"                           ? "--particles"
-                           : c.case_name == "f-divergence" && c.dim == 1  ? "--case f-divergence in 1D (its W2 diagnostic)"
                                                                           : "";
   return what.empty() ? what : what + " is not available on more than one rank yet; run it on one rank";
 }
