@@ -93,7 +93,7 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
 std::string not_decomposable(const RunConfig& c) {
   const std::string what = c.stepper == "implicit-euler"                ? "--stepper implicit-euler"
                            : interaction_of(c).kind != InteractionSpec::Kind::none ? "an interaction term (--kernel)"
-                           : c.particles != "0"                           ? "--particles"
+                           : c.particles != "0" && c.stepper == "implicit-euler" ? "--particles with --stepper implicit-euler"
                                                                           : "";
   return what.empty() ? what : what + " is not available on more than one rank yet; run it on one rank";
 }
