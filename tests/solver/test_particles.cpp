@@ -235,7 +235,7 @@ TEST_SUITE("unit") {
 
   // Which rank holds a position on a decomposed grid (solver/particle_boxes.hpp): the box of the cell
   // the stage looks it up in; a particle that left goes to the nearer side, around a periodic wrap too.
-  TEST_CASE("particles: the box that holds a position, and the side a leaving particle goes to") {
+  TEST_CASE("particles: the box that holds a position and the side a leaving particle goes to") {
     for (const Boundary bc : {Boundary::periodic, Boundary::no_flux}) {
       const UniformGrid<1> global = make_cube_grid<1>(12, 0.0, 12.0, bc);  // boxes [0, 4), [4, 8), [8, 12)
       const bool periodic = bc == Boundary::periodic;
