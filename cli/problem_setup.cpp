@@ -93,10 +93,8 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
 std::string not_decomposable(const RunConfig& c) {
   const bool interaction = interaction_of(c).kind != InteractionSpec::Kind::none;
   const std::string what = c.stepper == "implicit-euler" && interaction ? "--stepper implicit-euler with an interaction term (--kernel)"
+                           : c.particles != "0" && c.stepper == "implicit-euler" ? "--particles with --stepper implicit-euler"
                            : c.stepper == "implicit-euler"                ? "--stepper implicit-euler"
-                           : c.case_name == "mean-field-network"          ? "--case mean-field-network"
-                           : c.particles != "0"                           ? "--particles"
-                           : c.case_name == "f-divergence" && c.dim == 1  ? "--case f-divergence in 1D (its W2 diagnostic)"
                                                                           : "";
   return what.empty() ? what : what + " is not available on more than one rank yet; run it on one rank";
 }

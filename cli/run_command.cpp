@@ -108,7 +108,7 @@ std::unique_ptr<ParticleCloud<Dim>> make_particles(const RunConfig& c, const Uni
     }
     auto cloud = std::make_unique<ParticleCloud<Dim>>(grid, positions->values);
     if (const SnapshotArray* clamps = find("particle_clamps"); clamps != nullptr && !clamps->values.empty())
-      cloud->set_clamps(static_cast<long>(clamps->values[0]));
+      cloud->set_clamps(grid.ranks.rank() == 0 ? static_cast<long>(clamps->values[0]) : 0);  // a total: counted once
     return cloud;
   }
   try {
@@ -119,7 +119,8 @@ std::unique_ptr<ParticleCloud<Dim>> make_particles(const RunConfig& c, const Uni
     } else {
       const long n = c.particle_count();
       if (n == 0) return nullptr;
-      positions = sample_particles(start.q, grid, static_cast<std::size_t>(n), static_cast<std::uint64_t>(c.particles_seed));
+      return std::make_unique<ParticleCloud<Dim>>(
+          grid, sample_owned_particles(start.q, grid, static_cast<std::size_t>(n), static_cast<std::uint64_t>(c.particles_seed)));
     }
     return std::make_unique<ParticleCloud<Dim>>(grid, std::move(positions));
   } catch (const ConfigError&) {
@@ -299,7 +300,7 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
   }
   std::string particle_text;
   if (particles != nullptr)
-    particle_text = "; " + std::to_string(particles->size()) + " particles (" + std::to_string(particles->clamps()) +
+    particle_text = "; " + std::to_string(particles->total()) + " particles (" + std::to_string(particles->all_clamps()) +
                     " wall clamps)";
   if (!c.quiet && grid.ranks.rank() == 0)  // one line for the whole (decomposed) run
     std::printf(

@@ -1,8 +1,10 @@
 #include "grids/communicator.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #ifdef WGFLOW_HAVE_MPI
 #include <mpi.h>
@@ -120,6 +122,29 @@ void Communicator::sum(std::int64_t* values, int count) const {
   MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_INT64_T, MPI_SUM, m_impl->comm);
 }
 
+void Communicator::exclusive_sum(std::int64_t* values, int count) const {
+  if (!m_impl) {  // one rank: nothing below it
+    std::fill(values, values + count, 0);
+    return;
+  }
+  if (count == 0) return;
+  std::vector<std::int64_t> below(static_cast<std::size_t>(count), 0);
+  MPI_Exscan(values, below.data(), count, MPI_INT64_T, MPI_SUM, m_impl->comm);
+  if (rank() == 0) std::fill(below.begin(), below.end(), 0);  // MPI leaves rank 0's result undefined
+  std::copy(below.begin(), below.end(), values);
+}
+
+std::vector<double> Communicator::all_gather(const double* values, int count) const {
+  if (!m_impl) return std::vector<double>(values, values + count);
+  const int n = size();
+  std::vector<int> counts(static_cast<std::size_t>(n)), displs(static_cast<std::size_t>(n), 0);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, m_impl->comm);
+  for (int r = 1; r < n; ++r) displs[static_cast<std::size_t>(r)] = displs[static_cast<std::size_t>(r) - 1] + counts[static_cast<std::size_t>(r) - 1];
+  std::vector<double> all(static_cast<std::size_t>(displs.back() + counts.back()));
+  MPI_Allgatherv(values, count, MPI_DOUBLE, all.data(), counts.data(), displs.data(), MPI_DOUBLE, m_impl->comm);
+  return all;
+}
+
 void Communicator::abort(int code) const {
   if (m_impl) MPI_Abort(m_impl->comm, code);
   std::exit(code);
@@ -158,6 +183,31 @@ void Communicator::exchange(const std::vector<HaloMessage>& messages) const {
   MPI_Waitall(static_cast<int>(r), req.data(), MPI_STATUSES_IGNORE);
 }
 
+void Communicator::exchange_parcels(const std::vector<ParcelMessage>& messages) const {
+  if (messages.empty()) return;
+  if (!m_impl) throw std::logic_error("Communicator::exchange: a single rank has no one to exchange with");
+  const std::size_t n = messages.size();
+  std::vector<MPI_Request> req(2 * n);
+  std::vector<std::int64_t> sizes_in(n), sizes_out(n);
+  const int size_tag = 1 << 14;  // the sizes' tags: apart from the data's
+  for (std::size_t m = 0; m < n; ++m)
+    MPI_Irecv(&sizes_in[m], 1, MPI_INT64_T, messages[m].peer, size_tag + messages[m].receive_tag, m_impl->comm, &req[m]);
+  for (std::size_t m = 0; m < n; ++m) {
+    sizes_out[m] = static_cast<std::int64_t>(messages[m].send->size());
+    MPI_Isend(&sizes_out[m], 1, MPI_INT64_T, messages[m].peer, size_tag + messages[m].send_tag, m_impl->comm, &req[n + m]);
+  }
+  MPI_Waitall(static_cast<int>(2 * n), req.data(), MPI_STATUSES_IGNORE);
+  for (std::size_t m = 0; m < n; ++m) {
+    messages[m].receive->resize(static_cast<std::size_t>(sizes_in[m]));
+    MPI_Irecv(messages[m].receive->data(), static_cast<int>(sizes_in[m]), MPI_DOUBLE, messages[m].peer,
+              messages[m].receive_tag, m_impl->comm, &req[m]);
+  }
+  for (std::size_t m = 0; m < n; ++m)
+    MPI_Isend(messages[m].send->data(), static_cast<int>(sizes_out[m]), MPI_DOUBLE, messages[m].peer,
+              messages[m].send_tag, m_impl->comm, &req[n + m]);
+  MPI_Waitall(static_cast<int>(2 * n), req.data(), MPI_STATUSES_IGNORE);
+}
+
 const void* Communicator::mpi_handle() const { return m_impl ? &m_impl->comm : nullptr; }
 
 #else  // a serial build: one rank
@@ -176,6 +226,10 @@ double Communicator::min(double value) const { return value; }
 void Communicator::max(double*, int) const {}
 std::string Communicator::first_message(const std::string& local) const { return local; }
 void Communicator::sum(std::int64_t*, int) const {}
+void Communicator::exclusive_sum(std::int64_t* values, int count) const { std::fill(values, values + count, 0); }
+std::vector<double> Communicator::all_gather(const double* values, int count) const {
+  return std::vector<double>(values, values + count);
+}
 void Communicator::abort(int code) const { std::exit(code); }
 Communicator Communicator::cartesian(const std::vector<int>& parts_x_first, const std::vector<bool>&) const {
   for (int p : parts_x_first)
@@ -183,6 +237,9 @@ Communicator Communicator::cartesian(const std::vector<int>& parts_x_first, cons
   return *this;
 }
 void Communicator::exchange(const std::vector<HaloMessage>& messages) const {
+  if (!messages.empty()) throw std::logic_error("Communicator::exchange: a serial build has one rank");
+}
+void Communicator::exchange_parcels(const std::vector<ParcelMessage>& messages) const {
   if (!messages.empty()) throw std::logic_error("Communicator::exchange: a serial build has one rank");
 }
 const void* Communicator::mpi_handle() const { return nullptr; }

@@ -51,6 +51,15 @@ struct HaloMessage {
   int count = 0;
 };
 
+/// One message of an exchange whose sizes the receivers do not know: `send` to rank `peer` with tag
+/// send_tag, and what `peer` sends with tag receive_tag into `receive` (resized to fit).
+struct ParcelMessage {
+  int peer = 0;
+  int send_tag = 0, receive_tag = 0;
+  const std::vector<double>* send = nullptr;
+  std::vector<double>* receive = nullptr;
+};
+
 class Communicator {
  public:
   /// A single rank (no MPI).
@@ -74,6 +83,12 @@ class Communicator {
   /// Elementwise sum over all ranks, in place: for exact (integer) accumulators, whose sum does not
   /// depend on the order.
   void sum(std::int64_t* values, int count) const;
+  /// Elementwise sum over the ranks below this one, in place (MPI_Exscan; zeros on rank 0): the
+  /// exact prefix of integer accumulators, e.g. where a rank's share of a cumulative sum starts.
+  void exclusive_sum(std::int64_t* values, int count) const;
+  /// Every rank's `count` doubles (counts may differ), concatenated in rank order, on every rank.
+  /// For data gathered once per run (a 1D target line), never per step.
+  std::vector<double> all_gather(const double* values, int count) const;
   /// Ends the whole job (every rank) with this exit code; on one rank, std::exit.
   [[noreturn]] void abort(int code) const;
 
@@ -82,6 +97,9 @@ class Communicator {
   Communicator cartesian(const std::vector<int>& parts_x_first, const std::vector<bool>& periodic_x_first) const;
   /// Posts every receive, then every send (nonblocking), and waits for all of them.
   void exchange(const std::vector<HaloMessage>& messages) const;
+  /// The same for messages of any size: the sizes first, then the data (e.g. particles that move to
+  /// a neighbouring box).
+  void exchange_parcels(const std::vector<ParcelMessage>& messages) const;
 
   /// The MPI_Comm of these ranks, as a `const MPI_Comm*` (nullptr for a single rank without MPI), for
   /// the one user outside grids/: io/'s parallel HDF5 files (H5Pset_fapl_mpio), which include mpi.h.

@@ -54,7 +54,13 @@ void write_checkpoint(const std::string& path, const Checkpoint& c, const h5::Bo
       h5::Group arrays = h5::create_group(file, "arrays");
       for (const SnapshotArray& a : c.arrays) {
         const std::vector<hsize_t> dims(a.shape.begin(), a.shape.end());
-        h5::write_dataset(arrays.id(), a.name, dims, a.values.data());
+        if (!a.distributed) {
+          h5::write_dataset(arrays.id(), a.name, dims, a.values.data());
+          continue;
+        }
+        h5::Dataset rows;  // each rank's rows (particles: each rank's own)
+        std::exception_ptr e = h5::write_dataset_rows(arrays.id(), a.name, dims, a.rows, a.values.data(), true, rows);
+        if (!failed) failed = e;
       }
     }
     return failed;

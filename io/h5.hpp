@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <stdexcept>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -221,5 +222,13 @@ class ReplicatedData {
 /// thrown, so that every rank still takes part in the collective calls after it.
 std::exception_ptr write_dataset_box(hid_t loc, const std::string& name, const Box& box, bool flat,
                                      const double* data, bool collective, Dataset& created);
+
+/// Creates the float64 dataset `name` of shape `dims` and writes this rank's rows of it: `data` holds
+/// rows.size() rows of dims[1] × … values, row i going to row rows[i] (a point selection). In a file
+/// opened by several ranks every rank calls it with its own rows (any number, 0 too) and together
+/// they write every row once; the write is collective. Failures are returned as write_dataset_box's.
+std::exception_ptr write_dataset_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                                      const std::vector<std::int64_t>& rows, const double* data, bool collective,
+                                      Dataset& created);
 
 }  // namespace wgflow::h5

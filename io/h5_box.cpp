@@ -142,4 +142,51 @@ std::exception_ptr write_dataset_box(hid_t loc, const std::string& name, const B
   }
 }
 
+std::exception_ptr write_dataset_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                                      const std::vector<std::int64_t>& rows, const double* data, bool collective,
+                                      Dataset& created) {
+  Dataspace space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                        "cannot create dataspace for " + describe(loc, name)));
+  PropList dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "cannot create dataset properties"));
+  check_status(H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_NEVER), "cannot set fill time");  // every row is written
+  created = Dataset(check(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+                          "cannot create dataset " + describe(loc, name)));
+  hsize_t row_length = 1;
+  for (std::size_t k = 1; k < dims.size(); ++k) row_length *= dims[k];
+  const hsize_t n = rows.size() * row_length;
+  const std::size_t rank = dims.size();
+  // Every element's coordinates, in the order of `data`.
+  std::vector<hsize_t> coordinates(n * rank);
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (hsize_t e = 0; e < row_length; ++e) {
+      hsize_t* at = coordinates.data() + (r * row_length + e) * rank;
+      at[0] = static_cast<hsize_t>(rows[r]);
+      hsize_t rest = e;
+      for (std::size_t k = rank; k-- > 1;) {
+        at[k] = rest % dims[k];
+        rest /= dims[k];
+      }
+    }
+  const hsize_t one = 1;
+  Dataspace memory(check(H5Screate_simple(1, n > 0 ? &n : &one, nullptr), "cannot create 1-D dataspace"));
+  if (n > 0) {
+    check_status(H5Sselect_elements(space.id(), H5S_SELECT_SET, n, coordinates.data()), "cannot select rows of a dataspace");
+  } else {  // no rows here: still part of the collective write
+    check_status(H5Sselect_none(space.id()), "cannot select nothing in a dataspace");
+    check_status(H5Sselect_none(memory.id()), "cannot select nothing in a dataspace");
+  }
+  PropList transfer(check(H5Pcreate(H5P_DATASET_XFER), "cannot create transfer properties"));
+#ifdef H5_HAVE_PARALLEL
+  if (collective) check_status(H5Pset_dxpl_mpio(transfer.id(), H5FD_MPIO_COLLECTIVE), "cannot ask for a collective write");
+#else
+  if (collective) throw std::logic_error("h5::write_dataset_rows: this HDF5 library is not parallel");
+#endif
+  if (H5Dwrite(created.id(), H5T_NATIVE_DOUBLE, memory.id(), space.id(), transfer.id(), data) >= 0) return nullptr;
+  try {
+    fail("cannot write dataset " + describe(loc, name));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
 }  // namespace wgflow::h5

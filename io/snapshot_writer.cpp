@@ -67,16 +67,35 @@ void write_grid(hid_t file, const UniformGrid<Dim>& grid) {
 /// An extra snapshot array must be well formed and finite, like the density: nothing non-finite is
 /// ever written as a result.
 void check_array(const SnapshotArray& array, long step, double time) {
-  std::size_t expected = 1;
+  std::size_t expected = 1, row_length = 1;
   for (std::size_t extent : array.shape) expected *= extent;
+  for (std::size_t k = 1; k < array.shape.size(); ++k) row_length *= array.shape[k];
+  if (array.distributed) expected = array.rows.size() * row_length;  // this rank's rows
   if (array.name.empty() || array.name == "density" || array.name.find('/') != std::string::npos ||
-      expected != array.values.size())
+      expected != array.values.size() || array.shape.empty())
     throw std::logic_error("SnapshotWriter: malformed snapshot array '" + array.name + "'");
   for (std::size_t i = 0; i < array.values.size(); ++i)
-    if (!std::isfinite(array.values[i]))
+    if (!std::isfinite(array.values[i])) {
+      const std::size_t flat =
+          array.distributed ? static_cast<std::size_t>(array.rows[i / row_length]) * row_length + i % row_length : i;
       throw std::runtime_error("refusing to write snapshot at step " + std::to_string(step) + " (t = " +
                                format_double(time) + "): " + array.name + " has a non-finite value at flat index " +
-                               std::to_string(i));
+                               std::to_string(flat));
+    }
+}
+
+/// Writes a snapshot array: the whole array (rank 0's, see h5::ReplicatedData) or, distributed, every
+/// rank's rows. A failed distributed write is returned, as h5::write_dataset_box does.
+std::exception_ptr write_array(hid_t loc, const std::string& name, const SnapshotArray& array, const double* values,
+                               const std::vector<hsize_t>& dims, const std::string& where) {
+  if (!array.distributed) {
+    h5::write_dataset(loc, name, dims, values).close(where);
+    return nullptr;
+  }
+  h5::Dataset created;
+  std::exception_ptr failed = h5::write_dataset_rows(loc, name, dims, array.rows, values, true, created);
+  created.close(where);
+  return failed;
 }
 
 /// Pieces (snapshot or rows files) whose diagnostics rows are also written together into one block
@@ -276,7 +295,12 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
                              format_double(time) + "): density has " + std::to_string(bad) +
                              " non-finite values, first at flat index " + std::to_string(first_bad));
   on_rank0(m_ranks, m_paths.snapshot(snapshots_written()), [&] {  // the arrays written are rank 0's
-    for (const SnapshotArray& array : arrays) check_array(array, step, time);
+    for (const SnapshotArray& array : arrays)
+      if (!array.distributed) check_array(array, step, time);
+  });
+  on_every_rank(m_ranks, m_paths.snapshot(snapshots_written()), [&] {  // each rank's rows of the others
+    for (const SnapshotArray& array : arrays)
+      if (array.distributed) check_array(array, step, time);
   });
   if (history.size() == 0)
     throw std::logic_error("SnapshotWriter: write_snapshot needs the diagnostics row of this state");
@@ -300,15 +324,18 @@ void SnapshotWriter<Dim>::write_snapshot(const std::vector<double>& density, dou
     h5::write_attribute(file, "mass", row.mass);
     h5::write_attribute(file, "energy", row.energy);
     if (!stepper_state.empty()) h5::write_attribute(file, "stepper_state", stepper_state);
+    for (const SnapshotArray& array : arrays) {
+      std::exception_ptr e = write_array(file, array.name, array, array.values.data(),
+                                         std::vector<hsize_t>(array.shape.begin(), array.shape.end()),
+                                         "dataset '/" + array.name + "' of '" + final_path + ".tmp'");
+      if (!failed) failed = e;
+    }
     for (const SnapshotArray& array : arrays)
-      h5::write_dataset(file, array.name, std::vector<hsize_t>(array.shape.begin(), array.shape.end()),
-                        array.values.data())
-          .close("dataset '/" + array.name + "' of '" + final_path + ".tmp'");
-    for (const SnapshotArray& array : arrays)
-      if (Dim == 1 && array.name == "particles" && !array.values.empty()) {
+      if (Dim == 1 && array.name == "particles" && array.shape[0] > 0) {
         const std::vector<double> points = particle_points_1d(array.values);
-        h5::write_dataset(file, k_particle_points_1d, {array.values.size(), 2}, points.data())
-            .close("dataset '/" + std::string(k_particle_points_1d) + "' of '" + final_path + ".tmp'");
+        std::exception_ptr e = write_array(file, k_particle_points_1d, array, points.data(), {array.shape[0], 2},
+                                           "dataset '/" + std::string(k_particle_points_1d) + "' of '" + final_path + ".tmp'");
+        if (!failed) failed = e;
       }
     h5::write_attribute(file, "first_row", static_cast<long>(m_rows_in_pieces));
     write_diagnostics_rows(file, history, m_rows_in_pieces, history.size(), m_columns);

@@ -41,20 +41,23 @@ CellLocation<Dim> locate(const UniformGrid<Dim>& grid, const double* x) {
 template <int Dim>
 struct CellLocator {
   std::array<double, Dim> lower{}, inv_dx{};
-  std::array<int, Dim> n{};
+  std::array<int, Dim> n{}, first{};
   explicit CellLocator(const UniformGrid<Dim>& grid) {
     for (int k = 0; k < Dim; ++k) {
       lower[k] = grid.lower[k];
       inv_dx[k] = 1.0 / grid.dx(k);
-      n[k] = grid.shape[k];
+      n[k] = grid.global_shape(k);
+      first[k] = grid.offset[k];
     }
   }
+  /// The cell is local; the point must lie in this rank's box (solver/particle_boxes.hpp: the same
+  /// global index arithmetic), so λ is the one rank's.
   CellLocation<Dim> operator()(const double* x) const {
     CellLocation<Dim> loc;
     for (int k = 0; k < Dim; ++k) {
       const double s = std::max((x[k] - lower[k]) * inv_dx[k], 0.0);  // ≥ 0: truncation is floor
       const int i = std::min(static_cast<int>(s), n[k] - 1);
-      loc.cell[k] = i;
+      loc.cell[k] = i - first[k];
       loc.lambda[k] = std::min(s - i, 1.0);
     }
     return loc;

@@ -2,12 +2,13 @@
 #include "solver/layer_guard.hpp"
 /// Diagnostics of an f-divergence run against its target p: the divergence itself (the free-energy
 /// column: E_ε for the upwind divergences; kl's is already U + V q), the L1 distance Δx^d Σ |q − p| and,
-/// in 1D, the W2 distance between q/|q| and p/|p|. Row sums in row order: bitwise independent of the
-/// thread count.
+/// in 1D, the W2 distance between q/|q| and p/|p|. Sums over fixed chunks added exactly: bitwise
+/// independent of the thread count and of the split over ranks (1D W2: solver/w2_line.hpp).
 #include <vector>
 
 #include "solver/diagnostics_history.hpp"
 #include "solver/energy/f_divergence.hpp"
+#include "solver/w2_line.hpp"
 
 namespace wgflow {
 
@@ -22,14 +23,9 @@ class TargetDiagnostics {
 
  private:
   const FDivergence<Dim>& m_div;
-  std::vector<double> m_cdf_q, m_cdf_p;  ///< 1D W2 work space, sized once
+  std::vector<double> m_cdf_q;  ///< 1D W2: this rank's q-levels (work space, sized once)
+  std::vector<double> m_cdf_p;  ///< 1D W2: the target's levels of the whole line, on every rank
+  bool m_target_levels_ok = false;
 };
-
-/// W2 between two non-negative 1D cell densities on cells of width dx starting at `lower`, each
-/// normalised to mass 1 (piecewise-constant densities: piecewise-linear quantile functions Q_q, Q_p):
-///   W2² = ∫₀¹ |Q_q(s) − Q_p(s)|² ds, integrated exactly between the merged CDF breakpoints.
-/// cdf_q, cdf_p: work space (resized to n + 1; no allocation once they have that size).
-double w2_distance_1d(const double* q, const double* p, int n, double lower, double dx, std::vector<double>& cdf_q,
-                      std::vector<double>& cdf_p);
 
 }  // namespace wgflow

@@ -22,10 +22,11 @@ std::size_t first_interior_cell(const FieldLayout<Dim>& L, std::size_t r) {
   return r * static_cast<std::size_t>(Dim == 1 ? row_block : L.shape[0]);
 }
 
-/// The same for reduction chunk c (grids/chunk_sums.hpp): whole x-lines, or 1D segments.
+/// The same for this rank's reduction chunk c (grids/chunk_sums.hpp): whole x-lines, or 1D segments
+/// cut by the global grid's rule (a rank's box starts at a chunk boundary).
 template <int Dim>
-std::size_t first_chunk_cell(const FieldLayout<Dim>& L, std::size_t c) {
-  return c * static_cast<std::size_t>(reduction_chunk_cells(L.shape[0], Dim));
+std::size_t first_chunk_cell(const UniformGrid<Dim>& grid, std::size_t c) {
+  return c * static_cast<std::size_t>(reduction_chunk_cells(grid.global_shape(0), Dim));
 }
 
 }  // namespace
@@ -123,7 +124,8 @@ NetworkKernel<Dim>::NetworkKernel(const UniformGrid<Dim>& grid, NetworkSpec spec
   m_g.assign(m_n, 0.0);
 }
 
-/// f_j = h^d Σ_c S_cj q_c: one partial per fixed row, added in row order.
+/// f_j = h^d Σ_c S_cj q_c: one partial per fixed global chunk, the partials added exactly over
+/// threads and ranks (one allreduce of n exact sums): every rank holds the same f.
 template <int Dim>
 const std::vector<double>& NetworkKernel<Dim>::network_output(const Field<Dim>& q_field) const {
   const FieldLayout<Dim>& L = q_field.layout();
@@ -134,11 +136,11 @@ const std::vector<double>& NetworkKernel<Dim>::network_output(const Field<Dim>& 
   const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
   if (partial.size() < threads * n) partial.resize(threads * n);
   const ChunkSumsVector sums = reduce_chunks(
-      L,
+      m_grid, L,
       [&](std::size_t c, std::ptrdiff_t begin, int count, ChunkSumsVector& f) {
         double* __restrict acc = partial.data() + static_cast<std::size_t>(omp_get_thread_num()) * n;
         std::fill(acc, acc + n, 0.0);
-        const double* S = m_S.data() + first_chunk_cell(L, c) * n;
+        const double* S = m_S.data() + first_chunk_cell(m_grid, c) * n;
         for (int i = 0; i < count; ++i) {
           const double qc = q[begin + i];
           const double* __restrict s = S + static_cast<std::size_t>(i) * n;
@@ -185,8 +187,8 @@ template <int Dim>
 double NetworkKernel<Dim>::step_rate(const Field<Dim>& q_field) const {
   const FieldLayout<Dim>& L = q_field.layout();
   const double* q = q_field.data();
-  const double G = reduce_chunks<ChunkSums<1>>(L, [&](std::size_t c, std::ptrdiff_t begin, int count, ChunkSums<1>& acc) {
-                     const double* g = m_gradient.data() + first_chunk_cell(L, c);
+  const double G = reduce_chunks<ChunkSums<1>>(m_grid, L, [&](std::size_t c, std::ptrdiff_t begin, int count, ChunkSums<1>& acc) {
+                     const double* g = m_gradient.data() + first_chunk_cell(m_grid, c);
                      double sum = 0.0;
                      for (int i = 0; i < count; ++i) sum += g[i] * q[begin + i];
                      acc.add({sum});

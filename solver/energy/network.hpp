@@ -54,8 +54,9 @@ class NetworkKernel {
   std::size_t data_points() const { return m_spec.x.size(); }
 
   /// f_j = h^d Σ_c S_cj q_c (interior of q) into the kernel's buffer, returned. The sum over cells is
-  /// cut into the grid's fixed rows (grids/parallel_for.hpp) and their partials added in row order:
-  /// bitwise the same for any thread count. Not reentrant (one buffer set).
+  /// cut into the global grid's fixed chunks (grids/chunk_sums.hpp) and their partials added exactly:
+  /// bitwise the same for any thread count and any split over ranks, and the same f on every rank
+  /// (collective on a decomposed grid). Not reentrant (one buffer set).
   const std::vector<double>& network_output(const Field<Dim>& q) const;
 
   /// Φ_c = (1/n) Σ_j S_cj f_j on the interior of phi (ghosts untouched), f = network_output(q).
@@ -71,7 +72,7 @@ class NetworkKernel {
   /// 1/Δt of the network's own time scale: G = (1/n) Σ_j ∫ |∇_θ σ̂(θ; x_j)|² dρ, discretely h^d Σ_c g_c q_c.
   /// G bounds the non-local part of the risk's Hessian along the flow, (1/n) Σ_j (∫ ∇σ̂_j · v dρ)² ≤
   /// G ∫ |v|² dρ; explicit steps of Δt ≤ cfl/G keep the risk falling once the face speeds (the
-  /// positivity limit) become small near a minimiser. Row partials in row order: thread-independent.
+  /// positivity limit) become small near a minimiser. Chunk partials added exactly (collective).
   double step_rate(const Field<Dim>& q) const;
 
   /// Bytes of S and of the per-thread chunk partials.

@@ -4,13 +4,16 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 
+#include "grids/reduction_chunks.hpp"
 #include "solver/energy/target.hpp"
 #include "solver/exact_solutions.hpp"
 #include "solver/steppers/implicit_euler.hpp"
 #include "solver/upwind_operator.hpp"
+#include "solver/w2_line.hpp"
 #include "tests/support.hpp"
 
 using namespace wgflow;
@@ -218,6 +221,45 @@ TEST_SUITE("unit") {
     }
     const double exact = std::sqrt(2.5 * 2.5 + 0.3 * 0.3);
     CHECK(w2_distance_1d(g1.data(), g2.data(), n, lo, dx, cq, cp) == doctest::Approx(exact).epsilon(1e-5));
+  }
+
+  // What a split over ranks does to the 1D W2 (solver/w2_line.hpp): each rank takes whole reduction
+  // chunks, starts its levels at the exact prefix of the chunks before it and integrates its own
+  // q-cells' s-range. Simulated here on one rank: the levels of every piece are the whole line's, and
+  // the pieces of any split at chunk boundaries add up to the same exact sum as the whole walk.
+  TEST_CASE("f-divergence: 1D W2 pieces of any split at chunk boundaries add up to the whole line's") {
+    const int n = 203;  // chunks of 4 cells; the last one has 3
+    const int chunk = reduction_chunk_cells(n, 1);
+    const double lo = -3.0, dx = 6.0 / n;
+    std::vector<double> q(n), p(n);
+    for (int i = 0; i < n; ++i) {
+      const double x = lo + (i + 0.5) * dx;
+      q[static_cast<std::size_t>(i)] = (i % 17 == 3) ? 0.0 : std::exp(-2.0 * (x + 0.7) * (x + 0.7)) * (1.0 + 0.3 * std::sin(7 * x));
+      p[static_cast<std::size_t>(i)] = std::exp(-(x - 1.0) * (x - 1.0)) + (i > 150 ? 0.0 : 0.05);
+    }
+    std::vector<double> lq, lp;
+    const Communicator one;
+    REQUIRE(cdf_levels(q.data(), 0, n, n, one, lq));
+    REQUIRE(cdf_levels(p.data(), 0, n, n, one, lp));
+    CHECK(lq.front() == 0.0);
+    CHECK(lq.back() == 1.0);
+    CHECK(lp.back() == 1.0);
+    for (int i = 0; i < n; ++i) CHECK(lq[static_cast<std::size_t>(i)] <= lq[static_cast<std::size_t>(i) + 1]);
+    ExactSum whole;
+    add_w2_pieces(lq, 0, n, lp, n, lo, dx, whole);
+    std::vector<double> wq, wp;
+    CHECK(std::sqrt(whole.value()) == w2_distance_1d(q.data(), p.data(), n, lo, dx, wq, wp));
+    for (const std::vector<int>& cuts : {std::vector<int>{0, 25, 50}, std::vector<int>{0, 1, 2, 50}, std::vector<int>{0, 17}}) {
+      ExactSum split;
+      for (std::size_t r = 0; r < cuts.size(); ++r) {
+        const int first = cuts[r] * chunk;
+        const int end = r + 1 < cuts.size() ? cuts[r + 1] * chunk : n;
+        // A rank's levels are these (the exact prefix makes them so; mpirun tests check it end to end).
+        const std::vector<double> mine(lq.begin() + first, lq.begin() + end + 1);
+        add_w2_pieces(mine, first, end - first, lp, n, lo, dx, split);
+      }
+      CHECK(split.value() == whole.value());
+    }
   }
 }
 

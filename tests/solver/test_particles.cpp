@@ -8,6 +8,7 @@
 #include <cmath>
 #include <memory>
 
+#include "grids/decomposition.hpp"
 #include "solver/energy/target.hpp"
 #include "solver/initial_data.hpp"
 #include "solver/particles.hpp"
@@ -230,6 +231,29 @@ TEST_SUITE("unit") {
     CHECK(wrap_periodic(-1e-20, 0.0, 1.0) == 0.0);  // 1 − 1e-20 rounds to the upper end: lower instead
     CHECK(wrap_periodic(std::nextafter(-5.0, -6.0), -5.0, 5.0) == std::nextafter(5.0, 0.0));
     CHECK(wrap_periodic(1.5, 0.0, 1.0) == 0.5);
+  }
+
+  // Which rank holds a position on a decomposed grid (solver/particle_boxes.hpp): the box of the cell
+  // the stage looks it up in; a particle that left goes to the nearer side, around a periodic wrap too.
+  TEST_CASE("particles: the box that holds a position and the side a leaving particle goes to") {
+    for (const Boundary bc : {Boundary::periodic, Boundary::no_flux}) {
+      const UniformGrid<1> global = make_cube_grid<1>(12, 0.0, 12.0, bc);  // boxes [0, 4), [4, 8), [8, 12)
+      const bool periodic = bc == Boundary::periodic;
+      const ParticleBoxes<1> first(local_grid(global, 3, 0)), middle(local_grid(global, 3, 1)), last(local_grid(global, 3, 2));
+      CHECK(first.global_cell(0, 12.0) == (periodic ? 0 : 11));  // the upper end wraps onto cell 0
+      CHECK(first.side(0, 3.999) == 0);
+      CHECK(first.side(0, 4.0) == 1);  // a point on a face lies in the cell above it, as in the stage
+      CHECK(first.side(0, 11.5) == (periodic ? -1 : 1));
+      CHECK(first.side(0, -0.25) == (periodic ? -1 : 0));  // no-flux: clamped into cell 0
+      CHECK(middle.side(0, 3.5) == -1);
+      CHECK(middle.side(0, 8.0) == 1);
+      CHECK(last.side(0, 0.5) == (periodic ? 1 : -1));
+      CHECK(last.side(0, 7.5) == -1);
+      CHECK(last.side(0, 12.25) == (periodic ? 1 : 0));
+      const double x = 5.5;
+      CHECK((first.holds(&x) || middle.holds(&x) || last.holds(&x)));
+      CHECK(middle.holds(&x));
+    }
   }
 
   TEST_CASE("particles: a periodic flow carries particles across the boundary like its shifted copy") {
