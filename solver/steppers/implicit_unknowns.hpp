@@ -39,12 +39,14 @@ struct Unknowns {
   std::vector<std::array<int, 2 * Dim>> nbr;      ///< [2k] low, [2k + 1] high neighbour; −1 at a wall
   std::vector<std::array<int, slots>> slot;       ///< position in the pattern's values; −1: no entry
   SpMatR pattern;
+  /// Some neighbours lie on other ranks. They have no unknown here (nbr −1 as at a wall), so the
+  /// pattern is only this box's block: fine for gather/scatter and hypre's stencil (set_stencil), which
+  /// couples across rank borders itself, but no Eigen product or solve may use it.
+  bool decomposed = false;
 
   explicit Unknowns(const UniformGrid<Dim>& grid) : layout(grid.shape) {
     const Neighbours<Dim> neighbours(grid);
-    // One matrix over this rank's cells: a neighbour on another rank would be an off-rank column.
-    if (neighbours.exchanges())
-      throw std::logic_error("implicit steppers: the Eigen solvers do not run on a decomposed grid");
+    decomposed = neighbours.exchanges();
     n = static_cast<Eigen::Index>(layout.num_cells());
     cell.resize(static_cast<std::size_t>(n));
     nbr.resize(static_cast<std::size_t>(n));
