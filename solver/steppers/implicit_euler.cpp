@@ -41,9 +41,8 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   if (decomposed) {  // what runs on several ranks: the SG solve through hypre (docs/linear_solvers.md)
     if (o.linear_solver != ImplicitOptions::LinearSolver::multigrid)
       throw std::invalid_argument("implicit-euler: the eigen linear solver runs on one rank only");
-    if (flux.kind != FluxKind::scharfetter_gummel || e.has_interaction())
-      throw std::invalid_argument(
-          "implicit-euler: on several ranks only the Scharfetter-Gummel flux without interaction is implemented");
+    if (e.has_interaction())
+      throw std::invalid_argument("implicit-euler: an interaction term does not run on several ranks yet");
     if (!StructMultigrid<Dim>::supports(grid))
       throw std::invalid_argument("implicit-euler: a periodic axis needs at least 3 cells on several ranks");
   }
@@ -83,6 +82,7 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
     xi_trial = Field<Dim>(L);
     out_trial = Field<Dim>(L);
     J = unk.pattern;
+    if (mg) mg_stencil.resize(static_cast<std::size_t>(unk.n) * (2 * Dim + 1));
     if (e.has_interaction()) {
       phi_lag = Field<Dim>(L);
       q_prev = Field<Dim>(L);
