@@ -91,9 +91,13 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
 }
 
 std::string not_decomposable(const RunConfig& c) {
-  // Implicit Euler runs decomposed through hypre (docs/linear_solvers.md); the Eigen solvers hold the
-  // whole grid in one matrix.
-  const std::string what = c.stepper == "implicit-euler" && c.linear_solver == "eigen" ? "--linear-solver eigen"
+  // Implicit Euler runs decomposed with the SG flux through hypre (docs/linear_solvers.md "Several
+  // ranks"); the Eigen solvers hold the whole grid in one matrix, and Newton on the upwind flux needs
+  // its positivity sweep (one global order) in many steps, where rejecting instead stalls the step.
+  const bool implicit = c.stepper == "implicit-euler";
+  const std::string what = implicit && c.linear_solver == "eigen" ? "--linear-solver eigen"
+                           : implicit && internal_energy_of(c).kind != InternalEnergySpec::Kind::entropy
+                               ? "--stepper implicit-euler with the upwind flux (--case " + c.case_name + ")"
                            : interaction_of(c).kind != InteractionSpec::Kind::none ? "an interaction term (--kernel)"
                            : c.case_name == "mean-field-network"          ? "--case mean-field-network"
                            : c.particles != "0"                           ? "--particles"

@@ -120,46 +120,17 @@ template <int Dim>
 StructMultigrid<Dim>::~StructMultigrid() = default;
 
 template <int Dim>
-void StructMultigrid<Dim>::set_matrix(const double* a, const double* left, const double* right, Method method,
-                                      Cycle cycle) {
-  constexpr int entries = Hypre::entries;
-  constexpr int own = 2 * Dim + 1;  // entries the unknowns have (1D: the y entries stay 0)
-  const auto n = static_cast<std::size_t>(unk_.n);
-  double* v = values_.data();
-  // Box order is x fastest, the unknowns' order. Faces on a wall have no entry: coefficient 0.
-  // Only for undecomposed grids: the unknowns' pattern has no entries for neighbours on other ranks.
-  if (unk_.decomposed) throw std::logic_error("multigrid: set_matrix needs the whole grid; use set_stencil");
-#pragma omp parallel for schedule(static)
-  for (std::size_t u = 0; u < n; ++u) {
-    const auto& sl = unk_.slot[u];
-    const auto& nb = unk_.nbr[u];
-    const double l = left != nullptr ? left[u] : 1.0;
-    for (int e = 0; e < entries; ++e) {
-      const int p = e < own ? sl[static_cast<std::size_t>(e)] : -1;
-      double value = 0.0;
-      if (p >= 0) {
-        const std::size_t w = e == 0 ? u : static_cast<std::size_t>(nb[static_cast<std::size_t>(e - 1)]);
-        value = l * a[p] * (right != nullptr ? right[w] : 1.0);
-      }
-      v[u * entries + static_cast<std::size_t>(e)] = value;
-    }
-  }
-  set_stencil(v, method, cycle);
-}
-
-template <int Dim>
 void StructMultigrid<Dim>::set_stencil(const double* values, Method method, Cycle cycle) {
   constexpr int entries = Hypre::entries;
   constexpr int own = 2 * Dim + 1;
   Hypre& h = *h_;
-  if (values != values_.data()) {  // 1D: hypre's y entries stay 0
-    const auto n = static_cast<std::size_t>(unk_.n);
-    double* v = values_.data();
+  const auto n = static_cast<std::size_t>(unk_.n);
+  double* v = values_.data();
+  // Box order is x fastest, the unknowns' order; 1D: hypre's y entries stay 0.
 #pragma omp parallel for schedule(static)
-    for (std::size_t u = 0; u < n; ++u)
-      for (int e = 0; e < entries; ++e)
-        v[u * entries + static_cast<std::size_t>(e)] = e < own ? values[u * own + static_cast<std::size_t>(e)] : 0.0;
-  }
+  for (std::size_t u = 0; u < n; ++u)
+    for (int e = 0; e < entries; ++e)
+      v[u * entries + static_cast<std::size_t>(e)] = e < own ? values[u * own + static_cast<std::size_t>(e)] : 0.0;
   std::array<HYPRE_Int, entries> all{};
   for (int e = 0; e < entries; ++e) all[static_cast<std::size_t>(e)] = e;
   HYPRE_StructMatrixSetBoxValues(h.A, h.lo.data(), h.hi.data(), entries, all.data(), values_.data());
@@ -281,8 +252,6 @@ StructMultigrid<Dim>::StructMultigrid(const UniformGrid<Dim>&, const implicit_de
 }
 template <int Dim>
 StructMultigrid<Dim>::~StructMultigrid() = default;
-template <int Dim>
-void StructMultigrid<Dim>::set_matrix(const double*, const double*, const double*, Method, Cycle) {}
 template <int Dim>
 void StructMultigrid<Dim>::set_stencil(const double*, Method, Cycle) {}
 template <int Dim>

@@ -36,14 +36,10 @@ class StructMultigrid {
   StructMultigrid(const StructMultigrid&) = delete;
   StructMultigrid& operator=(const StructMultigrid&) = delete;
 
-  /// Loads the matrix B with B_uw = left_u · A_uw · right_w, A given by its values in the unknowns'
-  /// fixed pattern (left/right: nullptr for 1); the next solve sets up the multigrid hierarchy.
-  void set_matrix(const double* pattern_values, const double* left, const double* right, Method method,
-                  Cycle cycle = Cycle::pfmg);
-
   /// Loads the matrix from its stencil values, (2·Dim + 1) per unknown of this rank's box in the
   /// unknowns' order (x fastest): entry 0 the cell, 1 + 2k its low, 2 + 2k its high neighbour along
   /// axis k (which may lie on another rank or across a periodic wrap; 0 at a wall).
+  /// The next solve sets up the multigrid hierarchy.
   void set_stencil(const double* values, Method method, Cycle cycle = Cycle::pfmg);
 
   /// Keeps the loaded matrix, switches the solver (the next solve sets it up).
@@ -58,7 +54,7 @@ class StructMultigrid {
   struct Hypre;
   const implicit_detail::Unknowns<Dim>& unk_;
   std::unique_ptr<Hypre> h_;
-  std::vector<double> values_;  ///< (2·Dim + 1) entries per unknown, hypre's box order
+  std::vector<double> values_;  ///< hypre's (2·HD + 1) entries per unknown (1D: HD = 2), box order
 };
 
 }  // namespace wgflow

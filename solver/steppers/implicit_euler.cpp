@@ -41,8 +41,9 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   if (decomposed) {  // what runs on several ranks: the SG solve through hypre (docs/linear_solvers.md)
     if (o.linear_solver != ImplicitOptions::LinearSolver::multigrid)
       throw std::invalid_argument("implicit-euler: the eigen linear solver runs on one rank only");
-    if (e.has_interaction())
-      throw std::invalid_argument("implicit-euler: an interaction term does not run on several ranks yet");
+    if (flux.kind != FluxKind::scharfetter_gummel || e.has_interaction())
+      throw std::invalid_argument(
+          "implicit-euler: on several ranks only the Scharfetter-Gummel flux without interaction is implemented");
     if (!StructMultigrid<Dim>::supports(grid))
       throw std::invalid_argument("implicit-euler: a periodic axis needs at least 3 cells on several ranks");
   }

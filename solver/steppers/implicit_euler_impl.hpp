@@ -73,8 +73,8 @@ struct ImplicitEuler<Dim>::Impl {
   bool incomplete;  ///< incomplete factorisation preconditioners (else Jacobi)
   std::unique_ptr<StructMultigrid<Dim>> mg;  ///< hypre multigrid (linear_solver = multigrid), else Eigen
   enum class MgMatrix { none, symmetric, general };
-  MgMatrix mg_loaded = MgMatrix::none;  ///< which of S (scaled) or M (row-scaled) mg holds for matrix_dt
-  Vec mg_scale;                         ///< diag(S)^{-1/2} (symmetric) or diag(M)^{-1} (general)
+  MgMatrix mg_loaded = MgMatrix::none;  ///< which of Ŝ (symmetric) or diag(M)⁻¹M (general) mg holds for mg_dt
+  Vec mg_scale;                         ///< Newton: diag(J)⁻¹, the row scaling of mg_stencil
   ImplicitStats stats;
   double dt_next = 0.0;  ///< the step control's proposal
   double dt_cap = std::numeric_limits<double>::infinity();  ///< adaptive: min(dt_max, dt_max_factor × limit)
@@ -140,9 +140,6 @@ struct ImplicitEuler<Dim>::Impl {
   /// ‖rhs − (I − ΔtA)d‖₂ and its round-off floor 64ε(‖rhs‖₂ + ‖|I − ΔtA||d|‖₂), over all ranks.
   std::array<double, 2> sg_multigrid_residual(const Vec& rhs, double rhs_norm, const Vec& d, double dt);
   bool solve_linear_multigrid(const Vec& rhs, double rhs_norm, double dt, Vec& d, int& iterations);
-  /// Row-scaled B = diag(B)⁻¹B (values in the pattern) into mg, solved by BiCGSTAB: x = B⁻¹ rhs.
-  bool solve_general_multigrid(const SpMatR& B, const Vec& rhs, Vec& x, bool use_guess, int max_iterations,
-                               int& iterations);
   void sg_conservative_update(const Field<Dim>& qn, Field<Dim>& qs, double dt, Field<Dim>& o);
   bool attempt_linear(const Field<Dim>& qn_field, double dt, int& lin_iterations);
 

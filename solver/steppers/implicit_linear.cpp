@@ -166,23 +166,6 @@ bool ImplicitEuler<Dim>::Impl::solve_linear_krylov(const Vec& qn, const Vec& rhs
   return true;
 }
 
-/// Row-scaled BiCGSTAB + PFMG: diag(B)⁻¹B x = diag(B)⁻¹rhs (B's diagonal is > 0: an M-matrix's).
-template <int Dim>
-bool ImplicitEuler<Dim>::Impl::solve_general_multigrid(const SpMatR& B, const Vec& rhs, Vec& x, bool use_guess,
-                                                       int max_iterations, int& iterations) {
-  if (mg_loaded != MgMatrix::general) {
-    mg_scale.resize(unk.n);
-    const double* b = B.valuePtr();
-    for (Eigen::Index u = 0; u < unk.n; ++u) mg_scale[u] = 1.0 / b[unk.slot[static_cast<std::size_t>(u)][0]];
-    mg->set_matrix(b, mg_scale.data(), nullptr, StructMultigrid<Dim>::Method::bicgstab);
-    mg_loaded = MgMatrix::general;
-  }
-  const auto res = mg->solve(mg_scale.cwiseProduct(rhs), x, use_guess, opt.linear_tolerance, max_iterations);
-  iterations += res.iterations;
-  if (!res.converged) ++stats.failed_solves;
-  return res.converged;
-}
-
 /// out = q^n + Δt·(−div J(q_star)) with SG face fluxes: each face flux is the same number in both
 /// of its cells, so Σ out = Σ q^n up to round-off whatever q_star is.
 template <int Dim>
@@ -282,8 +265,5 @@ template void ImplicitEuler<3>::Impl::setup_linear();
 template bool ImplicitEuler<1>::Impl::attempt_linear(const Field<1>&, double, int&);
 template bool ImplicitEuler<2>::Impl::attempt_linear(const Field<2>&, double, int&);
 template bool ImplicitEuler<3>::Impl::attempt_linear(const Field<3>&, double, int&);
-template bool ImplicitEuler<1>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
-template bool ImplicitEuler<2>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
-template bool ImplicitEuler<3>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
 
 }  // namespace wgflow

@@ -333,10 +333,6 @@ bool ImplicitEuler<Dim>::Impl::attempt_newton(const Field<Dim>& qn, double dt, i
       const SignCheck sign = check_sign(out, grid.ranks);
       if (sign != SignCheck::negative) return sign == SignCheck::nonnegative;
       ++stats.positivity_retries;
-      if (decomposed) {  // the sweep runs in one global order of ξ: on several ranks, retry smaller
-        ++stats.decomposed_rejections;
-        return false;
-      }
       upwind_sweep(qn, dt);
       residual(q_trial, xi_it, qn, dt, out, R_trial);  // fluxes of q̂ with the velocities of q*
       if (check_sign(out) == SignCheck::nonnegative) return true;

@@ -31,5 +31,6 @@ refused_once "bad input" 2 'wgflow: error: --n: ' "$dir/bad.h5" --n -1
 refused_once "particles" 2 'wgflow: error: mpirun: 3 ranks: --particles is not available' "$dir/p.h5" --n 16 --particles 10
 refused_once "implicit eigen" 2 'wgflow: error: mpirun: 3 ranks: --linear-solver eigen is not available' "$dir/i.h5" --n 16 --stepper implicit-euler --linear-solver eigen
 refused_once "implicit upwind" 2 'wgflow: error: mpirun: 3 ranks: --stepper implicit-euler with the upwind flux (--case porous-medium) is not available' "$dir/u.h5" --n 16 --stepper implicit-euler --case porous-medium
+refused_once "implicit upwind" 2 'wgflow: error: mpirun: 3 ranks: --stepper implicit-euler with the upwind flux (--case porous-medium) is not available' "$dir/u.h5" --n 16 --stepper implicit-euler --case porous-medium
 refused_once "too many ranks" 2 'wgflow: error: mpirun: 3 ranks: the 4 cells along y' "$dir/s.h5" --dim 2 --n 4
 echo "refused once"
