@@ -297,6 +297,11 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
                     double(st.newton_iterations) / double(st.steps), st.max_newton_iterations, per_step,
                     solver.c_str());
     solver_work = text;
+    if (st.positivity_retries > 0) {  // conservative updates < 0: repaired (one rank), else rejected
+      std::snprintf(text, sizeof text, "; %ld negative updates (%ld rejected)", st.positivity_retries,
+                    st.negative_states + st.decomposed_rejections);
+      solver_work += text;
+    }
   }
   std::string particle_text;
   if (particles != nullptr)

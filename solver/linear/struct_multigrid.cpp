@@ -46,6 +46,7 @@ struct StructMultigrid<Dim>::Hypre {
   Cycle cycle = Cycle::pfmg;
   bool ready = false;  ///< solver set up for the loaded matrix
   std::array<HYPRE_Int, HD> lo{}, hi{};
+  MPI_Comm comm = MPI_COMM_SELF;  ///< the grid's ranks (one rank: its own)
 
   void destroy_solver() {
     if (solver != nullptr) {
@@ -84,7 +85,9 @@ StructMultigrid<Dim>::StructMultigrid(const UniformGrid<Dim>& grid, const implic
   if (!supports(grid)) throw std::invalid_argument("multigrid: a periodic axis needs at least 3 cells");
   Hypre& h = *h_;
   constexpr int HD = Hypre::HD;
-  const MPI_Comm comm = MPI_COMM_WORLD;
+  // The ranks that share the grid: hypre's collectives (dots, coarse-grid exchanges) run over them.
+  if (const void* handle = grid.ranks.mpi_handle(); handle != nullptr) h.comm = *static_cast<const MPI_Comm*>(handle);
+  const MPI_Comm comm = h.comm;
   std::array<HYPRE_Int, HD> periodic{};
   const Neighbours<Dim> nb(grid);
   for (int k = 0; k < Dim; ++k) {  // this rank's box in global indices; hypre wraps the global box
@@ -117,32 +120,20 @@ template <int Dim>
 StructMultigrid<Dim>::~StructMultigrid() = default;
 
 template <int Dim>
-void StructMultigrid<Dim>::set_matrix(const double* a, const double* left, const double* right, Method method,
-                                      Cycle cycle) {
+void StructMultigrid<Dim>::set_stencil(const double* values, Method method, Cycle cycle) {
   constexpr int entries = Hypre::entries;
-  constexpr int own = 2 * Dim + 1;  // entries the unknowns have (1D: the y entries stay 0)
+  constexpr int own = 2 * Dim + 1;
+  Hypre& h = *h_;
   const auto n = static_cast<std::size_t>(unk_.n);
   double* v = values_.data();
-  // Box order is x fastest, the unknowns' order. Faces on a wall have no entry: coefficient 0.
+  // Box order is x fastest, the unknowns' order; 1D: hypre's y entries stay 0.
 #pragma omp parallel for schedule(static)
-  for (std::size_t u = 0; u < n; ++u) {
-    const auto& sl = unk_.slot[u];
-    const auto& nb = unk_.nbr[u];
-    const double l = left != nullptr ? left[u] : 1.0;
-    for (int e = 0; e < entries; ++e) {
-      const int p = e < own ? sl[static_cast<std::size_t>(e)] : -1;
-      double value = 0.0;
-      if (p >= 0) {
-        const std::size_t w = e == 0 ? u : static_cast<std::size_t>(nb[static_cast<std::size_t>(e - 1)]);
-        value = l * a[p] * (right != nullptr ? right[w] : 1.0);
-      }
-      v[u * entries + static_cast<std::size_t>(e)] = value;
-    }
-  }
-  Hypre& h = *h_;
+  for (std::size_t u = 0; u < n; ++u)
+    for (int e = 0; e < entries; ++e)
+      v[u * entries + static_cast<std::size_t>(e)] = e < own ? values[u * own + static_cast<std::size_t>(e)] : 0.0;
   std::array<HYPRE_Int, entries> all{};
   for (int e = 0; e < entries; ++e) all[static_cast<std::size_t>(e)] = e;
-  HYPRE_StructMatrixSetBoxValues(h.A, h.lo.data(), h.hi.data(), entries, all.data(), v);
+  HYPRE_StructMatrixSetBoxValues(h.A, h.lo.data(), h.hi.data(), entries, all.data(), values_.data());
   HYPRE_StructMatrixAssemble(h.A);
   use(method, cycle);
 }
@@ -159,7 +150,7 @@ template <int Dim>
 typename StructMultigrid<Dim>::Result StructMultigrid<Dim>::solve(const Vec& b, Vec& x, bool use_guess, double tolerance,
                                                                   int max_iterations) {
   Hypre& h = *h_;
-  const MPI_Comm comm = MPI_COMM_WORLD;
+  const MPI_Comm comm = h.comm;
   HYPRE_StructVectorSetBoxValues(h.b, h.lo.data(), h.hi.data(), const_cast<double*>(b.data()));
   HYPRE_StructVectorAssemble(h.b);
   if (!use_guess || x.size() != b.size()) x = Vec::Zero(b.size());
@@ -242,7 +233,10 @@ typename StructMultigrid<Dim>::Result StructMultigrid<Dim>::solve(const Vec& b, 
   HYPRE_StructVectorGetBoxValues(h.x, h.lo.data(), h.hi.data(), x.data());
   r.iterations = static_cast<int>(its);
   r.relative_residual = rel;
-  r.converged = std::isfinite(rel) && rel <= tolerance && x.allFinite();
+  // hypre's residual norm is global (the same on every rank); a non-finite x on any rank fails all.
+  double bad = x.allFinite() ? 0.0 : 1.0;
+  if (unk_.decomposed) MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_DOUBLE, MPI_MAX, comm);
+  r.converged = std::isfinite(rel) && rel <= tolerance && bad == 0.0;
   return r;
 }
 
@@ -259,7 +253,7 @@ StructMultigrid<Dim>::StructMultigrid(const UniformGrid<Dim>&, const implicit_de
 template <int Dim>
 StructMultigrid<Dim>::~StructMultigrid() = default;
 template <int Dim>
-void StructMultigrid<Dim>::set_matrix(const double*, const double*, const double*, Method, Cycle) {}
+void StructMultigrid<Dim>::set_stencil(const double*, Method, Cycle) {}
 template <int Dim>
 void StructMultigrid<Dim>::use(Method, Cycle) {}
 template <int Dim>

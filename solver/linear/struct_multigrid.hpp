@@ -1,8 +1,9 @@
 #pragma once
 #include "solver/layer_guard.hpp"
 /// Krylov solves preconditioned by hypre's structured-grid multigrid PFMG (docs/linear_solvers.md), for
-/// the (2·Dim + 1)-point systems of implicit Euler. The grid is one hypre box, today the whole grid on
-/// one MPI rank; a domain decomposition gives each rank its own box of the same hypre grid.
+/// the (2·Dim + 1)-point systems of implicit Euler. Each rank gives hypre its own box of the grid (in
+/// global indices, on the communicator of the grid's ranks): one hypre grid, one code path for 1 and P
+/// ranks; couplings across rank borders and periodic wraps are hypre's (HYPRE_StructGridSetPeriodic).
 #include <array>
 #include <memory>
 #include <vector>
@@ -35,10 +36,11 @@ class StructMultigrid {
   StructMultigrid(const StructMultigrid&) = delete;
   StructMultigrid& operator=(const StructMultigrid&) = delete;
 
-  /// Loads the matrix B with B_uw = left_u · A_uw · right_w, A given by its values in the unknowns'
-  /// fixed pattern (left/right: nullptr for 1); the next solve sets up the multigrid hierarchy.
-  void set_matrix(const double* pattern_values, const double* left, const double* right, Method method,
-                  Cycle cycle = Cycle::pfmg);
+  /// Loads the matrix from its stencil values, (2·Dim + 1) per unknown of this rank's box in the
+  /// unknowns' order (x fastest): entry 0 the cell, 1 + 2k its low, 2 + 2k its high neighbour along
+  /// axis k (which may lie on another rank or across a periodic wrap; 0 at a wall).
+  /// The next solve sets up the multigrid hierarchy.
+  void set_stencil(const double* values, Method method, Cycle cycle = Cycle::pfmg);
 
   /// Keeps the loaded matrix, switches the solver (the next solve sets it up).
   void use(Method method, Cycle cycle);
@@ -52,7 +54,7 @@ class StructMultigrid {
   struct Hypre;
   const implicit_detail::Unknowns<Dim>& unk_;
   std::unique_ptr<Hypre> h_;
-  std::vector<double> values_;  ///< (2·Dim + 1) entries per unknown, hypre's box order
+  std::vector<double> values_;  ///< hypre's (2·HD + 1) entries per unknown (1D: HD = 2), box order
 };
 
 }  // namespace wgflow

@@ -37,6 +37,16 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   out = Field<Dim>(L);
   const auto kind = e.internal().kind;
   lu.setPivotThreshold(0.0);
+  decomposed = unk.decomposed;
+  if (decomposed) {  // what runs on several ranks: the SG solve through hypre (docs/linear_solvers.md)
+    if (o.linear_solver != ImplicitOptions::LinearSolver::multigrid)
+      throw std::invalid_argument("implicit-euler: the eigen linear solver runs on one rank only");
+    if (flux.kind != FluxKind::scharfetter_gummel || e.has_interaction())
+      throw std::invalid_argument(
+          "implicit-euler: on several ranks only the Scharfetter-Gummel flux without interaction is implemented");
+    if (!StructMultigrid<Dim>::supports(grid))
+      throw std::invalid_argument("implicit-euler: a periodic axis needs at least 3 cells on several ranks");
+  }
   if (o.linear_solver == ImplicitOptions::LinearSolver::multigrid) {
     if (!multigrid_available())
       throw std::invalid_argument("implicit-euler: this build has no multigrid solver (hypre); use the eigen solver");
@@ -46,6 +56,12 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
     if (kind != InternalEnergySpec::Kind::entropy)
       throw std::invalid_argument("the Scharfetter-Gummel flux needs linear diffusion (U = D q log q)");
     sg = std::make_unique<SgOperator<Dim>>(e);
+    if (mg) {
+      mg_diag = Field<Dim>(L);
+      mg_g = Field<Dim>(L);
+      mg_d = Field<Dim>(L);
+      mg_stencil.resize(static_cast<std::size_t>(unk.n) * (2 * Dim + 1));
+    }
     if (e.has_interaction()) {  // the matrix follows V + W*((qⁿ + q^k)/2): assembled in each attempt
       phi_lag = Field<Dim>(L);
       q_prev = Field<Dim>(L);
@@ -67,6 +83,7 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
     xi_trial = Field<Dim>(L);
     out_trial = Field<Dim>(L);
     J = unk.pattern;
+    if (mg) mg_stencil.resize(static_cast<std::size_t>(unk.n) * (2 * Dim + 1));
     if (e.has_interaction()) {
       phi_lag = Field<Dim>(L);
       q_prev = Field<Dim>(L);
@@ -97,16 +114,18 @@ template <int Dim>
 double ImplicitEuler<Dim>::Impl::relative_change(const Field<Dim>& a, const Field<Dim>& b) const {
   const double* ap = a.data();
   const double* bp = b.data();
-  const double diff = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
-    double m = 0.0;
-    for (std::ptrdiff_t c = begin; c < begin + count; ++c) m = std::max(m, std::abs(ap[c] - bp[c]));
-    return m;
-  });
-  const double scale = parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
-    double m = 0.0;
-    for (std::ptrdiff_t c = begin; c < begin + count; ++c) m = std::max(m, std::abs(bp[c]));
-    return m;
-  });
+  double m[2] = {parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
+                   double d = 0.0;
+                   for (std::ptrdiff_t c = begin; c < begin + count; ++c) d = std::max(d, std::abs(ap[c] - bp[c]));
+                   return d;
+                 }),
+                 parallel_max_rows(L, [&](std::ptrdiff_t begin, int count) {
+                   double d = 0.0;
+                   for (std::ptrdiff_t c = begin; c < begin + count; ++c) d = std::max(d, std::abs(bp[c]));
+                   return d;
+                 })};
+  grid.ranks.max(m, 2);  // the whole grid's: every rank grows the step alike
+  const double diff = m[0], scale = m[1];
   return scale > 0.0 ? diff / scale : 0.0;
 }
 

@@ -125,6 +125,7 @@ struct ImplicitStats {
   long negative_states = 0;       ///< ... and were still < 0 after that (the attempt is rejected)
   long limited_cells = 0;         ///< SG: cells whose outflows the flux-limiting repair scaled down
   long repairs_too_large = 0;     ///< SG: flux-limiting repairs beyond repair_tolerance (direct or rejected)
+  long decomposed_rejections = 0; ///< several ranks: conservative updates < 0, rejected (no repair)
   double max_repair_change = 0.0; ///< SG: largest accepted flux-limiting change, Σ|Δq| / Σ qⁿ
   long direct_solves = 0;         ///< solves by a sparse direct factorisation (cached while Δt is unchanged)
   long krylov_fallbacks = 0;      ///< linear case: CG result redone by BiCGSTAB (unscaled residual)

@@ -52,8 +52,9 @@ inline double flush_subnormal(double x) { return std::abs(x) < std::numeric_limi
 /// Whether every interior value is ≥ 0 (−0 counts as 0), some is negative, or some is not finite.
 enum class SignCheck { nonnegative, negative, not_finite };
 
+/// Over every rank of `ranks` (one max-allreduce): all ranks take the same decision.
 template <int Dim>
-SignCheck check_sign(const Field<Dim>& f);
+SignCheck check_sign(const Field<Dim>& f, const Communicator& ranks = Communicator());
 
 }  // namespace implicit_detail
 
@@ -72,8 +73,8 @@ struct ImplicitEuler<Dim>::Impl {
   bool incomplete;  ///< incomplete factorisation preconditioners (else Jacobi)
   std::unique_ptr<StructMultigrid<Dim>> mg;  ///< hypre multigrid (linear_solver = multigrid), else Eigen
   enum class MgMatrix { none, symmetric, general };
-  MgMatrix mg_loaded = MgMatrix::none;  ///< which of S (scaled) or M (row-scaled) mg holds for matrix_dt
-  Vec mg_scale;                         ///< diag(S)^{-1/2} (symmetric) or diag(M)^{-1} (general)
+  MgMatrix mg_loaded = MgMatrix::none;  ///< which of Ŝ (symmetric) or diag(M)⁻¹M (general) mg holds for mg_dt
+  Vec mg_scale;                         ///< Newton: diag(J)⁻¹, the row scaling of mg_stencil
   ImplicitStats stats;
   double dt_next = 0.0;  ///< the step control's proposal
   double dt_cap = std::numeric_limits<double>::infinity();  ///< adaptive: min(dt_max, dt_max_factor × limit)
@@ -124,12 +125,21 @@ struct ImplicitEuler<Dim>::Impl {
 
   // ---- implicit_linear.cpp: the SG matrix and its solve ----
   void setup_linear();
+  void assemble_sg_matrix();
   void set_linear_dt(double dt);
   bool solve_linear_krylov(const Vec& qn, const Vec& rhs, Vec& qs, int& iterations);
-  bool solve_linear_multigrid(const Vec& rhs, Vec& d, int& iterations);
-  /// Row-scaled B = diag(B)⁻¹B (values in the pattern) into mg, solved by BiCGSTAB: x = B⁻¹ rhs.
-  bool solve_general_multigrid(const SpMatR& B, const Vec& rhs, Vec& x, bool use_guess, int max_iterations,
-                               int& iterations);
+  // ---- implicit_sg_multigrid.cpp: the SG solve through hypre from the face coefficients, on any
+  // number of ranks (no Eigen matrix: its rows would miss the neighbours on other ranks) ----
+  bool decomposed = false;       ///< the grid is split over ranks (multigrid SG only)
+  Field<Dim> mg_diag, mg_g, mg_d;  ///< diag(I − ΔtA), diag^{-1/2} (ghosts exchanged), the solve's δ
+  std::vector<double> mg_stencil;  ///< (2·Dim + 1) values per unknown for StructMultigrid::set_stencil
+  double mg_dt = -1.0;             ///< Δt of mg_diag and mg_g
+  void sg_multigrid_set_dt(double dt);
+  /// rhs = ΔtAqⁿ per unknown (qⁿ's ghosts filled); returns ‖rhs‖₂ over all ranks.
+  double sg_multigrid_rhs(const Field<Dim>& qn, double dt, Vec& rhs);
+  /// ‖rhs − (I − ΔtA)d‖₂ and its round-off floor 64ε(‖rhs‖₂ + ‖|I − ΔtA||d|‖₂), over all ranks.
+  std::array<double, 2> sg_multigrid_residual(const Vec& rhs, double rhs_norm, const Vec& d, double dt);
+  bool solve_linear_multigrid(const Vec& rhs, double rhs_norm, double dt, Vec& d, int& iterations);
   void sg_conservative_update(const Field<Dim>& qn, Field<Dim>& qs, double dt, Field<Dim>& o);
   bool attempt_linear(const Field<Dim>& qn_field, double dt, int& lin_iterations);
 

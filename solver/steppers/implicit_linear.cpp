@@ -17,6 +17,39 @@ using namespace implicit_detail;
 /// A = the SG matrix (L(q) = A q), W and the Slotboom scaling h, once: none of them depends on Δt.
 template <int Dim>
 void ImplicitEuler<Dim>::Impl::setup_linear() {
+  mg_dt = -1.0;  // the multigrid stencil belongs to the previous coefficients
+  if (!decomposed) assemble_sg_matrix();  // a decomposed grid's rows would miss other ranks' cells
+  // c⁺ e^{−V_L/D} = c⁻ e^{−V_R/D} (detailed balance of SG), so with h = e^{V/(2D)} the matrix H A H⁻¹
+  // has the symmetric off-diagonals √(c⁺c⁻). Centre the exponent to halve its range; beyond ±300
+  // (factors 1e±130) the scaled residual says little about the unscaled one: use BiCGSTAB instead.
+  // The range is the whole grid's (max-allreduce, exact): every rank scales alike.
+  const double D = energy.internal().D;
+  const Field<Dim>& V = sg->drift_potential();  // V, or V + W*((qⁿ + q^k)/2) with an interaction
+  double v_min = V[unk.cell[0]], v_max = v_min;
+  for (std::ptrdiff_t c : unk.cell) {
+    v_min = std::min(v_min, V[c]);
+    v_max = std::max(v_max, V[c]);
+  }
+  double extremes[2] = {-v_min, v_max};
+  grid.ranks.max(extremes, 2);
+  v_min = -extremes[0];
+  v_max = extremes[1];
+  const double v_mid = 0.5 * (v_min + v_max);
+  scaled = (v_max - v_min) / (4.0 * D) <= 300.0;
+  if (scaled) {
+    h.resize(unk.n);
+    h_inv.resize(unk.n);
+    for (Eigen::Index u = 0; u < unk.n; ++u) {
+      const double z = (V[unk.cell[static_cast<std::size_t>(u)]] - v_mid) / (2.0 * D);
+      h[u] = std::exp(z);
+      h_inv[u] = std::exp(-z);
+    }
+  }
+}
+
+/// A (L(q) = A q) and W over the unknowns' pattern: the Eigen solvers and the direct repair (one rank).
+template <int Dim>
+void ImplicitEuler<Dim>::Impl::assemble_sg_matrix() {
   A = unk.pattern;
   W = Vec::Zero(A.nonZeros());
   double* a = A.valuePtr();
@@ -48,27 +81,6 @@ void ImplicitEuler<Dim>::Impl::setup_linear() {
       }
     }
   }
-  // c⁺ e^{−V_L/D} = c⁻ e^{−V_R/D} (detailed balance of SG), so with h = e^{V/(2D)} the matrix H A H⁻¹
-  // has the symmetric off-diagonals √(c⁺c⁻). Centre the exponent to halve its range; beyond ±300
-  // (factors 1e±130) the scaled residual says little about the unscaled one: use BiCGSTAB instead.
-  const double D = energy.internal().D;
-  const Field<Dim>& V = sg->drift_potential();  // V, or V + W*((qⁿ + q^k)/2) with an interaction
-  double v_min = V[unk.cell[0]], v_max = v_min;
-  for (std::ptrdiff_t c : unk.cell) {
-    v_min = std::min(v_min, V[c]);
-    v_max = std::max(v_max, V[c]);
-  }
-  const double v_mid = 0.5 * (v_min + v_max);
-  scaled = (v_max - v_min) / (4.0 * D) <= 300.0;
-  if (scaled) {
-    h.resize(unk.n);
-    h_inv.resize(unk.n);
-    for (Eigen::Index u = 0; u < unk.n; ++u) {
-      const double z = (V[unk.cell[static_cast<std::size_t>(u)]] - v_mid) / (2.0 * D);
-      h[u] = std::exp(z);
-      h_inv[u] = std::exp(-z);
-    }
-  }
   M = A;
   S = A;
 }
@@ -76,7 +88,7 @@ void ImplicitEuler<Dim>::Impl::setup_linear() {
 /// M = I − ΔtA, S = H M H⁻¹ and the CG preconditioner, when Δt changes.
 template <int Dim>
 void ImplicitEuler<Dim>::Impl::set_linear_dt(double dt) {
-  if (dt == matrix_dt) return;
+  if (dt == matrix_dt || decomposed) return;
   matrix_dt = dt;
   const double* a = A.valuePtr();
   double* m = M.valuePtr();
@@ -92,7 +104,6 @@ void ImplicitEuler<Dim>::Impl::set_linear_dt(double dt) {
     m[d] += 1.0;
     sv[d] = m[d];  // a similarity transform keeps the diagonal
   }
-  mg_loaded = MgMatrix::none;
   if (scaled && !mg) {
     if (incomplete)
       cg_ic.compute(S);
@@ -113,11 +124,6 @@ bool ImplicitEuler<Dim>::Impl::solve_linear_krylov(const Vec& qn, const Vec& rhs
   }
   Vec d;
   bool ok = false;
-  if (mg) {
-    if (!solve_linear_multigrid(rhs, d, iterations)) return false;
-    qs = qn + d;
-    return true;
-  }
   if (scaled) {
     const Vec b = h.cwiseProduct(rhs);
     Vec y;
@@ -160,56 +166,6 @@ bool ImplicitEuler<Dim>::Impl::solve_linear_krylov(const Vec& qn, const Vec& rhs
   return true;
 }
 
-/// Row-scaled BiCGSTAB + PFMG: diag(B)⁻¹B x = diag(B)⁻¹rhs (B's diagonal is > 0: an M-matrix's).
-template <int Dim>
-bool ImplicitEuler<Dim>::Impl::solve_general_multigrid(const SpMatR& B, const Vec& rhs, Vec& x, bool use_guess,
-                                                       int max_iterations, int& iterations) {
-  if (mg_loaded != MgMatrix::general) {
-    mg_scale.resize(unk.n);
-    const double* b = B.valuePtr();
-    for (Eigen::Index u = 0; u < unk.n; ++u) mg_scale[u] = 1.0 / b[unk.slot[static_cast<std::size_t>(u)][0]];
-    mg->set_matrix(b, mg_scale.data(), nullptr, StructMultigrid<Dim>::Method::bicgstab);
-    mg_loaded = MgMatrix::general;
-  }
-  const auto res = mg->solve(mg_scale.cwiseProduct(rhs), x, use_guess, opt.linear_tolerance, max_iterations);
-  iterations += res.iterations;
-  if (!res.converged) ++stats.failed_solves;
-  return res.converged;
-}
-
-/// (I − ΔtA) d = rhs by multigrid: CG on Ŝ = G S G, G = diag(S)^{-1/2}, the Slotboom-symmetrised matrix
-/// with unit diagonal (whatever V does, the multigrid sees entries in [−1, 1]), Ŝ z = G H rhs, d = H⁻¹G z;
-/// if V/D spans too much for H, or the unscaled residual misses, BiCGSTAB on the row-scaled M.
-template <int Dim>
-bool ImplicitEuler<Dim>::Impl::solve_linear_multigrid(const Vec& rhs, Vec& d, int& iterations) {
-  const double rhs_norm = rhs.norm();
-  if (scaled) {
-    if (mg_loaded != MgMatrix::symmetric) {
-      mg_scale.resize(unk.n);
-      const double* sv = S.valuePtr();
-      for (Eigen::Index u = 0; u < unk.n; ++u)
-        mg_scale[u] = 1.0 / std::sqrt(sv[unk.slot[static_cast<std::size_t>(u)][0]]);
-      mg->set_matrix(sv, mg_scale.data(), mg_scale.data(), StructMultigrid<Dim>::Method::cg);
-      mg_loaded = MgMatrix::symmetric;
-    }
-    Vec z;
-    const auto res = mg->solve(mg_scale.cwiseProduct(h.cwiseProduct(rhs)), z, false, opt.linear_tolerance,
-                               opt.max_linear_iterations);
-    iterations += res.iterations;
-    if (!res.converged) {
-      ++stats.failed_solves;
-      return false;
-    }
-    d = h_inv.cwiseProduct(mg_scale.cwiseProduct(z));
-    // As for Eigen's CG: the scaled residual converged; the unscaled one must too.
-    const double r = (rhs - M * d).norm();
-    const double floor = 64.0 * eps * (rhs_norm + (M.cwiseAbs() * d.cwiseAbs()).norm());
-    if (r <= std::max(1e3 * opt.linear_tolerance * rhs_norm, floor)) return true;
-    ++stats.krylov_fallbacks;
-  }
-  return solve_general_multigrid(M, rhs, d, d.size() == unk.n, opt.max_linear_iterations, iterations);
-}
-
 /// out = q^n + Δt·(−div J(q_star)) with SG face fluxes: each face flux is the same number in both
 /// of its cells, so Σ out = Σ q^n up to round-off whatever q_star is.
 template <int Dim>
@@ -240,12 +196,25 @@ void ImplicitEuler<Dim>::Impl::sg_conservative_update(const Field<Dim>& qn, Fiel
 /// One step of the linear case: Krylov (else direct) solve, conservative update, positivity repair if it is < 0.
 template <int Dim>
 bool ImplicitEuler<Dim>::Impl::attempt_linear(const Field<Dim>& qn_field, double dt, int& lin_iterations) {
-  set_linear_dt(dt);
   Vec qn, qs;
   unk.gather(qn_field, qn);
-  const Vec rhs = dt * (A * qn);
-  bool ok = solve_linear_krylov(qn, rhs, qs, lin_iterations);
-  if (!ok && !mg) ok = solve_linear_direct(qn, qs);  // multigrid: a failed solve rejects the attempt
+  bool ok = false;
+  if (mg) {  // any number of ranks; a failed solve rejects the attempt
+    Vec rhs, d;
+    const double rhs_norm = sg_multigrid_rhs(qn_field, dt, rhs);
+    if (!(rhs_norm > 0.0)) {  // already stationary (or empty): δ = 0
+      qs = qn;
+      ok = std::isfinite(rhs_norm);
+    } else if (solve_linear_multigrid(rhs, rhs_norm, dt, d, lin_iterations)) {
+      qs = qn + d;
+      ok = true;
+    }
+  } else {
+    set_linear_dt(dt);
+    const Vec rhs = dt * (A * qn);
+    ok = solve_linear_krylov(qn, rhs, qs, lin_iterations);
+    if (!ok) ok = solve_linear_direct(qn, qs);
+  }
   if (!ok) return false;
   for (int pass = 0;; ++pass) {
     unk.scatter(qs, q_star);
@@ -254,11 +223,19 @@ bool ImplicitEuler<Dim>::Impl::attempt_linear(const Field<Dim>& qn_field, double
     } else {
       out.swap(q_star);
     }
-    const SignCheck sign = check_sign(out);
+    const SignCheck sign = check_sign(out, grid.ranks);  // every rank takes the same decision
     if (sign == SignCheck::nonnegative) return true;
     if (sign == SignCheck::not_finite) return false;
     if (pass > 0) {
       ++stats.negative_states;
+      return false;
+    }
+    if (decomposed) {
+      // The flux limiting walks the cells in one global order of potential (a serial chain across
+      // ranks) and the direct re-solve needs the whole matrix: on several ranks the attempt is
+      // rejected and the step retried smaller, where the solve's residual is smaller next to q.
+      ++stats.positivity_retries;
+      ++stats.decomposed_rejections;
       return false;
     }
     // The Krylov iterate's residual made some cell negative (typically where the exact solution is
@@ -277,6 +254,7 @@ bool ImplicitEuler<Dim>::Impl::attempt_linear(const Field<Dim>& qn_field, double
       ++stats.repairs_too_large;
     }
     if (unk.n > opt.direct_repair_max_unknowns) return false;  // retried with a smaller step
+    set_linear_dt(dt);  // M and S of this Δt (the multigrid path has not needed them so far)
     if (!solve_linear_direct(qn, qs)) return false;
   }
 }
@@ -287,8 +265,5 @@ template void ImplicitEuler<3>::Impl::setup_linear();
 template bool ImplicitEuler<1>::Impl::attempt_linear(const Field<1>&, double, int&);
 template bool ImplicitEuler<2>::Impl::attempt_linear(const Field<2>&, double, int&);
 template bool ImplicitEuler<3>::Impl::attempt_linear(const Field<3>&, double, int&);
-template bool ImplicitEuler<1>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
-template bool ImplicitEuler<2>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
-template bool ImplicitEuler<3>::Impl::solve_general_multigrid(const SpMatR&, const Vec&, Vec&, bool, int, int&);
 
 }  // namespace wgflow

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "grids/boundary.hpp"
+#include "grids/chunk_sums.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/flux/upwind.hpp"
 #include "solver/steppers/implicit_euler_impl.hpp"
@@ -52,11 +53,18 @@ auto ImplicitEuler<Dim>::Impl::residual(const Field<Dim>& qf, const Field<Dim>& 
     row_c[row] = fl;
   });
   ResidualNorms n;
-  for (std::size_t i = 0; i < row_a.size(); ++i) {  // row order: independent of the thread count
-    n.sq += row_a[i];
-    n.inf = std::max(n.inf, row_b[i]);
-    n.floor = std::max(n.floor, row_c[i]);
+  ChunkSums<1> sq;  // row partials added exactly: independent of the thread count, the same on every rank
+  double maxima[2] = {0.0, 0.0};
+  for (std::size_t i = 0; i < row_a.size(); ++i) {
+    sq.add({row_a[i]});
+    maxima[0] = std::max(maxima[0], row_b[i]);
+    maxima[1] = std::max(maxima[1], row_c[i]);
   }
+  sq.allreduce(grid.ranks);
+  grid.ranks.max(maxima, 2);
+  n.sq = sq.values()[0];
+  n.inf = maxima[0];
+  n.floor = maxima[1];
   if (!std::isfinite(n.sq)) n.inf = n.sq = std::numeric_limits<double>::infinity();
   n.floor *= 16.0 * eps;
   return n;
@@ -64,7 +72,9 @@ auto ImplicitEuler<Dim>::Impl::residual(const Field<Dim>& qf, const Field<Dim>& 
 
 
 /// Jacobian I − Δt dL/dq of the first-order upwind scheme at (q, ξ), the upwind switch frozen.
-/// Row by row into the fixed pattern, so it runs in parallel and deterministically.
+/// Row by row, so it runs in parallel and deterministically: into the fixed pattern (Eigen), or with
+/// multigrid row-scaled into hypre's stencil values (mg_stencil, mg_scale = 1/diagonal), where a
+/// neighbour may be another rank's cell (its q and ξ are the exchanged ghosts).
 template <int Dim>
 void ImplicitEuler<Dim>::Impl::assemble_jacobian(const Field<Dim>& qf, const Field<Dim>& xif, double dt) {
   const double* q = qf.data();
@@ -73,7 +83,10 @@ void ImplicitEuler<Dim>::Impl::assemble_jacobian(const Field<Dim>& qf, const Fie
   const Curvature cv = curv;
   // f-divergence energies: ∂ξ/∂q = r² f''(r)/(q + ε) depends on the cell's p, so it is tabulated per cell.
   const FDivergence<Dim>* divergence = energy.divergence();
-  if (divergence != nullptr) divergence->dxi_dq(qf, dxi);
+  if (divergence != nullptr) {
+    divergence->dxi_dq(qf, dxi);
+    fill_ghosts(dxi, grid);  // a face across a periodic wrap or a rank border reads the neighbour's
+  }
   const double* dxi_dq = divergence != nullptr ? dxi.data() : nullptr;
   auto d2U = [&](std::ptrdiff_t c) { return dxi_dq != nullptr ? dxi_dq[c] : cv.d2U(q[c]); };
   auto P_prime = [&](std::ptrdiff_t c) { return dxi_dq != nullptr ? q[c] * dxi_dq[c] : cv.P_prime(q[c]); };
@@ -95,6 +108,41 @@ void ImplicitEuler<Dim>::Impl::assemble_jacobian(const Field<Dim>& qf, const Fie
     dL *= inv2;
     dR *= inv2;
   };
+  if (mg) {
+    constexpr int own = 2 * Dim + 1;
+    mg_scale.resize(unk.n);
+    double* v = mg_stencil.data();
+    double* scale = mg_scale.data();
+    parallel_for_rows(L, [&](std::size_t row, std::ptrdiff_t begin, int count) {
+      const std::ptrdiff_t u0 = first_unknown(L, row, begin);
+      for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
+        const auto u = static_cast<std::size_t>(u0 + (c - begin));
+        const auto& nb = unk.nbr[u];
+        double* e = v + u * own;
+        double diag = 1.0;
+        for (int k = 0; k < Dim; ++k) {
+          const std::ptrdiff_t s = L.stride[k];
+          double dL, dR;
+          e[1 + 2 * k] = e[2 + 2 * k] = 0.0;  // a wall
+          if (nb[static_cast<std::size_t>(2 * k)] != -1) {  // low face (in this box, wrapped or remote)
+            face(c - s, c, inv_dx2[k], dL, dR);
+            e[1 + 2 * k] = -(dt * dL);
+            diag -= dt * dR;
+          }
+          if (nb[static_cast<std::size_t>(2 * k + 1)] != -1) {
+            face(c, c + s, inv_dx2[k], dL, dR);
+            diag += dt * dL;
+            e[2 + 2 * k] = dt * dR;
+          }
+        }
+        const double l = 1.0 / diag;  // row scaling: unit diagonal
+        scale[u] = l;
+        e[0] = 1.0;
+        for (int j = 1; j < own; ++j) e[j] *= l;
+      }
+    });
+    return;
+  }
   parallel_for_rows(L, [&](std::size_t row, std::ptrdiff_t begin, int count) {
     const std::ptrdiff_t u0 = first_unknown(L, row, begin);
     for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
@@ -171,14 +219,11 @@ template <int Dim>
 bool ImplicitEuler<Dim>::Impl::newton_direction_multigrid(const Vec& rhs, double forcing, int& lin_iterations) {
   using MG = StructMultigrid<Dim>;
   constexpr int pfmg_iterations = 40;
-  mg_scale.resize(unk.n);
-  const double* jv = J.valuePtr();
-  for (Eigen::Index u = 0; u < unk.n; ++u) mg_scale[u] = 1.0 / jv[unk.slot[static_cast<std::size_t>(u)][0]];
   mg_loaded = MgMatrix::none;  // mg holds J now, not an SG matrix
-  const Vec b = mg_scale.cwiseProduct(rhs);
+  const Vec b = mg_scale.cwiseProduct(rhs);  // mg_scale, mg_stencil: assemble_jacobian
   bool use_guess = false;
   if (Dim > 1) {
-    mg->set_matrix(jv, mg_scale.data(), nullptr, MG::Method::bicgstab, MG::Cycle::pfmg);
+    mg->set_stencil(mg_stencil.data(), MG::Method::bicgstab, MG::Cycle::pfmg);
     const auto res = mg->solve(b, delta, false, forcing, std::min(pfmg_iterations, opt.max_linear_iterations));
     lin_iterations += res.iterations;
     if (res.converged) return true;
@@ -186,7 +231,7 @@ bool ImplicitEuler<Dim>::Impl::newton_direction_multigrid(const Vec& rhs, double
     use_guess = delta.allFinite() && res.relative_residual < 1.0;
     mg->use(MG::Method::bicgstab, MG::Cycle::smg);
   } else {
-    mg->set_matrix(jv, mg_scale.data(), nullptr, MG::Method::bicgstab, MG::Cycle::smg);
+    mg->set_stencil(mg_stencil.data(), MG::Method::bicgstab, MG::Cycle::smg);
   }
   const auto res = mg->solve(b, delta, use_guess, forcing, opt.max_linear_iterations);
   lin_iterations += res.iterations;
@@ -216,7 +261,7 @@ double ImplicitEuler<Dim>::Impl::bound_step(const Field<Dim>& qf) {
   });
   double lam = 1.0;
   for (double v : row_a) lam = std::min(lam, v);
-  return lam;
+  return grid.ranks.min(lam);  // the whole grid's bound: every rank takes the same λ
 }
 
 /// trial = q + λδ on the interior (≥ 0: a cell that λ brings exactly to the bound may land a rounding
@@ -271,6 +316,7 @@ bool ImplicitEuler<Dim>::Impl::attempt_newton(const Field<Dim>& qn, double dt, i
   variation(q_star, xi_it);
   double q_max = 0.0;
   for (std::ptrdiff_t c : unk.cell) q_max = std::max(q_max, qn[c]);
+  q_max = grid.ranks.max(q_max);
   curv.q_floor = 1e-10 * q_max;
   ResidualNorms res = residual(q_star, xi_it, qn, dt, out, R);
   const double initial_inf = res.inf;
@@ -280,11 +326,11 @@ bool ImplicitEuler<Dim>::Impl::attempt_newton(const Field<Dim>& qn, double dt, i
     if (res.inf <= std::max(target, res.floor)) {
       if (!opt.conservative_update) {
         out.swap(q_star);
-        return check_sign(out) == SignCheck::nonnegative;
+        return check_sign(out, grid.ranks) == SignCheck::nonnegative;
       }
       // out = q^n + ΔtL(q*) = q* − R(q*) is < 0 where R exceeds a tiny q*. Then apply the fluxes
       // of the frozen-velocity solution instead: also conservative, and ≥ 0.
-      const SignCheck sign = check_sign(out);
+      const SignCheck sign = check_sign(out, grid.ranks);
       if (sign != SignCheck::negative) return sign == SignCheck::nonnegative;
       ++stats.positivity_retries;
       upwind_sweep(qn, dt);

@@ -20,23 +20,23 @@ namespace wgflow {
 namespace implicit_detail {
 
 template <int Dim>
-SignCheck check_sign(const Field<Dim>& f) {
+SignCheck check_sign(const Field<Dim>& f, const Communicator& ranks) {
   const double* p = f.data();
-  // 2: not finite, 1: negative, 0: fine; max over rows is exact and order-free.
-  const double flag = parallel_max_rows(f.layout(), [&](std::ptrdiff_t begin, int count) {
+  // 2: not finite, 1: negative, 0: fine; max over rows (and ranks) is exact and order-free.
+  const double flag = ranks.max(parallel_max_rows(f.layout(), [&](std::ptrdiff_t begin, int count) {
     double worst = 0.0;
     for (std::ptrdiff_t c = begin; c < begin + count; ++c) {
       if (!std::isfinite(p[c])) return 2.0;
       if (p[c] < 0.0) worst = 1.0;
     }
     return worst;
-  });
+  }));
   return flag >= 2.0 ? SignCheck::not_finite : flag >= 1.0 ? SignCheck::negative : SignCheck::nonnegative;
 }
 
-template SignCheck check_sign(const Field<1>&);
-template SignCheck check_sign(const Field<2>&);
-template SignCheck check_sign(const Field<3>&);
+template SignCheck check_sign(const Field<1>&, const Communicator&);
+template SignCheck check_sign(const Field<2>&, const Communicator&);
+template SignCheck check_sign(const Field<3>&, const Communicator&);
 
 }  // namespace implicit_detail
 

@@ -36,15 +36,19 @@ struct Unknowns {
   FieldLayout<Dim> layout;
   Eigen::Index n = 0;
   std::vector<std::ptrdiff_t> cell;               ///< unknown → padded index
-  std::vector<std::array<int, 2 * Dim>> nbr;      ///< [2k] low, [2k + 1] high neighbour; −1 at a wall
+  static constexpr int remote = -2;
+  std::vector<std::array<int, 2 * Dim>> nbr;      ///< [2k] low, [2k + 1] high neighbour; −1 at a wall, remote
+                                                  ///< (−2) on another rank: the face exists, the unknown is not here
   std::vector<std::array<int, slots>> slot;       ///< position in the pattern's values; −1: no entry
   SpMatR pattern;
+  /// Some neighbours lie on other ranks. They have no unknown here (nbr: remote), so the
+  /// pattern is only this box's block: fine for gather/scatter and hypre's stencil (set_stencil), which
+  /// couples across rank borders itself, but no Eigen product or solve may use it.
+  bool decomposed = false;
 
   explicit Unknowns(const UniformGrid<Dim>& grid) : layout(grid.shape) {
     const Neighbours<Dim> neighbours(grid);
-    // One matrix over this rank's cells: a neighbour on another rank would be an off-rank column.
-    if (neighbours.exchanges())
-      throw std::logic_error("implicit steppers: the Eigen solvers do not run on a decomposed grid");
+    decomposed = neighbours.exchanges();
     n = static_cast<Eigen::Index>(layout.num_cells());
     cell.resize(static_cast<std::size_t>(n));
     nbr.resize(static_cast<std::size_t>(n));
@@ -61,11 +65,13 @@ struct Unknowns {
       entries.emplace_back(u, u, 0.0);
       for (int k = 0; k < Dim; ++k) {
         const int nk = grid.shape[k];
-        int lo = -1, hi = -1;  // −1: a wall
+        int lo = -1, hi = -1;  // −1: a wall; −2: a cell of another rank
         if (c[k] > 0) lo = u - ustride[k];
         else if (neighbours.beyond(k, 0) == Beyond::wrap) lo = u + (nk - 1) * ustride[k];
+        else if (neighbours.beyond(k, 0) == Beyond::rank) lo = remote;
         if (c[k] < nk - 1) hi = u + ustride[k];
         else if (neighbours.beyond(k, 1) == Beyond::wrap) hi = u - (nk - 1) * ustride[k];
+        else if (neighbours.beyond(k, 1) == Beyond::rank) hi = remote;
         nbr[static_cast<std::size_t>(u)][static_cast<std::size_t>(2 * k)] = lo;
         nbr[static_cast<std::size_t>(u)][static_cast<std::size_t>(2 * k + 1)] = hi;
         if (lo >= 0) entries.emplace_back(u, lo, 0.0);

@@ -5,10 +5,11 @@ for P = 2, 3 (an uneven split), 4 and one thread per rank against the plain seri
 (--ranks 8: other counts instead, oversubscribed, e.g. 8 ranks on a 3D grid split along y and z).
 With --restart-across: the run interrupted (SIGTERM to one of its ranks) on 4 ranks, continued with --restart
 on 1, 2 and 3 ranks, equals the uninterrupted run.
-With --tolerance R (runs with an interaction term, whose distributed FFT rounds differently): floating-point
-values equal to R relative instead of bit for bit, |a - b| <= R max|b| over each dataset (over each column of a
-table), numbers in the XDMF likewise; and every P-rank run is checked on its own: mass drift <= 1e-12 relative,
-min >= 0 and energy non-increasing in /diagnostics.
+With --tolerance R (runs that are not bitwise on P ranks: the distributed FFT of an interaction term rounds
+differently, the Krylov solves of implicit steppers sum in a rank-dependent order): floating-point values equal
+to R relative instead of bit for bit, |a - b| <= R max(1, max|b|) over each dataset (over each column of a
+table), numbers in the XDMF likewise, iteration counts (datasets named *iterations) within ITERATION_SLACK; and
+every run is checked on its own: mass drift <= 1e-12 relative, min >= 0 and energy non-increasing.
 
 usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] [--ranks P,Q,...] [--tolerance R]
        -- RUN OPTIONS...
@@ -43,17 +44,20 @@ def run(command, cwd, what):
 
 # 0: bit for bit; > 0: floating-point values to this relative tolerance (--tolerance).
 TOLERANCE = 0.0
+ITERATION_SLACK = 2  # Krylov iterations per step: PFMG on P boxes vs one box, rounding of the stopping test
 LARGEST = {"relative": 0.0}  # the largest relative difference seen with --tolerance
 
 
-def close(a, b):
-    """Within TOLERANCE of max|b|, per column of a compound table or a 2D table, else over the dataset."""
+def close(a, b, name=""):
+    """Within TOLERANCE of max(1, max|b|), per column of a compound table or a 2D table, else over the dataset."""
     if a.dtype.names:
-        return all(same_bits(a[name], b[name]) for name in a.dtype.names)
+        return all(same_bits(a[column], b[column], column) for column in a.dtype.names)
     if a.ndim == 2 and a.shape[0] > 0 and a.shape[1] < 64:  # a table: rows of columns
         return all(close(a[:, j], b[:, j]) for j in range(a.shape[1]))
     if a.dtype.kind != "f":
         return np.array_equal(a, b)
+    if name.endswith("iterations"):
+        return bool(np.all(np.abs(a - b) <= ITERATION_SLACK))
     finite = np.isfinite(b)
     if not np.array_equal(finite, np.isfinite(a)) or not np.array_equal(a[~finite], b[~finite]):
         return False
@@ -61,15 +65,15 @@ def close(a, b):
     difference = np.max(np.abs(a[finite] - b[finite])) if finite.any() else 0.0
     if scale > 0:
         LARGEST["relative"] = max(LARGEST["relative"], difference / scale)
-    return bool(difference <= TOLERANCE * scale)
+    return bool(difference <= TOLERANCE * max(1.0, scale))
 
 
-def same_bits(a, b):
+def same_bits(a, b, name=""):
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
     if TOLERANCE > 0 and (a.dtype.kind == "f" or a.dtype.names):
-        return close(a, b)
+        return close(a, b, name)
     if a.dtype.kind == "f":
         return np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8))
     return np.array_equal(a, b)
@@ -86,7 +90,7 @@ def same_xdmf(text_a, text_b):
         return False
     numbers_a = [float(x) for x in NUMBER.findall(text_a)]
     numbers_b = [float(x) for x in NUMBER.findall(text_b)]
-    return all(abs(x - y) <= TOLERANCE * max(abs(y), 1e-300) for x, y in zip(numbers_a, numbers_b))
+    return all(abs(x - y) <= TOLERANCE * max(abs(y), 1.0) for x, y in zip(numbers_a, numbers_b))
 
 
 def compare_attributes(x, y, where, problems):
@@ -115,7 +119,7 @@ def compare_h5(path_a, path_b, problems):
             elif isinstance(a, h5py.Dataset) and isinstance(b, h5py.Dataset):
                 seen["count"] += 1
                 compare_attributes(a, b, here, problems)
-                if not same_bits(a[()], b[()]):
+                if not same_bits(a[()], b[()], name):
                     problems.append("%s: values differ (max |diff| %g)" % (here, np.max(np.abs(a[()] - b[()]))
                                                                           if a.shape == b.shape else float("nan")))
             else:
