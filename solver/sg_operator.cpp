@@ -329,6 +329,68 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
   if (!fill_row_ghosts.fused()) fill_own_ghosts(out, m_grid);  // rank sides: prepare_stage's exchange
 }
 
+template <int Dim>
+bool SgOperator<Dim>::enable_blocked_stages(int stages) {
+  if (m_interaction != nullptr || !RowGhostFiller<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid).fused()) return false;
+  m_wavefront = WavefrontSchedule<Dim>(m_grid, stages, 1);
+  return m_wavefront.available(1);
+}
+
+template <int Dim>
+bool SgOperator<Dim>::run_blocked_stages(BlockedStages<Dim>& step) {
+  if (!m_wavefront.available(omp_get_max_threads())) return false;
+  if (m_constant)
+    blocked_kernel<true>(step);
+  else
+    blocked_kernel<false>(step);
+  for (int j = 1; j < step.stages; ++j) step.limit[static_cast<std::size_t>(j)] = m_dt_limit;  // prepare_stage's
+  return true;
+}
+
+/// The rows of stage_kernel's out-of-place branch, slice by slice in the wavefront's order: per row
+/// the same kernel call, observer call and ghost fill.
+template <int Dim>
+template <bool Constant>
+void SgOperator<Dim>::blocked_kernel(BlockedStages<Dim>& step) const {
+  using Row = decltype(sg_row_for<Dim, Constant>(SimdLevel::generic, 1.0));
+  const auto& L = step.base->layout();
+  const double* q0 = step.base->data();
+  const double* V = m_V->data();
+  std::array<const double*, Dim> sk{};
+  if constexpr (!Constant)
+    for (int k = 0; k < Dim; ++k) sk[k] = m_s[k].data();
+  std::array<std::ptrdiff_t, Dim> st{};
+  for (int k = 0; k < Dim; ++k) st[k] = L.stride[k];
+  const std::array<double, Dim> D_dx2 = m_D_dx2;
+  const std::array<double, Dim> inv_dx2 = m_inv_dx2;
+  const double dt = step.dt;
+  struct Stage {
+    Row kernel;
+    const double* in;
+    double* out;
+    double b;
+    RowObserver* observer;
+  };
+  std::array<Stage, 3> stages{};
+  for (int j = 0; j < step.stages; ++j) {
+    const auto u = static_cast<std::size_t>(j);
+    stages[u] = {sg_row_for<Dim, Constant>(simd_level(), step.b[u]), step.in[u]->data(), step.out[u]->data(),
+                 step.b[u], j == step.stages - 1 ? step.observer : nullptr};
+  }
+  const RowGhostFiller<Dim> fill_row_ghosts(L, m_grid);
+  const int rows = Dim == 3 ? L.shape[Dim > 1 ? 1 : 0] : 1, nx = L.shape[0];
+  m_wavefront.run([&](int s, int k) {
+    const Stage& g = stages[static_cast<std::size_t>(s)];
+    for (int j = 0; j < rows; ++j) {
+      const std::ptrdiff_t begin = L.offset + static_cast<std::ptrdiff_t>(k) * L.stride[Dim - 1] +
+                                   (Dim == 3 ? static_cast<std::ptrdiff_t>(j) * L.stride[Dim > 1 ? 1 : 0] : 0);
+      g.kernel(RowInputs<Dim>::of_array(g.in, L, begin), q0, V, sk, g.out, begin, nx, st, D_dx2, inv_dx2, dt, g.b);
+      if (g.observer != nullptr) g.observer->row_written(g.out, begin, nx);
+      fill_row_ghosts(g.out, begin, nx);
+    }
+  });
+}
+
 /// The velocity the SG flux implies at a face. With ξ = D log q + V and the Slotboom variable
 /// w = q e^{V/D}, the SG flux is exactly J = q_f · u with
 ///   u = −(ξ_R − ξ_L)/Δx,   q_f = logmean(w_L, w_R) / logmean(e^{V_L/D}, e^{V_R/D}),
