@@ -26,6 +26,14 @@
 
 namespace wgflow {
 
+/// Where a slice call of WavefrontSchedule::run comes from (for stores of intermediate stage slices).
+struct WavefrontPlace {
+  int band = 0, bands = 1;  ///< the calling thread's band (= omp_get_thread_num() in a team)
+  int k0 = 0, k1 = 0;       ///< the band's slices
+  bool border = false;      ///< phase 2: the triangles around k1 (unwrapped slice index `unwrapped`)
+  int unwrapped = 0;        ///< the slice index before wrapping (phase 2 on periodic axes: may be ≥ n)
+};
+
 template <int Dim>
 class WavefrontSchedule {
  public:
@@ -45,8 +53,8 @@ class WavefrontSchedule {
     return n / std::max(1, team_size(threads)) >= 2 * m_stages * m_reach + 1;
   }
 
-  /// Calls slice(stage, k) once for every stage and slice k ∈ [0, n), in the order described above.
-  /// slice must compute and write stage `stage` of the whole slice k and may use omp_get_thread_num().
+  /// Calls slice(stage, k, place) once for every stage and slice k ∈ [0, n), in the order described
+  /// above. slice must compute and write stage `stage` of the whole slice k.
   template <class Slice>
   void run(Slice&& slice) const {
     const int T = team_size(omp_get_max_threads());
@@ -58,30 +66,51 @@ class WavefrontSchedule {
     sweep(omp_get_thread_num(), omp_get_num_threads(), slice);
   }
 
- private:
   /// Threads the traversal uses: one below parallel_min_cells, as the stage loops (use_threads).
   int team_size(int threads) const { return m_layout.num_cells() >= parallel_min_cells ? threads : 1; }
+  int stages() const { return m_stages; }
+  int reach() const { return m_reach; }
+  bool walls() const { return m_wall; }
+  /// First and end slice of stage s in phase 1 of band t of nt.
+  void stage_range(int t, int nt, int s, int& lo, int& hi) const {
+    const int n = m_layout.shape[Dim - 1];
+    const int k0 = static_cast<int>(static_cast<long>(n) * t / nt);
+    const int k1 = static_cast<int>(static_cast<long>(n) * (t + 1) / nt);
+    lo = !(m_wall && t == 0) ? k0 + s * m_reach : k0;
+    hi = !(m_wall && t == nt - 1) ? k1 - s * m_reach : k1;
+  }
 
+ private:
   template <class Slice>
   void sweep(int t, int nt, Slice& slice) const {
     const int n = m_layout.shape[Dim - 1], h = m_reach, S = m_stages;
-    const int k0 = static_cast<int>(static_cast<long>(n) * t / nt);
-    const int k1 = static_cast<int>(static_cast<long>(n) * (t + 1) / nt);
-    const bool shrink_lo = !(m_wall && t == 0), shrink_hi = !(m_wall && t == nt - 1);
+    WavefrontPlace place;
+    place.band = t;
+    place.bands = nt;
+    place.k0 = static_cast<int>(static_cast<long>(n) * t / nt);
+    place.k1 = static_cast<int>(static_cast<long>(n) * (t + 1) / nt);
+    const int k0 = place.k0, k1 = place.k1;
+    const bool shrink_hi = !(m_wall && t == nt - 1);
     // Phase 1: the trapezoid of this band.
     for (int r = k0; r < k1 + (S - 1) * h; ++r)
       for (int s = 0; s < S; ++s) {
         const int k = r - s * h;
-        const int lo = shrink_lo ? k0 + s * h : k0, hi = shrink_hi ? k1 - s * h : k1;
-        if (k >= lo && k < hi) slice(s, k);
+        int lo, hi;
+        stage_range(t, nt, s, lo, hi);
+        place.unwrapped = k;
+        if (k >= lo && k < hi) slice(s, k, static_cast<const WavefrontPlace&>(place));
       }
     if (nt > 1) {
 #pragma omp barrier
     }
     // Phase 2: the triangles around the border at this band's top (the wrap at n on periodic axes).
     if (!shrink_hi) return;
+    place.border = true;
     for (int s = 1; s < S; ++s)
-      for (int k = k1 - s * h; k < k1 + s * h; ++k) slice(s, (k % n + n) % n);
+      for (int k = k1 - s * h; k < k1 + s * h; ++k) {
+        place.unwrapped = k;
+        slice(s, (k % n + n) % n, static_cast<const WavefrontPlace&>(place));
+      }
   }
 
   FieldLayout<Dim> m_layout;

@@ -16,6 +16,7 @@
 #include <array>
 
 #include "grids/inplace_sweep.hpp"
+#include "grids/stage_stores.hpp"
 #include "grids/wavefront.hpp"
 #include "solver/spatial_operator.hpp"
 
@@ -49,7 +50,9 @@ class SgOperator final : public SpatialOperator<Dim> {
   bool enable_in_place_stages_always();
   /// Temporal blocking (grids/wavefront.hpp, reach 1) without an interaction, whose convolution is a
   /// global pass between stages. The stage limit is state-independent here (the coefficients are).
-  bool enable_blocked_stages(int stages) override;
+  /// Intermediate stages go to StageStores, so only the last stage's array is written (also with the
+  /// one-buffer in-place stepper).
+  bool enable_blocked_stages(int stages, bool stage_arrays) override;
   bool run_blocked_stages(BlockedStages<Dim>& step) override;
 
   /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients:
@@ -108,6 +111,7 @@ class SgOperator final : public SpatialOperator<Dim> {
   double m_dt_limit = 0.0;
   RowObserver* m_row_observer = nullptr;  ///< fused diagnostics of the stage (set_row_observer)
   WavefrontSchedule<Dim> m_wavefront;  ///< temporal blocking (enable_blocked_stages)
+  mutable StageStores<Dim> m_stores;   ///< its intermediate stages (written by the const kernel)
   mutable InPlaceSweep<Dim> m_sweep;  ///< scratch of in-place stages (written by the const euler_stage)
 };
 

@@ -76,9 +76,11 @@ class SpatialOperator {
                            const Field<Dim>& base, double b) const = 0;
 
   /// Temporal blocking, asked during set-up: whether run_blocked_stages can run `stages` stages (it
-  /// may allocate its scratch here). False for operators whose stages need a global pass between
-  /// them (an interaction's convolution, a stored ξ) or a neighbour rank's stage states.
-  virtual bool enable_blocked_stages(int /*stages*/) { return false; }
+  /// may allocate its scratch here). stage_arrays: out[0 … stages − 2] are arrays the operator may
+  /// use; false when every out[j] is the same array (a stepper with in-place stages), which only an
+  /// operator that keeps intermediate stages elsewhere accepts. False for operators whose stages need
+  /// a global pass between them (an interaction's convolution, a stored ξ) or a neighbour rank's states.
+  virtual bool enable_blocked_stages(int /*stages*/, bool /*stage_arrays*/) { return false; }
   /// Runs all stages of `step` in one traversal and fills step.limit; returns false, writing nothing,
   /// when it cannot with the current thread count (bands too thin): the stepper then runs the stages
   /// one by one. Only after enable_blocked_stages(step.stages) returned true.

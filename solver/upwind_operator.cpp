@@ -436,8 +436,8 @@ Xi xi_of_state(Xi xi, const double* q) {
 }  // namespace
 
 template <int Dim>
-bool UpwindOperator<Dim>::enable_blocked_stages(int stages) {
-  if (Dim < 2 || m_xi_mode == XiMode::stored || m_energy.has_interaction()) return false;
+bool UpwindOperator<Dim>::enable_blocked_stages(int stages, bool stage_arrays) {
+  if (!stage_arrays || Dim < 2 || m_xi_mode == XiMode::stored || m_energy.has_interaction()) return false;
   if (!RowGhostFiller<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid).fused()) return false;
   m_wavefront = WavefrontSchedule<Dim>(m_grid, stages, m_flux.order == 2 ? 2 : 1);
   if (!m_wavefront.available(1)) return false;
@@ -490,7 +490,7 @@ bool UpwindOperator<Dim>::run_blocked_stages(BlockedStages<Dim>& step) {
     using Xi = std::decay_t<decltype(xi_base)>;
     std::array<Xi, 3> xi{xi_base, xi_base, xi_base};
     for (int j = 0; j < S; ++j) xi[static_cast<std::size_t>(j)] = xi_of_state(xi_base, step.in[static_cast<std::size_t>(j)]->data());
-    m_wavefront.run([&](int s, int k) {
+    m_wavefront.run([&](int s, int k, const WavefrontPlace&) {
       const auto u = static_cast<std::size_t>(s);
       const std::size_t slot = static_cast<std::size_t>(omp_get_thread_num()) * static_cast<std::size_t>(S) + u;
       const double* q = step.in[u]->data();

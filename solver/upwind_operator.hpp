@@ -35,7 +35,7 @@ class UpwindOperator final : public SpatialOperator<Dim> {
   /// is recomputed from q (porous m = 2, 3, no internal energy): a stored ξ (log, pow, f-divergence,
   /// interaction) is a separate pass per stage. The stage limits (max q, face speeds of each stage's
   /// state) are accumulated in the traversal, from the rows the next stage reads.
-  bool enable_blocked_stages(int stages) override;
+  bool enable_blocked_stages(int stages, bool stage_arrays) override;  ///< needs stage_arrays
   bool run_blocked_stages(BlockedStages<Dim>& step) override;
 
   /// How ξ reaches the kernels: recomputed from q (and V) in each pass, or stored per stage.

@@ -59,9 +59,9 @@ ExplicitRk<Dim>::ExplicitRk(SpatialOperator<Dim>& op, ExplicitScheme scheme, dou
 
 template <int Dim>
 bool ExplicitRk<Dim>::set_temporal_blocking(bool on) {
-  // Blocked stages alternate between the two stage buffers; the in-place stages (3D SG with a
-  // potential, kept there for the memory bound of issue 7) have one.
-  m_blocked = on && m_num_stages > 1 && !m_in_place && m_op.enable_blocked_stages(m_num_stages);
+  // With in-place stages (3D SG with a potential, for the memory bound of issue 7) every stage's
+  // out is the one buffer: only an operator that keeps intermediate stages itself can block then.
+  m_blocked = on && m_num_stages > 1 && m_op.enable_blocked_stages(m_num_stages, !m_in_place);
   return m_blocked;
 }
 

@@ -96,6 +96,9 @@ TEST_SUITE("unit") {
         check_blocked<2>({131, 127}, bc, entropy(0.5), double_well(), 2, scheme, 0.5, 6);
         check_blocked<2>({131, 127}, bc, entropy(0.7), no_potential(), 2, scheme, 0.9, 6);
         check_blocked<3>({24, 21, 47}, bc, entropy(0.5), no_potential(), 2, scheme, 0.5, 4);
+        // 3D with a potential: the stepper's stages are in place (one buffer), intermediate stages
+        // live in the operator's slice stores.
+        check_blocked<3>({24, 21, 47}, bc, entropy(0.5), double_well(), 2, scheme, 0.5, 4);
       }
   }
 
