@@ -329,6 +329,91 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
   if (!fill_row_ghosts.fused()) fill_own_ghosts(out, m_grid);  // rank sides: prepare_stage's exchange
 }
 
+template <int Dim>
+bool SgOperator<Dim>::enable_blocked_stages(int stages, bool /*stage_arrays: not needed*/) {
+  if (m_interaction != nullptr || !RowGhostFiller<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid).fused()) return false;
+  m_wavefront = WavefrontSchedule<Dim>(m_grid, stages, 1);
+  if (!m_wavefront.available(1)) return false;
+  m_stores = StageStores<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid, m_wavefront,
+                              std::max(omp_get_max_threads(), omp_get_num_procs()));
+  return true;
+}
+
+template <int Dim>
+bool SgOperator<Dim>::run_blocked_stages(BlockedStages<Dim>& step) {
+  const int threads = omp_get_max_threads();
+  if (!m_wavefront.available(threads) || !m_stores.fits(m_wavefront.team_size(threads))) return false;
+  if (m_constant)
+    blocked_kernel<true>(step);
+  else
+    blocked_kernel<false>(step);
+  for (int j = 1; j < step.stages; ++j) step.limit[static_cast<std::size_t>(j)] = m_dt_limit;  // prepare_stage's
+  return true;
+}
+
+/// The rows of stage_kernel, slice by slice in the wavefront's order, with the same kernel per row:
+/// stage 0 reads qⁿ, later stages read the previous stage's slices from m_stores (their own slices
+/// go there too), the last stage writes step.out[last], fills its ghosts row by row and feeds the
+/// observer, as the unblocked last stage does.
+template <int Dim>
+template <bool Constant>
+void SgOperator<Dim>::blocked_kernel(BlockedStages<Dim>& step) const {
+  using Row = decltype(sg_row_for<Dim, Constant>(SimdLevel::generic, 1.0));
+  const auto& L = step.base->layout();
+  const double* q = step.base->data();  // qⁿ: stage 0's input and every stage's base
+  const double* V = m_V->data();
+  std::array<const double*, Dim> sk{};
+  if constexpr (!Constant)
+    for (int k = 0; k < Dim; ++k) sk[k] = m_s[k].data();
+  std::array<std::ptrdiff_t, Dim> st{};
+  for (int k = 0; k < Dim; ++k) st[k] = L.stride[k];
+  const std::array<double, Dim> D_dx2 = m_D_dx2;
+  const std::array<double, Dim> inv_dx2 = m_inv_dx2;
+  const double dt = step.dt;
+  const int S = step.stages;
+  std::array<Row, 3> kernel{};
+  for (int j = 0; j < S; ++j) kernel[static_cast<std::size_t>(j)] = sg_row_for<Dim, Constant>(simd_level(), step.b[static_cast<std::size_t>(j)]);
+  double* const out = step.out[static_cast<std::size_t>(S - 1)]->data();
+  RowObserver* const observer = step.observer;
+  const RowGhostFiller<Dim> fill_row_ghosts(L, m_grid);
+  const int rows = Dim == 3 ? L.shape[Dim > 1 ? 1 : 0] : 1, nx = L.shape[0];
+  StageStores<Dim>& stores = m_stores;
+  m_wavefront.run([&](int s, int k, const WavefrontPlace& place) {
+    const auto u = static_cast<std::size_t>(s);
+    const bool last = s == S - 1;
+    const int K = place.unwrapped;
+    double* block = last ? nullptr : stores.block(s, K, place);
+    double* o = last ? out : stores.out_base(block, k);
+    const double* in_c = s > 0 ? stores.block(s - 1, K, place) : nullptr;
+    const double* in_lo = s > 0 ? stores.block(s - 1, K - 1, place) : nullptr;
+    const double* in_hi = s > 0 ? stores.block(s - 1, K + 1, place) : nullptr;
+    for (int j = 0; j < rows; ++j) {
+      const std::ptrdiff_t begin = L.offset + static_cast<std::ptrdiff_t>(k) * L.stride[Dim - 1] +
+                                   (Dim == 3 ? static_cast<std::ptrdiff_t>(j) * L.stride[Dim > 1 ? 1 : 0] : 0);
+      RowInputs<Dim> in;
+      if (s == 0) {
+        in = RowInputs<Dim>::of_array(q, L, begin);
+      } else {
+        in.centre = stores.row(in_c, j);
+        in.lo[0] = in.centre - 1;
+        in.hi[0] = in.centre + 1;
+        if constexpr (Dim == 3) {
+          in.lo[1] = stores.row(in_c, j - 1);
+          in.hi[1] = stores.row(in_c, j + 1);
+        }
+        in.lo[Dim - 1] = stores.row(in_lo, j);
+        in.hi[Dim - 1] = stores.row(in_hi, j);
+      }
+      kernel[u](in, q, V, sk, o, begin, nx, st, D_dx2, inv_dx2, dt, step.b[u]);
+      if (last) {
+        if (observer != nullptr) observer->row_written(out, begin, nx);
+        fill_row_ghosts(out, begin, nx);
+      }
+    }
+    if (!last) stores.fill_ghosts(block);
+  });
+}
+
 /// The velocity the SG flux implies at a face. With ξ = D log q + V and the Slotboom variable
 /// w = q e^{V/D}, the SG flux is exactly J = q_f · u with
 ///   u = −(ξ_R − ξ_L)/Δx,   q_f = logmean(w_L, w_R) / logmean(e^{V_L/D}, e^{V_R/D}),

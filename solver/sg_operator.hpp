@@ -16,6 +16,8 @@
 #include <array>
 
 #include "grids/inplace_sweep.hpp"
+#include "grids/stage_stores.hpp"
+#include "grids/wavefront.hpp"
 #include "solver/spatial_operator.hpp"
 
 namespace wgflow {
@@ -46,6 +48,12 @@ class SgOperator final : public SpatialOperator<Dim> {
   /// In-place stages wherever the sweep can run (2D and 3D, every axis ≥ 2 cells): tests and benchmarks.
   /// Allocates the sweep's per-thread scratch, about three grid slices per thread.
   bool enable_in_place_stages_always();
+  /// Temporal blocking (grids/wavefront.hpp, reach 1) without an interaction, whose convolution is a
+  /// global pass between stages. The stage limit is state-independent here (the coefficients are).
+  /// Intermediate stages go to StageStores, so only the last stage's array is written (also with the
+  /// one-buffer in-place stepper).
+  bool enable_blocked_stages(int stages, bool stage_arrays) override;
+  bool run_blocked_stages(BlockedStages<Dim>& step) override;
 
   /// Read-only views for the implicit stepper, which assembles its matrix from the same coefficients:
   /// D B(±Pe)/Δx² of face i (the low face of cell i) at cell i's index, zeros on walls. The explicit
@@ -77,6 +85,8 @@ class SgOperator final : public SpatialOperator<Dim> {
   template <bool Constant>
   void stage_kernel(Field<Dim>& out, const Field<Dim>& in, double dt, double a, const Field<Dim>& base,
                     double b) const;
+  template <bool Constant>
+  void blocked_kernel(BlockedStages<Dim>& step) const;
   void materialise_coefficients() const;
   /// m_dt_limit, lowered to 1/G for a network's risk (InteractionTerm::step_rate of `in`).
   double interaction_limited(const Field<Dim>& in) const;
@@ -100,6 +110,8 @@ class SgOperator final : public SpatialOperator<Dim> {
   mutable std::array<Field<Dim>, Dim> m_c_minus;  ///< c⁻ = s + max(d, 0), built on demand
   double m_dt_limit = 0.0;
   RowObserver* m_row_observer = nullptr;  ///< fused diagnostics of the stage (set_row_observer)
+  WavefrontSchedule<Dim> m_wavefront;  ///< temporal blocking (enable_blocked_stages)
+  mutable StageStores<Dim> m_stores;   ///< its intermediate stages (written by the const kernel)
   mutable InPlaceSweep<Dim> m_sweep;  ///< scratch of in-place stages (written by the const euler_stage)
 };
 

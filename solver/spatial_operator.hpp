@@ -31,6 +31,24 @@ struct FluxSpec {
   double theta = 2.0;   ///< minmod parameter θ ∈ [1, 2]; 2 keeps point values ≥ 0
 };
 
+/// All stages of an explicit step in one traversal (temporal blocking, grids/wavefront.hpp): stage j
+/// computes out[j] = a·base + b[j]·(in[j] + Δt L(in[j])) with in[0] = base = qⁿ (prepared) and
+/// in[j] = out[j − 1]; the arrays may alternate (out[j + 2] == out[j]). Bitwise the stage-by-stage step.
+template <int Dim>
+struct BlockedStages {
+  int stages = 0;
+  std::array<Field<Dim>*, 3> out{};
+  std::array<const Field<Dim>*, 3> in{};
+  const Field<Dim>* base = nullptr;
+  double dt = 0.0;
+  std::array<double, 3> b{};
+  RowObserver* observer = nullptr;  ///< gets every row of the last stage (fused diagnostics), or none
+  /// Written for j ≥ 1: what prepare_stage(in[j]) returns, the limit of stage j's state. The stepper
+  /// checks them after the traversal (a posteriori) and retries exactly as when stage j would have
+  /// been refused before it ran, so the accepted steps and their Δt are those of the unblocked step.
+  std::array<double, 3> limit{};
+};
+
 template <int Dim>
 class SpatialOperator {
  public:
@@ -56,6 +74,17 @@ class SpatialOperator {
   /// only after enable_in_place_stages() returned true.
   virtual void euler_stage(Field<Dim>& out, const Field<Dim>& in, double dt, double a,
                            const Field<Dim>& base, double b) const = 0;
+
+  /// Temporal blocking, asked during set-up: whether run_blocked_stages can run `stages` stages (it
+  /// may allocate its scratch here). stage_arrays: out[0 … stages − 2] are arrays the operator may
+  /// use; false when every out[j] is the same array (a stepper with in-place stages), which only an
+  /// operator that keeps intermediate stages elsewhere accepts. False for operators whose stages need
+  /// a global pass between them (an interaction's convolution, a stored ξ) or a neighbour rank's states.
+  virtual bool enable_blocked_stages(int /*stages*/, bool /*stage_arrays*/) { return false; }
+  /// Runs all stages of `step` in one traversal and fills step.limit; returns false, writing nothing,
+  /// when it cannot with the current thread count (bands too thin): the stepper then runs the stages
+  /// one by one. Only after enable_blocked_stages(step.stages) returned true.
+  virtual bool run_blocked_stages(BlockedStages<Dim>& /*step*/) { return false; }
 
   /// Fused diagnostics: while `observer` is set, euler_stage hands it every interior x-row of `out`
   /// right after writing it (solver/row_observer.hpp); nullptr stops that. Returns false, setting

@@ -345,7 +345,14 @@ double UpwindOperator<Dim>::prepare(Field<Dim>& in) {
   std::copy(local.begin(), local.end(), maxima.begin());
   maxima[Dim + 1] = max_diffusivity;
   m_grid.ranks.max(maxima.data(), Dim + 2);  // over every rank (exact): the whole grid's maxima
-  max_diffusivity = maxima[Dim + 1];
+  return limit_from_maxima(maxima, in);
+}
+
+template <int Dim>
+double UpwindOperator<Dim>::limit_from_maxima(const std::array<double, Dim + 2>& maxima, const Field<Dim>& in) const {
+  std::array<double, Dim> inv_dx{};
+  for (int k = 0; k < Dim; ++k) inv_dx[k] = 1.0 / m_grid.dx(k);
+  double max_diffusivity = maxima[Dim + 1];
   if (m_xi_mode != XiMode::stored)
     max_diffusivity = with_internal_energy(m_energy.internal(), [&](auto U) { return U.P_prime(maxima[Dim]); });
 
@@ -411,6 +418,122 @@ void UpwindOperator<Dim>::euler_stage(Field<Dim>& out, const Field<Dim>& in, dou
     });
     return 0;
   });
+}
+
+namespace {
+
+/// The ξ source of the state q, of the same kind as xi (ξ = V alone does not depend on q; a stored ξ
+/// is never blocked).
+template <class Xi>
+Xi xi_of_state(Xi xi, const double* q) {
+  if constexpr (std::is_same_v<Xi, XiStored> || std::is_same_v<Xi, XiZero>)
+    (void)q;
+  else
+    xi.q = q;
+  return xi;
+}
+
+}  // namespace
+
+template <int Dim>
+bool UpwindOperator<Dim>::enable_blocked_stages(int stages, bool stage_arrays) {
+  if (!stage_arrays || Dim < 2 || m_xi_mode == XiMode::stored || m_energy.has_interaction()) return false;
+  if (!RowGhostFiller<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid).fused()) return false;
+  m_wavefront = WavefrontSchedule<Dim>(m_grid, stages, m_flux.order == 2 ? 2 : 1);
+  if (!m_wavefront.available(1)) return false;
+  m_blocked_stages = stages;
+  // Carries per thread and stage (each stage runs its own sequence of rows on a thread), sized for
+  // every thread count a run may set later.
+  const auto slots = static_cast<std::size_t>(std::max(omp_get_max_threads(), omp_get_num_procs()) * stages);
+  const auto nx = static_cast<std::size_t>(m_grid.shape[0]);
+  const auto ny = static_cast<std::size_t>(m_grid.shape[Dim > 1 ? 1 : 0]);
+  m_blocked_carry.resize(slots);
+  for (ThreadCarry& tc : m_blocked_carry) {
+    tc.f_y.assign(nx, 0.0);
+    tc.s_y.assign(nx, 0.0);
+    if (Dim > 2) {
+      tc.f_z.assign(nx * ny, 0.0);
+      tc.s_z.assign(nx * ny, 0.0);
+      tc.z_tag.assign(ny, -1);
+    }
+  }
+  m_blocked_maxima.assign(slots, std::array<double, Dim + 1>{});
+  return true;
+}
+
+template <int Dim>
+bool UpwindOperator<Dim>::run_blocked_stages(BlockedStages<Dim>& step) {
+  const int S = step.stages;
+  if (S != m_blocked_stages || static_cast<std::size_t>(omp_get_max_threads() * S) > m_blocked_carry.size() ||
+      !m_wavefront.available(omp_get_max_threads()))
+    return false;
+  for (ThreadCarry& tc : m_blocked_carry) {  // nothing is carried into a new step
+    tc.last_row = -2;
+    std::fill(tc.z_tag.begin(), tc.z_tag.end(), -1);
+  }
+  for (auto& m : m_blocked_maxima) m.fill(0.0);
+  const FieldLayout<Dim> L(m_grid.shape);
+  std::array<std::ptrdiff_t, Dim> stride{};
+  std::array<double, Dim> inv_dx2{}, inv_dx{};
+  for (int k = 0; k < Dim; ++k) {
+    stride[k] = L.stride[k];
+    inv_dx2[k] = 1.0 / (m_grid.dx(k) * m_grid.dx(k));  // as euler_stage
+    inv_dx[k] = 1.0 / m_grid.dx(k);                     // as prepare
+  }
+  const double theta = m_flux.theta, dt = step.dt;
+  const bool second_order = m_flux.order == 2;
+  const SimdLevel simd = simd_level();
+  const int nx = L.shape[0], ny = L.shape[Dim > 1 ? 1 : 0], rows = Dim == 3 ? ny : 1;
+  const double* q0 = step.base->data();
+  const RowGhostFiller<Dim> fill_row_ghosts(L, m_grid);  // what prepare()'s fill_ghosts gives each stage
+  with_xi(*step.base, [&](const auto& xi_base) {
+    using Xi = std::decay_t<decltype(xi_base)>;
+    std::array<Xi, 3> xi{xi_base, xi_base, xi_base};
+    for (int j = 0; j < S; ++j) xi[static_cast<std::size_t>(j)] = xi_of_state(xi_base, step.in[static_cast<std::size_t>(j)]->data());
+    m_wavefront.run([&](int s, int k, const WavefrontPlace&) {
+      const auto u = static_cast<std::size_t>(s);
+      const std::size_t slot = static_cast<std::size_t>(omp_get_thread_num()) * static_cast<std::size_t>(S) + u;
+      const double* q = step.in[u]->data();
+      double* o = step.out[u]->data();
+      RowObserver* const observer = s == S - 1 ? step.observer : nullptr;
+      ThreadCarry& tc = m_blocked_carry[slot];
+      for (int j = 0; j < rows; ++j) {
+        const std::ptrdiff_t r = Dim == 3 ? static_cast<std::ptrdiff_t>(k) * ny + j : k;  // parallel_for_rows' row
+        const std::ptrdiff_t begin = L.offset + static_cast<std::ptrdiff_t>(k) * L.stride[Dim - 1] +
+                                     (Dim == 3 ? static_cast<std::ptrdiff_t>(j) * L.stride[Dim > 1 ? 1 : 0] : 0);
+        // The limit of this stage's input (prepare's speed pass), from rows this stage reads anyway.
+        if (s > 0) speed_row_best<Dim>(simd, q, begin, nx, stride, inv_dx, xi[u], m_blocked_maxima[slot]);
+        RowCarry carry;  // as euler_stage, per stage
+        carry.F[0] = tc.f_y.data();
+        carry.sigma[0] = tc.s_y.data();
+        carry.valid[0] = tc.last_row == r - 1 && r % ny > 0;
+        tc.last_row = r;
+        if (Dim > 2) {
+          const std::ptrdiff_t jj = r % ny;
+          carry.F[1] = tc.f_z.data() + jj * nx;
+          carry.sigma[1] = tc.s_z.data() + jj * nx;
+          carry.valid[1] = r >= ny && tc.z_tag[static_cast<std::size_t>(jj)] == r - ny;
+          tc.z_tag[static_cast<std::size_t>(jj)] = r;
+        }
+        const double b = step.b[u];
+        if (second_order)
+          stage_row_best<Dim, 2>(simd, q, q0, o, begin, nx, stride, inv_dx2, theta, dt, 1.0 - b, b, xi[u], carry);
+        else
+          stage_row_best<Dim, 1>(simd, q, q0, o, begin, nx, stride, inv_dx2, theta, dt, 1.0 - b, b, xi[u], carry);
+        if (observer != nullptr) observer->row_written(o, begin, nx);
+        fill_row_ghosts(o, begin, nx);
+      }
+    });
+    return 0;
+  });
+  for (int j = 1; j < S; ++j) {
+    std::array<double, Dim + 2> maxima{};
+    for (std::size_t slot = static_cast<std::size_t>(j); slot < m_blocked_maxima.size(); slot += static_cast<std::size_t>(S))
+      for (int k = 0; k <= Dim; ++k) maxima[k] = std::max(maxima[k], m_blocked_maxima[slot][k]);  // exact, order-free
+    m_grid.ranks.max(maxima.data(), Dim + 2);
+    step.limit[static_cast<std::size_t>(j)] = limit_from_maxima(maxima, *step.in[static_cast<std::size_t>(j)]);
+  }
+  return true;
 }
 
 template <int Dim>

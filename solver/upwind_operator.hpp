@@ -9,6 +9,7 @@
 #include <array>
 #include <vector>
 
+#include "grids/wavefront.hpp"
 #include "solver/spatial_operator.hpp"
 
 namespace wgflow {
@@ -29,6 +30,13 @@ class UpwindOperator final : public SpatialOperator<Dim> {
   void particle_velocities(const Field<Dim>& in, const double* x, double* v, std::size_t n,
                            std::array<Field<Dim>, Dim>& faces) const override;
   void particle_faces(const Field<Dim>& in, std::array<Field<Dim>, Dim>& faces) const override;
+
+  /// Temporal blocking (grids/wavefront.hpp; reach 2 with the minmod reconstruction, else 1) where ξ
+  /// is recomputed from q (porous m = 2, 3, no internal energy): a stored ξ (log, pow, f-divergence,
+  /// interaction) is a separate pass per stage. The stage limits (max q, face speeds of each stage's
+  /// state) are accumulated in the traversal, from the rows the next stage reads.
+  bool enable_blocked_stages(int stages, bool stage_arrays) override;  ///< needs stage_arrays
+  bool run_blocked_stages(BlockedStages<Dim>& step) override;
 
   /// How ξ reaches the kernels: recomputed from q (and V) in each pass, or stored per stage.
   enum class XiMode { stored, linear, square, zero };
@@ -56,8 +64,16 @@ class UpwindOperator final : public SpatialOperator<Dim> {
     std::vector<std::ptrdiff_t> z_tag;  ///< 3D: per j, the row whose high z-faces f_z holds
     std::ptrdiff_t last_row = -2;       ///< the row whose high y-faces f_y holds
   };
+  /// The limit prepare() returns from the maxima of a state (a_k per axis, max q, the largest P' when
+  /// ξ is stored), already combined over ranks.
+  double limit_from_maxima(const std::array<double, Dim + 2>& maxima, const Field<Dim>& in) const;
+
   RowObserver* m_row_observer = nullptr;  ///< fused diagnostics of the stage (set_row_observer)
-  mutable std::vector<ThreadCarry> m_carry;  ///< one per thread of the team size at construction
+  mutable std::vector<ThreadCarry> m_carry;
+  WavefrontSchedule<Dim> m_wavefront;          ///< temporal blocking (enable_blocked_stages)
+  int m_blocked_stages = 0;
+  std::vector<ThreadCarry> m_blocked_carry;    ///< [thread × stages + stage]
+  std::vector<std::array<double, Dim + 1>> m_blocked_maxima;  ///< [thread × stages + stage]: a_k, max q  ///< one per thread of the team size at construction
 };
 
 }  // namespace wgflow

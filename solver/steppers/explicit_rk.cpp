@@ -4,6 +4,8 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -51,10 +53,55 @@ ExplicitRk<Dim>::ExplicitRk(SpatialOperator<Dim>& op, ExplicitScheme scheme, dou
   m_in_place = m_num_stages > 1 && m_op.enable_in_place_stages();
   m_buffer[0] = Field<Dim>(layout);
   if (!m_in_place) m_buffer[1] = Field<Dim>(layout);
+  const char* env = std::getenv("WGFLOW_TEMPORAL_BLOCKING");
+  set_temporal_blocking(env == nullptr || std::strcmp(env, "0") != 0);
+}
+
+template <int Dim>
+bool ExplicitRk<Dim>::set_temporal_blocking(bool on) {
+  // With in-place stages (3D SG with a potential, for the memory bound of issue 7) every stage's
+  // out is the one buffer: only an operator that keeps intermediate stages itself can block then.
+  m_blocked = on && m_num_stages > 1 && m_op.enable_blocked_stages(m_num_stages, !m_in_place);
+  return m_blocked;
+}
+
+template <int Dim>
+bool ExplicitRk<Dim>::run_blocked(Field<Dim>& q, double dt, bool check_limits, double& violated_limit, bool& ran) {
+  BlockedStages<Dim> step;
+  step.stages = m_num_stages;
+  step.base = &q;
+  step.dt = dt;
+  step.observer = m_row_observer;
+  for (int j = 0; j < m_num_stages; ++j) {
+    const auto u = static_cast<std::size_t>(j);
+    step.out[u] = &m_buffer[out_buffer(j)];
+    step.in[u] = j == 0 ? &q : &m_buffer[out_buffer(j - 1)];
+    step.b[u] = m_stages[u].b;
+  }
+  if (m_row_observer != nullptr) m_row_observer->begin_pass(omp_get_max_threads());
+  ran = m_op.run_blocked_stages(step);
+  if (!ran) return false;
+  ++m_blocked_runs;
+  // The limits the unblocked step checks before stages 1, 2, checked afterwards in the same order:
+  // the first violated one gives the same retry, and an accepted step the same state.
+  for (int j = 1; j < m_num_stages; ++j) {
+    const double limit = step.limit[static_cast<std::size_t>(j)];
+    if (check_limits && dt > limit) {
+      violated_limit = limit;
+      return false;
+    }
+  }
+  if (m_row_observer != nullptr) m_row_observer->end_pass(m_buffer[result()].data());
+  return true;
 }
 
 template <int Dim>
 bool ExplicitRk<Dim>::run_stages(Field<Dim>& q, double dt, bool check_limits, double& violated_limit) {
+  if (m_blocked && m_particles == nullptr) {
+    bool ran = false;
+    const bool accepted = run_blocked(q, dt, check_limits, violated_limit, ran);
+    if (ran) return accepted;  // else (bands too thin for this thread count) stage by stage
+  }
   if (m_particles != nullptr) m_particles->begin_step();
   for (int j = 0; j < m_num_stages; ++j) {
     Field<Dim>& in = j == 0 ? q : m_buffer[out_buffer(j - 1)];

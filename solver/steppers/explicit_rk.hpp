@@ -33,6 +33,15 @@ class ExplicitRk final : public TimeStepper<Dim> {
 
   int stages() const { return m_num_stages; }
 
+  /// Temporal blocking (issue 14, item 5; grids/wavefront.hpp): all stages of a step in one traversal
+  /// when the operator can (SG without interaction, upwind with ξ recomputed from q; 2D/3D, one rank,
+  /// two stage buffers, no particles). On by default, off with WGFLOW_TEMPORAL_BLOCKING=0 in the
+  /// environment; results are bitwise the same either way. Returns whether it is now on.
+  bool set_temporal_blocking(bool on);
+  bool temporal_blocking() const { return m_blocked; }
+  /// Stage sequences (accepted or rejected attempts) that ran blocked: tests check it is not skipped.
+  long blocked_runs() const { return m_blocked_runs; }
+
   /// Particles advance with the same stages and Δt (ParticleCloud::stage).
   bool set_particles(ParticleCloud<Dim>* particles) override {
     m_particles = particles;
@@ -46,6 +55,8 @@ class ExplicitRk final : public TimeStepper<Dim> {
   /// Runs all stages from q (already prepared); returns false, with the violated stage's limit, if a
   /// stage state needs a smaller step. On success the new state is in m_buffer[result()].
   bool run_stages(Field<Dim>& q, double dt, bool check_limits, double& violated_limit);
+  /// run_stages through the operator's blocked traversal; false in `ran` when it could not run.
+  bool run_blocked(Field<Dim>& q, double dt, bool check_limits, double& violated_limit, bool& ran);
 
   struct Stage {
     double a, b;  ///< out = a·qⁿ + b·(in + Δt L(in))
@@ -61,6 +72,8 @@ class ExplicitRk final : public TimeStepper<Dim> {
   std::size_t out_buffer(int j) const { return m_in_place ? 0 : static_cast<std::size_t>(j % 2); }
   std::size_t result() const { return out_buffer(m_num_stages - 1); }
   bool m_in_place = false;
+  bool m_blocked = false;  ///< temporal blocking (set_temporal_blocking)
+  long m_blocked_runs = 0;
   std::array<Field<Dim>, 2> m_buffer;
   ParticleCloud<Dim>* m_particles = nullptr;  ///< [1] stays empty with in-place stages (one array less)
   RowObserver* m_row_observer = nullptr;      ///< fused diagnostics of the last stage, or none
