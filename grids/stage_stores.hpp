@@ -39,6 +39,8 @@ class StageStores {
   }
   /// Whether there are stores for `bands` bands.
   bool fits(int bands) const { return bands <= m_bands; }
+  /// Slices held in all (each the size of one slice of the padded field).
+  int slices() const { return m_bands * m_per_band; }
 
   /// The block of stage s (< stages − 1) for the slice at unwrapped index K, as seen from a slice
   /// call at `place` (K is the slice being computed there or, when reading, one of its neighbours).

@@ -330,12 +330,19 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
 }
 
 template <int Dim>
-bool SgOperator<Dim>::enable_blocked_stages(int stages, bool /*stage_arrays: not needed*/) {
+bool SgOperator<Dim>::enable_blocked_stages(int stages, bool stage_arrays) {
   if (m_interaction != nullptr || !RowGhostFiller<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid).fused()) return false;
   m_wavefront = WavefrontSchedule<Dim>(m_grid, stages, 1);
   if (!m_wavefront.available(1)) return false;
   m_stores = StageStores<Dim>(FieldLayout<Dim>(m_grid.shape), m_grid, m_wavefront,
                               std::max(omp_get_max_threads(), omp_get_num_procs()));
+  // Without stage arrays (in-place stages: 3D with a potential, kept for issue 7's bound of stages + 3
+  // arrays) the stores are added memory, one band per thread: at most 1/8 of an array (256³ on 2
+  // threads: 24 of 256 planes, peak 6.12 arrays), else stage by stage (many threads on a thin grid).
+  if (!stage_arrays && 8 * m_stores.slices() > m_grid.shape[Dim - 1]) {
+    m_stores = StageStores<Dim>();
+    return false;
+  }
   return true;
 }
 
