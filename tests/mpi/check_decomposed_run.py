@@ -5,13 +5,17 @@ for P = 2, 3 (an uneven split), 4 and one thread per rank against the plain seri
 (--ranks 8: other counts instead, oversubscribed, e.g. 8 ranks on a 3D grid split along y and z).
 With --restart-across: the run interrupted (SIGTERM to one of its ranks) on 4 ranks, continued with --restart
 on 1, 2 and 3 ranks, equals the uninterrupted run.
+With --kill-across K: the job on 4 ranks (mpirun and every rank) killed with SIGKILL at a random moment, K times
+in a row, each killed output continued with --restart on 1, 2 or 3 ranks (in turn) until one finishes: the result
+equals the uninterrupted run (at least two kills must have landed while the job ran).
 With --tolerance R (runs that are not bitwise on P ranks: the distributed FFT of an interaction term rounds
 differently, the Krylov solves of implicit steppers sum in a rank-dependent order): floating-point values equal
 to R relative instead of bit for bit, |a - b| <= R max(1, max|b|) over each dataset (over each column of a
 table), numbers in the XDMF likewise, iteration counts (datasets named *iterations) within ITERATION_SLACK; and
 every run is checked on its own: mass drift <= 1e-12 relative, min >= 0 and energy non-increasing.
 
-usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] [--ranks P,Q,...] [--tolerance R]
+usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] [--kill-across K] [--ranks P,Q,...]
+       [--tolerance R]
        -- RUN OPTIONS...
 """
 import re
@@ -206,6 +210,53 @@ def interrupt_after_snapshot(command, cwd, snapshot_file):
     return proc.returncode, out
 
 
+def kill_job(command, cwd, seconds, after_file=None):
+    """Starts the job and SIGKILLs mpirun and all its ranks at once `seconds` after it started (after
+    `after_file` appeared, if given): what a batch system does to a job past its time. Returns True if
+    the job was still running when killed."""
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if after_file is not None:
+        give_up = time.time() + 240
+        while not os.path.exists(os.path.join(cwd, after_file)) and proc.poll() is None and time.time() < give_up:
+            time.sleep(0.001)
+    deadline = time.time() + seconds
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.001)
+    running = proc.poll() is None
+    if running:
+        for pid in rank_processes(proc.pid) + [proc.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    proc.wait(timeout=60)
+    return running
+
+
+def killed_across(mpiexec, wgflow, options, work, kills, seconds):
+    """--kill-across: K SIGKILLs of the whole job at uniformly random moments of a run of `seconds`, each
+    continued by --restart (1, 2, 3 ranks in turn), then restarts until the run finishes."""
+    import random
+    seed = int(time.time())
+    rng = random.Random(seed)
+    here = os.path.join(work, "killed")
+    os.makedirs(here)
+    landed = 0
+    command = mpirun(mpiexec, 4, 1) + [wgflow, "run", *options, "--threads", "1", "--quiet", "--out", "run.h5"]
+    for attempt in range(kills):
+        # The first attempt is killed after its first snapshot (before it there is nothing to restart).
+        first = os.path.join("run.h5.d", "000000.h5") if attempt == 0 else None
+        # Later attempts continue a shorter remainder (after a restart's start-up): the first half of a run.
+        if kill_job(command, here, rng.uniform(0.0, seconds if attempt == 0 else seconds / 2), first):
+            landed += 1
+        elif attempt == 0:
+            return here, landed, seed  # finished before the first kill: the caller reports it
+        ranks = 1 + attempt % 3
+        command = mpirun(mpiexec, ranks, 1) + [wgflow, "run", "--restart", "run.h5", "--threads", "1", "--quiet"]
+    run(command, here, "the last restart after %d kills" % kills)
+    return here, landed, seed
+
+
 def main():
     if "--" not in sys.argv:
         sys.exit(__doc__)
@@ -222,6 +273,11 @@ def main():
         at = head.index("--tolerance")
         TOLERANCE = float(head[at + 1])
         del head[at:at + 2]
+    kills = 0
+    if "--kill-across" in head:
+        at = head.index("--kill-across")
+        kills = int(head[at + 1])
+        del head[at:at + 2]
     mpiexec, wgflow, work = [a for a in head if a != "--restart-across"]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
@@ -231,11 +287,13 @@ def main():
     os.environ["OMP_WAIT_POLICY"] = "passive"
     run([wgflow, "run", *options, "--threads", "2", "--quiet", "--out", "run.h5"], reference, "serial run")
     failures = []
+    seconds_on = {}
     for ranks in rank_counts:
         here = os.path.join(work, "np%d" % ranks)
         os.makedirs(here)
         seconds = run(mpirun(mpiexec, ranks, 1) + [wgflow, "run", *options, "--threads", "1", "--quiet", "--out", "run.h5"],
                       here, "run on %d ranks" % ranks)
+        seconds_on[ranks] = seconds
         problems, datasets = compare_outputs(reference, here, "run")
         print("np %d: %d datasets compared, %d differences (%.1f s)" % (ranks, datasets, len(problems), seconds))
         if datasets < 3:
@@ -263,6 +321,17 @@ def main():
                 print("restart of a 4-rank run on %d ranks: %d datasets compared, %d differences" %
                       (ranks, datasets, len(problems)))
                 failures += ["restart on %d ranks: %s" % (ranks, p) for p in problems[:10]]
+
+    if kills > 0:
+        seconds = seconds_on.get(4) or run(mpirun(mpiexec, 4, 1) + [wgflow, "run", *options, "--threads", "1", "--quiet",
+                                                                   "--overwrite", "--out", "timed.h5"], work, "timed run")
+        here, landed, seed = killed_across(mpiexec, wgflow, options, work, kills, seconds)
+        problems, datasets = compare_outputs(reference, here, "run")
+        print("%d SIGKILLs of the job (%d while it ran; seed %d), restarted on 1-3 ranks: %d datasets compared, "
+              "%d differences" % (kills, landed, seed, datasets, len(problems)))
+        if landed < 2:
+            failures.append("only %d of %d kills landed while the job ran (seed %d)" % (landed, kills, seed))
+        failures += ["killed and restarted: %s" % p for p in problems[:10]]
 
     if TOLERANCE > 0:
         failures += ["serial: %s" % p for p in physics_problems(reference, "run")]
