@@ -91,6 +91,16 @@ double Communicator::max(double value) const {
   return out;
 }
 
+int Communicator::ranks_on_this_machine() const {
+  if (!m_impl) return 1;
+  MPI_Comm machine;
+  MPI_Comm_split_type(m_impl->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &machine);
+  int count = 1;
+  MPI_Comm_size(machine, &count);
+  MPI_Comm_free(&machine);
+  return count;
+}
+
 double Communicator::min(double value) const {
   if (!m_impl) return value;
   double out = value;
@@ -223,6 +233,7 @@ int Communicator::rank() const { return 0; }
 int Communicator::size() const { return 1; }
 double Communicator::max(double value) const { return value; }
 double Communicator::min(double value) const { return value; }
+int Communicator::ranks_on_this_machine() const { return 1; }
 void Communicator::max(double*, int) const {}
 std::string Communicator::first_message(const std::string& local) const { return local; }
 void Communicator::sum(std::int64_t*, int) const {}

@@ -69,6 +69,9 @@ class Communicator {
 
   int rank() const;
   int size() const;
+  /// How many of these ranks share this rank's machine (MPI_COMM_TYPE_SHARED; 1 without MPI): what
+  /// a memory check per machine multiplies a rank's need by. Collective.
+  int ranks_on_this_machine() const;
 
   /// The largest/smallest value over all ranks: exact in any order, so the same on every rank and
   /// for every decomposition.

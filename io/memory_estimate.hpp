@@ -19,6 +19,12 @@ struct MemoryEstimate {
 
 MemoryEstimate estimate_memory(const RunConfig& config);
 
+/// What one machine needs when `ranks` ranks split the grid and `ranks_here` of them run on it: a
+/// process each and their share of the grid-sized parts (the whole estimate for one rank).
+inline double memory_per_machine(const MemoryEstimate& m, int ranks, int ranks_here) {
+  return ranks_here * (m.process + (m.stepper + m.interaction) / ranks);
+}
+
 /// True if the implicit stepper solves this run's equation linearly (Scharfetter–Gummel flux: one
 /// sparse solve per step) rather than by Newton on the upwind scheme.
 bool implicit_step_is_linear(const RunConfig& config);

@@ -1,7 +1,10 @@
 #include "io/run_config.hpp"
 
+#include "grids/communicator.hpp"
+
 #include "io/expression.hpp"
 #include "io/interaction_config.hpp"
+#include "io/memory_estimate.hpp"
 #include "io/network_config.hpp"
 #include "io/parameter_flags.hpp"
 #include "solver/energy/f_divergence.hpp"
@@ -82,13 +85,19 @@ void RunConfig::validate() const {
          "'" + case_name + "'");
   if (dim < 1 || dim > 3) fail("dim", "must be 1, 2 or 3", show(dim));
   if (n < 2 || n > 1000000) fail("n", "cells per axis must be in [2, 1000000]", show(n));
-  const double need = estimated_memory_bytes(*this);
-  const double have = machine_memory_bytes();
+  // Under mpirun every rank holds its box: a machine needs its ranks' share of the grid-sized parts
+  // and one process each. Judged alike on every rank (largest need, smallest machine), so all stop or none.
+  const Communicator world = Communicator::world();
+  const MemoryEstimate estimate = estimate_memory(*this);
+  const int here = world.ranks_on_this_machine();
+  const double need = world.max(memory_per_machine(estimate, world.size(), here));
+  const double have = world.min(machine_memory_bytes());
   if (have > 0.0 && need > 0.8 * have) {
     std::ostringstream s;
     s.precision(3);
     s << "--n: " << n << "^" << dim << " cells with --stepper " << stepper << " need about " << need / (1 << 30)
       << " GiB, more than 80% of this machine's " << have / (1 << 30) << " GiB";
+    if (world.size() > 1) s << " (" << world.size() << " ranks, " << here << " on this machine: use more machines)";
     throw ConfigError(s.str());
   }
   if (!domain_axes.empty() && domain_axes.size() != static_cast<std::size_t>(dim))

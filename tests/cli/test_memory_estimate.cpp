@@ -86,6 +86,13 @@ TEST_SUITE("cli") {
     }
   }
 
+  TEST_CASE("under mpirun a machine needs a process per rank and its ranks' share of the arrays") {
+    const MemoryEstimate m{100.0, 800.0, 200.0};
+    CHECK(memory_per_machine(m, 1, 1) == m.total());
+    CHECK(memory_per_machine(m, 4, 4) == 4 * 100.0 + 1000.0);  // one machine: the arrays once, 4 processes
+    CHECK(memory_per_machine(m, 4, 1) == 100.0 + 250.0);       // one rank per machine: a quarter each
+  }
+
   TEST_CASE("an implicit run that cannot fit is refused up front") {
     CliDir dir;
     const Result r = run_wgflow(dir, {"run", "--stepper", "implicit-euler", "--dim", "2", "--n", "8000"});
