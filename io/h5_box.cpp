@@ -110,6 +110,26 @@ std::vector<double> read_box(hid_t dataset, const Box& box, bool flat) {
   return values;
 }
 
+namespace {
+/// Writes `data` (the elements `memory` selects) to the selection of `space` in the new dataset
+/// `created`, collectively if asked; a failed write is returned, not thrown (write_dataset_box).
+std::exception_ptr write_selection(hid_t loc, const std::string& name, const Dataset& created, const Dataspace& memory,
+                                   const Dataspace& space, const double* data, bool collective) {
+  PropList transfer(check(H5Pcreate(H5P_DATASET_XFER), "cannot create transfer properties"));
+#ifdef H5_HAVE_PARALLEL
+  if (collective) check_status(H5Pset_dxpl_mpio(transfer.id(), H5FD_MPIO_COLLECTIVE), "cannot ask for a collective write");
+#else
+  if (collective) throw std::logic_error("h5: a collective write needs a parallel HDF5 library");
+#endif
+  if (H5Dwrite(created.id(), H5T_NATIVE_DOUBLE, memory.id(), space.id(), transfer.id(), data) >= 0) return nullptr;
+  try {
+    fail("cannot write dataset " + describe(loc, name));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+}  // namespace
+
 std::exception_ptr write_dataset_box(hid_t loc, const std::string& name, const Box& box, bool flat,
                                      const double* data, bool collective, Dataset& created) {
   std::vector<hsize_t> dims = box.global;
@@ -128,18 +148,7 @@ std::exception_ptr write_dataset_box(hid_t loc, const std::string& name, const B
   box.select(space.id(), flat);
   const hsize_t n = box.size();
   Dataspace memory(check(H5Screate_simple(1, &n, nullptr), "cannot create 1-D dataspace"));
-  PropList transfer(check(H5Pcreate(H5P_DATASET_XFER), "cannot create transfer properties"));
-#ifdef H5_HAVE_PARALLEL
-  if (collective) check_status(H5Pset_dxpl_mpio(transfer.id(), H5FD_MPIO_COLLECTIVE), "cannot ask for a collective write");
-#else
-  if (collective) throw std::logic_error("h5::write_dataset_box: this HDF5 library is not parallel");
-#endif
-  if (H5Dwrite(created.id(), H5T_NATIVE_DOUBLE, memory.id(), space.id(), transfer.id(), data) >= 0) return nullptr;
-  try {
-    fail("cannot write dataset " + describe(loc, name));
-  } catch (...) {
-    return std::current_exception();
-  }
+  return write_selection(loc, name, created, memory, space, data, collective);
 }
 
 std::exception_ptr write_dataset_rows(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
@@ -175,18 +184,7 @@ std::exception_ptr write_dataset_rows(hid_t loc, const std::string& name, const 
     check_status(H5Sselect_none(space.id()), "cannot select nothing in a dataspace");
     check_status(H5Sselect_none(memory.id()), "cannot select nothing in a dataspace");
   }
-  PropList transfer(check(H5Pcreate(H5P_DATASET_XFER), "cannot create transfer properties"));
-#ifdef H5_HAVE_PARALLEL
-  if (collective) check_status(H5Pset_dxpl_mpio(transfer.id(), H5FD_MPIO_COLLECTIVE), "cannot ask for a collective write");
-#else
-  if (collective) throw std::logic_error("h5::write_dataset_rows: this HDF5 library is not parallel");
-#endif
-  if (H5Dwrite(created.id(), H5T_NATIVE_DOUBLE, memory.id(), space.id(), transfer.id(), data) >= 0) return nullptr;
-  try {
-    fail("cannot write dataset " + describe(loc, name));
-  } catch (...) {
-    return std::current_exception();
-  }
+  return write_selection(loc, name, created, memory, space, data, collective);
 }
 
 }  // namespace wgflow::h5

@@ -291,15 +291,7 @@ UpwindOperator<Dim>::UpwindOperator(const FreeEnergy<Dim>& energy, const FluxSpe
     const auto nx = static_cast<std::size_t>(m_grid.shape[0]);
     const auto ny = static_cast<std::size_t>(m_grid.shape[Dim > 1 ? 1 : 0]);
     m_carry.resize(static_cast<std::size_t>(std::max(1, omp_get_max_threads())));
-    for (ThreadCarry& tc : m_carry) {
-      tc.f_y.assign(nx, 0.0);
-      tc.s_y.assign(nx, 0.0);
-      if (Dim > 2) {
-        tc.f_z.assign(nx * ny, 0.0);
-        tc.s_z.assign(nx * ny, 0.0);
-        tc.z_tag.assign(ny, -1);
-      }
-    }
+    for (ThreadCarry& tc : m_carry) tc.size_for(nx, ny);
   }
 }
 
@@ -448,15 +440,7 @@ bool UpwindOperator<Dim>::enable_blocked_stages(int stages, bool stage_arrays) {
   const auto nx = static_cast<std::size_t>(m_grid.shape[0]);
   const auto ny = static_cast<std::size_t>(m_grid.shape[Dim > 1 ? 1 : 0]);
   m_blocked_carry.resize(slots);
-  for (ThreadCarry& tc : m_blocked_carry) {
-    tc.f_y.assign(nx, 0.0);
-    tc.s_y.assign(nx, 0.0);
-    if (Dim > 2) {
-      tc.f_z.assign(nx * ny, 0.0);
-      tc.s_z.assign(nx * ny, 0.0);
-      tc.z_tag.assign(ny, -1);
-    }
-  }
+  for (ThreadCarry& tc : m_blocked_carry) tc.size_for(nx, ny);
   m_blocked_maxima.assign(slots, std::array<double, Dim + 1>{});
   return true;
 }

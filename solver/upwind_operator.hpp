@@ -63,6 +63,16 @@ class UpwindOperator final : public SpatialOperator<Dim> {
     std::vector<double> f_z, s_z;       ///< 3D: one z-plane of the same, indexed j·nx + i
     std::vector<std::ptrdiff_t> z_tag;  ///< 3D: per j, the row whose high z-faces f_z holds
     std::ptrdiff_t last_row = -2;       ///< the row whose high y-faces f_y holds
+    /// Zeroed carries for rows of nx cells (3D: planes of ny rows).
+    void size_for(std::size_t nx, std::size_t ny) {
+      f_y.assign(nx, 0.0);
+      s_y.assign(nx, 0.0);
+      if (Dim > 2) {
+        f_z.assign(nx * ny, 0.0);
+        s_z.assign(nx * ny, 0.0);
+        z_tag.assign(ny, -1);
+      }
+    }
   };
   /// The limit prepare() returns from the maxima of a state (a_k per axis, max q, the largest P' when
   /// ξ is stored), already combined over ranks.
