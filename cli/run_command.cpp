@@ -301,6 +301,10 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
       std::snprintf(text, sizeof text, "; %ld negative updates (%ld rejected)", st.positivity_retries,
                     st.negative_states + st.decomposed_rejections);
       solver_work += text;
+      if (st.sweep_rounds > 0) {  // the upwind sweeps on several ranks (solver/steppers/upwind_sweep.hpp)
+        std::snprintf(text, sizeof text, "; upwind sweeps in %ld exchange rounds", st.sweep_rounds);
+        solver_work += text;
+      }
     }
   }
   std::string particle_text;

@@ -178,7 +178,6 @@ struct ImplicitEuler<Dim>::Impl {
   double limit_sg_fluxes(const Field<Dim>& qn, double dt);
   std::vector<double> limiter;              ///< per unknown: the factor of its outflows (1: not limited)
   std::vector<unsigned char> limit_visits;  ///< per unknown: times its outflows were limited
-  void upwind_sweep(const Field<Dim>& qn, double dt);
 };
 
 }  // namespace wgflow

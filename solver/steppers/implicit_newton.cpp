@@ -12,6 +12,7 @@
 #include "grids/parallel_for.hpp"
 #include "solver/flux/upwind.hpp"
 #include "solver/steppers/implicit_euler_impl.hpp"
+#include "solver/steppers/upwind_sweep.hpp"
 
 namespace wgflow {
 
@@ -228,7 +229,8 @@ bool ImplicitEuler<Dim>::Impl::newton_direction_multigrid(const Vec& rhs, double
     lin_iterations += res.iterations;
     if (res.converged) return true;
     ++stats.smg_fallbacks;
-    use_guess = delta.allFinite() && res.relative_residual < 1.0;
+    // Every rank the same choice: δ's finiteness is local, so it goes through a max over ranks.
+    use_guess = res.relative_residual < 1.0 && grid.ranks.max(delta.allFinite() ? 0.0 : 1.0) == 0.0;
     mg->use(MG::Method::bicgstab, MG::Cycle::smg);
   } else {
     mg->set_stencil(mg_stencil.data(), MG::Method::bicgstab, MG::Cycle::smg);
@@ -332,10 +334,16 @@ bool ImplicitEuler<Dim>::Impl::attempt_newton(const Field<Dim>& qn, double dt, i
       // of the frozen-velocity solution instead: also conservative, and ≥ 0.
       const SignCheck sign = check_sign(out, grid.ranks);
       if (sign != SignCheck::negative) return sign == SignCheck::nonnegative;
+      // q̂ of (I − Δt L_u) q̂ = qⁿ, u frozen at ξ(q*): ≥ 0, on any number of ranks (upwind_sweep.cpp).
       ++stats.positivity_retries;
-      upwind_sweep(qn, dt);
+      const UpwindSweepResult sweep = upwind_sweep(grid, unk, xi_it, qn, dt, inv_dx2.data(), q_trial);
+      stats.sweep_rounds += sweep.rounds;
+      if (!sweep.ok) {
+        ++stats.failed_sweeps;
+        return false;
+      }
       residual(q_trial, xi_it, qn, dt, out, R_trial);  // fluxes of q̂ with the velocities of q*
-      if (check_sign(out) == SignCheck::nonnegative) return true;
+      if (check_sign(out, grid.ranks) == SignCheck::nonnegative) return true;
       ++stats.negative_states;
       return false;
     }

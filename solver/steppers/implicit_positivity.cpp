@@ -1,4 +1,4 @@
-/// Positivity repair of the conservative update: sign check, SG flux limiting (LDLᵀ as last resort), frozen-velocity upwind sweep.
+/// Positivity repair of the conservative update: sign check, SG flux limiting (LDLᵀ as last resort), (the frozen-velocity upwind sweep: upwind_sweep.cpp).
 #include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
 #include <Eigen/SparseLU>
@@ -183,53 +183,11 @@ double ImplicitEuler<Dim>::Impl::limit_sg_fluxes(const Field<Dim>& qn_field, dou
   return moved;
 }
 
-/// q_trial = the solution of (I − Δt L_u) q̂ = q^n with the upwind velocities u of ξ_it frozen, and
-/// ghosts. Flow runs from high to low ξ, so in order of decreasing ξ every cell's inflow comes from
-/// cells already done: one sweep of substitution, each q̂ a quotient of sums of non-negative terms,
-/// hence ≥ 0 in floating point. q̂ = q* − (I − Δt L_u)⁻¹ R(q*) differs from the Newton iterate q*
-/// by the residual only.
-template <int Dim>
-void ImplicitEuler<Dim>::Impl::upwind_sweep(const Field<Dim>& qn, double dt) {
-  const double* xi = xi_it.data();
-  std::vector<std::pair<double, int>> order(static_cast<std::size_t>(unk.n));
-  for (int u = 0; u < unk.n; ++u) order[static_cast<std::size_t>(u)] = {xi[unk.cell[static_cast<std::size_t>(u)]], u};
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
-  });
-  Vec qh = Vec::Zero(unk.n);
-  for (const auto& entry : order) {
-    const auto u = static_cast<std::size_t>(entry.second);
-    const std::ptrdiff_t c = unk.cell[u];
-    double in = 0.0, out_rate = 0.0;
-    for (int k = 0; k < Dim; ++k) {
-      const std::ptrdiff_t s = L.stride[k];
-      const int lo = unk.nbr[u][static_cast<std::size_t>(2 * k)];
-      const int hi = unk.nbr[u][static_cast<std::size_t>(2 * k + 1)];
-      if (lo >= 0) {
-        const double ud = xi[c - s] - xi[c];
-        if (ud > 0.0) in += ud * qh[lo] * inv_dx2[k];
-        else if (ud < 0.0) out_rate -= ud * inv_dx2[k];
-      }
-      if (hi >= 0) {
-        const double ud = xi[c] - xi[c + s];
-        if (ud > 0.0) out_rate += ud * inv_dx2[k];
-        else if (ud < 0.0) in -= ud * qh[hi] * inv_dx2[k];
-      }
-    }
-    qh[static_cast<Eigen::Index>(u)] = (qn[c] + dt * in) / (1.0 + dt * out_rate);
-  }
-  unk.scatter(qh, q_trial);
-  fill_ghosts(q_trial, grid);
-}
-
 template bool ImplicitEuler<1>::Impl::solve_linear_direct(const Vec&, Vec&);
 template bool ImplicitEuler<2>::Impl::solve_linear_direct(const Vec&, Vec&);
 template bool ImplicitEuler<3>::Impl::solve_linear_direct(const Vec&, Vec&);
 template double ImplicitEuler<1>::Impl::limit_sg_fluxes(const Field<1>&, double);
 template double ImplicitEuler<2>::Impl::limit_sg_fluxes(const Field<2>&, double);
 template double ImplicitEuler<3>::Impl::limit_sg_fluxes(const Field<3>&, double);
-template void ImplicitEuler<1>::Impl::upwind_sweep(const Field<1>&, double);
-template void ImplicitEuler<2>::Impl::upwind_sweep(const Field<2>&, double);
-template void ImplicitEuler<3>::Impl::upwind_sweep(const Field<3>&, double);
 
 }  // namespace wgflow
