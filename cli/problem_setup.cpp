@@ -91,13 +91,11 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
 }
 
 std::string not_decomposable(const RunConfig& c) {
-  // Implicit Euler runs decomposed with the SG flux through hypre (docs/linear_solvers.md "Several
-  // ranks"); the Eigen solvers hold the whole grid in one matrix, and Newton on the upwind flux needs
-  // its positivity sweep (one global order) in many steps, where rejecting instead stalls the step.
+  // Implicit Euler runs decomposed through hypre, the SG flux and Newton on the upwind flux (its
+  // positivity sweep in rounds of the halo exchange; docs/linear_solvers.md "Several ranks"); the
+  // Eigen solvers hold the whole grid in one matrix.
   const bool implicit = c.stepper == "implicit-euler";
   const std::string what = implicit && c.linear_solver == "eigen" ? "--linear-solver eigen"
-                           : implicit && internal_energy_of(c).kind != InternalEnergySpec::Kind::entropy
-                               ? "--stepper implicit-euler with the upwind flux (--case " + c.case_name + ")"
                            : implicit && interaction_of(c).kind != InteractionSpec::Kind::none
                                ? "--stepper implicit-euler with an interaction term (--kernel)"
                            : implicit && c.case_name == "mean-field-network" ? "--stepper implicit-euler with --case mean-field-network"

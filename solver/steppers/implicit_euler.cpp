@@ -38,12 +38,11 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   const auto kind = e.internal().kind;
   lu.setPivotThreshold(0.0);
   decomposed = unk.decomposed;
-  if (decomposed) {  // what runs on several ranks: the SG solve through hypre (docs/linear_solvers.md)
+  if (decomposed) {  // what runs on several ranks: everything through hypre (docs/linear_solvers.md)
     if (o.linear_solver != ImplicitOptions::LinearSolver::multigrid)
       throw std::invalid_argument("implicit-euler: the eigen linear solver runs on one rank only");
-    if (flux.kind != FluxKind::scharfetter_gummel || e.has_interaction())
-      throw std::invalid_argument(
-          "implicit-euler: on several ranks only the Scharfetter-Gummel flux without interaction is implemented");
+    if (e.has_interaction())
+      throw std::invalid_argument("implicit-euler: on several ranks the interaction term is not implemented");
     if (!StructMultigrid<Dim>::supports(grid))
       throw std::invalid_argument("implicit-euler: a periodic axis needs at least 3 cells on several ranks");
   }

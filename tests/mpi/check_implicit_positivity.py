@@ -4,7 +4,12 @@ whose conservative update comes out < 0 somewhere (one rank repairs it by flux l
 ranks do not do) must, on P ranks, reject those attempts and retry smaller, and still end with q >= 0 in
 every snapshot, mass at round-off and the energy non-increasing.
 
-usage: check_implicit_positivity.py MPIEXEC WGFLOW WORKDIR RANKS -- RUN OPTIONS...
+With --swept (the upwind flux: Newton's conservative update < 0 is replaced by the frozen-velocity upwind
+sweep, solver/steppers/upwind_sweep.hpp, on any number of ranks): both runs must have needed sweeps and
+rejected none, and the P-rank run must have exchanged q-hat between ranks during them (the summary's "upwind
+sweeps in N exchange rounds", N > 0); the same checks of every snapshot.
+
+usage: check_implicit_positivity.py MPIEXEC WGFLOW WORKDIR RANKS [--swept] -- RUN OPTIONS...
 """
 import os
 import re
@@ -58,7 +63,9 @@ def check_output(path, what, failures):
 
 def main():
     split = sys.argv.index("--")
-    (mpiexec, wgflow, work, ranks), options = sys.argv[1:split], sys.argv[split + 1:]
+    head, options = sys.argv[1:split], sys.argv[split + 1:]
+    swept = "--swept" in head
+    mpiexec, wgflow, work, ranks = [a for a in head if a != "--swept"]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     os.environ["OMP_WAIT_POLICY"] = "passive"
@@ -71,14 +78,20 @@ def main():
     negative, rejected_one = negative_updates(one)
     if negative == 0 or rejected_one != 0:
         failures.append("one rank: %d negative updates, %d rejected: the case must need (and get) a repair" % (negative, rejected_one))
-    _, rejected = negative_updates(many)
-    if rejected == 0:
+    negative_many, rejected = negative_updates(many)
+    if swept:
+        rounds = re.search(r"upwind sweeps in (\d+) exchange rounds", many)
+        if negative_many == 0 or rejected != 0:
+            failures.append("%s ranks: %d negative updates, %d rejected: each must be swept" % (ranks, negative_many, rejected))
+        if not rounds or int(rounds.group(1)) == 0:
+            failures.append("%s ranks: the sweeps exchanged nothing between ranks" % ranks)
+    elif rejected == 0:
         failures.append("no negative update was rejected on %s ranks" % ranks)
     check_output(os.path.join(work, "one.h5"), "1 rank", failures)
     check_output(os.path.join(work, "many.h5"), ranks + " ranks", failures)
     if failures:
         sys.exit("\n".join(failures))
-    print("negative updates rejected on %s ranks; q >= 0, mass and energy kept" % ranks)
+    print("negative updates %s on %s ranks; q >= 0, mass and energy kept" % ("swept" if swept else "rejected", ranks))
 
 
 if __name__ == "__main__":
