@@ -92,12 +92,11 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
 
 std::string not_decomposable(const RunConfig& c) {
   // Implicit Euler runs decomposed through hypre, the SG flux and Newton on the upwind flux (its
-  // positivity sweep in rounds of the halo exchange; docs/linear_solvers.md "Several ranks"); the
-  // Eigen solvers hold the whole grid in one matrix.
+  // positivity sweep in rounds of the halo exchange; docs/linear_solvers.md "Several ranks"), with an
+  // interaction term through the distributed convolution; the Eigen solvers hold the whole grid in
+  // one matrix.
   const bool implicit = c.stepper == "implicit-euler";
   const std::string what = implicit && c.linear_solver == "eigen" ? "--linear-solver eigen"
-                           : implicit && interaction_of(c).kind != InteractionSpec::Kind::none
-                               ? "--stepper implicit-euler with an interaction term (--kernel)"
                            : implicit && c.case_name == "mean-field-network" ? "--stepper implicit-euler with --case mean-field-network"
                            : implicit && c.particles != "0" ? "--particles with --stepper implicit-euler"
                                                                           : "";

@@ -41,8 +41,6 @@ ImplicitEuler<Dim>::Impl::Impl(const FreeEnergy<Dim>& e, const FluxSpec& flux, c
   if (decomposed) {  // what runs on several ranks: everything through hypre (docs/linear_solvers.md)
     if (o.linear_solver != ImplicitOptions::LinearSolver::multigrid)
       throw std::invalid_argument("implicit-euler: the eigen linear solver runs on one rank only");
-    if (e.has_interaction())
-      throw std::invalid_argument("implicit-euler: on several ranks the interaction term is not implemented");
     if (!StructMultigrid<Dim>::supports(grid))
       throw std::invalid_argument("implicit-euler: a periodic axis needs at least 3 cells on several ranks");
   }

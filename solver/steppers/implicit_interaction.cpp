@@ -15,6 +15,7 @@
 #include <Eigen/Dense>
 
 #include "grids/boundary.hpp"
+#include "grids/chunk_sums.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/steppers/implicit_euler_impl.hpp"
 
@@ -25,11 +26,12 @@ constexpr int max_outer_iterations = 60;
 constexpr double outer_tolerance = 1e-12;
 constexpr int anderson_depth = 5;  ///< previous iterates mixed in (Anderson acceleration)
 
-/// Σ_u a_u b_u in unknown order (serial: the same bits for any thread count).
-double dot(const implicit_detail::Vec& a, const implicit_detail::Vec& b) {
+/// Σ_u a_u b_u over this rank's unknowns in unknown order (serial: the same bits for any thread
+/// count), into an exact accumulator that sums over ranks (one rank: the local sum itself).
+void add_dot(const implicit_detail::Vec& a, const implicit_detail::Vec& b, ExactSum& sum) {
   double s = 0.0;
   for (Eigen::Index u = 0; u < a.size(); ++u) s += a[u] * b[u];
-  return s;
+  sum.add(s);
 }
 }  // namespace
 
@@ -63,8 +65,11 @@ bool ImplicitEuler<Dim>::Impl::attempt_interaction(const Field<Dim>& qn, double 
     newton_iterations += inner;  // all solver work of the step: the step control grows Δt only when it is small
     unk.gather(out, g);
     f = g - x;
-    if (!f.allFinite()) return false;
-    if (f.lpNorm<Eigen::Infinity>() <= outer_tolerance * g.lpNorm<Eigen::Infinity>()) return true;  // out = G(x)
+    // Over every rank (max-allreduce, exact): all ranks stop, accept or go on alike.
+    double norms[3] = {f.allFinite() ? 0.0 : 1.0, f.lpNorm<Eigen::Infinity>(), g.lpNorm<Eigen::Infinity>()};
+    grid.ranks.max(norms, 3);
+    if (norms[0] > 0.0) return false;
+    if (norms[1] <= outer_tolerance * norms[2]) return true;  // out = G(x)
     if (outer > 0) {
       dF.push_back(f - f_old);
       dG.push_back(g - g_old);
@@ -78,11 +83,20 @@ bool ImplicitEuler<Dim>::Impl::attempt_interaction(const Field<Dim>& qn, double 
     x = g;
     const auto m = static_cast<Eigen::Index>(dF.size());
     if (m == 0) continue;
+    // The normal equations' dots over all ranks in one allreduce: every rank gets the same γ.
+    ChunkSumsVector dots(static_cast<std::size_t>(m + m * (m + 1) / 2));
+    std::size_t at = 0;
+    for (Eigen::Index i = 0; i < m; ++i) {
+      add_dot(dF[static_cast<std::size_t>(i)], f, dots[at++]);
+      for (Eigen::Index j = 0; j <= i; ++j) add_dot(dF[static_cast<std::size_t>(i)], dF[static_cast<std::size_t>(j)], dots[at++]);
+    }
+    dots.allreduce(grid.ranks);
     Eigen::MatrixXd A(m, m);
     Eigen::VectorXd b(m);
+    at = 0;
     for (Eigen::Index i = 0; i < m; ++i) {
-      b[i] = dot(dF[static_cast<std::size_t>(i)], f);
-      for (Eigen::Index j = 0; j <= i; ++j) A(i, j) = A(j, i) = dot(dF[static_cast<std::size_t>(i)], dF[static_cast<std::size_t>(j)]);
+      b[i] = dots.value(at++);
+      for (Eigen::Index j = 0; j <= i; ++j) A(i, j) = A(j, i) = dots.value(at++);
     }
     A.diagonal().array() += 1e-14 * A.diagonal().sum();  // keeps it definite when iterates repeat
     const Eigen::VectorXd gamma = A.ldlt().solve(b);

@@ -14,9 +14,11 @@ differently, the Krylov solves of implicit steppers sum in a rank-dependent orde
 to R relative instead of bit for bit, |a - b| <= R max(1, max|b|) over each dataset (over each column of a
 table), numbers in the XDMF likewise, iteration counts (datasets named *iterations) within ITERATION_SLACK; and
 every run is checked on its own: mass drift <= 1e-12 relative, min >= 0 and energy non-increasing.
+--iteration-slack N replaces ITERATION_SLACK (implicit runs with an interaction term: the outer fixed point stops
+at 1e-12 relative, so the FFT's rounding may cost one more outer iteration, i.e. one more inner solve).
 
 usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] [--kill-across K] [--ranks P,Q,...]
-       [--tolerance R]
+       [--tolerance R] [--iteration-slack N]
        -- RUN OPTIONS...
 """
 import re
@@ -272,6 +274,11 @@ def main():
         global TOLERANCE
         at = head.index("--tolerance")
         TOLERANCE = float(head[at + 1])
+        del head[at:at + 2]
+    if "--iteration-slack" in head:
+        global ITERATION_SLACK
+        at = head.index("--iteration-slack")
+        ITERATION_SLACK = int(head[at + 1])
         del head[at:at + 2]
     kills = 0
     if "--kill-across" in head:
