@@ -97,7 +97,6 @@ std::string not_decomposable(const RunConfig& c) {
   // one matrix.
   const bool implicit = c.stepper == "implicit-euler";
   const std::string what = implicit && c.linear_solver == "eigen" ? "--linear-solver eigen"
-                           : implicit && c.case_name == "mean-field-network" ? "--stepper implicit-euler with --case mean-field-network"
                            : implicit && c.particles != "0" ? "--particles with --stepper implicit-euler"
                                                                           : "";
   return what.empty() ? what : what + " is not available on more than one rank yet; run it on one rank";
