@@ -93,12 +93,10 @@ UniformGrid<Dim> grid_of(const RunConfig& c) {
 std::string not_decomposable(const RunConfig& c) {
   // Implicit Euler runs decomposed through hypre, the SG flux and Newton on the upwind flux (its
   // positivity sweep in rounds of the halo exchange; docs/linear_solvers.md "Several ranks"), with an
-  // interaction term through the distributed convolution; the Eigen solvers hold the whole grid in
-  // one matrix.
+  // interaction term through the distributed convolution, with particles handed between ranks
+  // mid-flight; the Eigen solvers hold the whole grid in one matrix.
   const bool implicit = c.stepper == "implicit-euler";
-  const std::string what = implicit && c.linear_solver == "eigen" ? "--linear-solver eigen"
-                           : implicit && c.particles != "0" ? "--particles with --stepper implicit-euler"
-                                                                          : "";
+  const std::string what = implicit && c.linear_solver == "eigen" ? "--linear-solver eigen" : "";
   return what.empty() ? what : what + " is not available on more than one rank yet; run it on one rank";
 }
 

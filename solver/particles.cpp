@@ -287,76 +287,7 @@ long fused_stage(const UniformGrid<Dim>& g, const FieldLayout<Dim>& L, const std
   return clamps;
 }
 
-/// expm1(z)/z, 1 at z = 0: x(τ) = x + v₀ τ φ(Aτ) solves dx/dt = v₀ + A (x − x₀) exactly.
-inline double phi1(double z) { return z == 0.0 ? 1.0 : std::expm1(z) / z; }
-
-/// Time to reach the face at velocity v_face from velocity v0 > 0 or < 0 moving towards it, in the
-/// field v = v0 + A (x − x0); infinite when the flow stops before the face (v_face of the other sign).
-inline double exit_time(double v0, double v_face, double distance, double A) {
-  if (!(v0 * v_face > 0.0)) return std::numeric_limits<double>::infinity();
-  if (A == 0.0) return distance / v0;
-  return std::log(v_face / v0) / A;  // v(t) = v0 e^{At} reaches v_face
-}
-
 }  // namespace
-
-template <int Dim>
-void ParticleCloud<Dim>::frozen_flow(const SpatialOperator<Dim>& op, const Field<Dim>& q, double dt) {
-  if (m_grid.decomposed())  // the exact flow may cross many boxes in one step (the CLI refuses it)
-    throw std::logic_error("ParticleCloud::frozen_flow: particles with implicit Euler on a decomposed grid");
-  if (size() == 0) return;
-  // The exact flow may cross many cells: the face arrays are filled for the whole grid (one pass per
-  // implicit step), by asking for the velocity at as many points as there are cells.
-  const FieldLayout<Dim>& L = q.layout();
-  const UniformGrid<Dim>& g = m_grid;
-  m_at.assign(L.num_cells() * Dim, g.lower[0]);
-  for (std::size_t i = 0; i < m_at.size(); ++i) m_at[i] = g.lower[i % Dim];
-  m_v.resize(m_at.size());
-  op.particle_velocities(q, m_at.data(), m_v.data(), L.num_cells(), m_u);
-  constexpr int max_crossings = 100000;  // a gradient field has no cycles: ξ falls at every crossing
-  parallel_for_items(size(), [&](std::size_t p) {
-    double* x = m_x.data() + p * Dim;
-    CellLocation<Dim> loc = locate(g, x);
-    double remaining = dt;
-    for (int crossing = 0; crossing < max_crossings && remaining > 0.0; ++crossing) {
-      const std::ptrdiff_t c = L.index(loc.cell);
-      std::array<double, Dim> v0{}, A{}, lo{};
-      double tau = remaining;
-      int exit_axis = -1;
-      for (int k = 0; k < Dim; ++k) {
-        const double dx = g.dx(k);
-        lo[k] = g.lower[k] + loc.cell[k] * dx;
-        const double v_lo = m_u[k][c], v_hi = m_u[k][c + L.stride[k]];
-        A[k] = (v_hi - v_lo) / dx;
-        const double xk = std::clamp(x[k], lo[k], lo[k] + dx);
-        v0[k] = v_lo + A[k] * (xk - lo[k]);
-        x[k] = xk;
-        const double t = v0[k] > 0.0 ? exit_time(v0[k], v_hi, lo[k] + dx - xk, A[k])
-                                     : exit_time(v0[k], v_lo, lo[k] - xk, A[k]);
-        if (t < tau) {
-          tau = t;
-          exit_axis = k;
-        }
-      }
-      for (int k = 0; k < Dim; ++k)
-        x[k] = std::clamp(x[k] + v0[k] * tau * phi1(A[k] * tau), lo[k], lo[k] + g.dx(k));
-      remaining -= tau;
-      if (exit_axis < 0) break;
-      const int k = exit_axis;
-      const int step = v0[k] > 0.0 ? 1 : -1;
-      x[k] = step > 0 ? lo[k] + g.dx(k) : lo[k];
-      int next = loc.cell[k] + step;
-      if (next < 0 || next >= g.shape[k]) {  // only periodic axes: wall faces have v = 0
-        next = next < 0 ? g.shape[k] - 1 : 0;
-        x[k] = next == 0 ? g.lower[k] : g.upper[k];
-      }
-      loc.cell[k] = next;
-    }
-    for (int k = 0; k < Dim; ++k)
-      if (m_neighbours.periodic(k)) x[k] = wrap_periodic(x[k], g.lower[k], g.upper[k]);
-  });
-  m_stage_is_x = true;
-}
 
 template <int Dim>
 void ParticleCloud<Dim>::append_snapshot_arrays(const Field<Dim>&, std::vector<SnapshotArray>& out) const {

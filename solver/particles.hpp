@@ -63,6 +63,7 @@ class ParticleCloud final : public SnapshotArraySource<Dim> {
 
   /// Implicit Euler: Xⁿ⁺¹ = the flow over dt of the frozen velocity field of the new state q (prepared),
   /// integrated exactly cell by cell (per axis v_k is linear in x_k: an exponential; Pollock 1988).
+  /// Decomposed: particles are handed to the neighbouring rank mid-flight (particle_flow.cpp). Collective.
   void frozen_flow(const SpatialOperator<Dim>& op, const Field<Dim>& q, double dt);
 
   /// "particles" (n × Dim; decomposed: this rank's rows) and "particle_clamps" (1: all_clamps() so

@@ -28,7 +28,6 @@ refused_once "missing initial file" 2 "wgflow: error: --initial file:$dir/none.h
 refused_once "potential bad in one box" 2 'wgflow: error: --potential: V = -nan at x = (-4.833333)' "$dir/v.h5" --case fokker-planck --n 30 --potential 'log(x)'
 refused_once "bad input" 2 'wgflow: error: --n: ' "$dir/bad.h5" --n -1
 # What decomposed runs cannot do yet, and more ranks than the grid can be split into: exit 2, one line.
-refused_once "implicit with particles" 2 'wgflow: error: mpirun: 3 ranks: --particles with --stepper implicit-euler' "$dir/ip.h5" --n 16 --stepper implicit-euler --particles 10
 refused_once "implicit eigen" 2 'wgflow: error: mpirun: 3 ranks: --linear-solver eigen is not available' "$dir/i.h5" --n 16 --stepper implicit-euler --linear-solver eigen
 refused_once "too big for the machine" 2 'wgflow: error: --n: 4000^3 cells with --stepper ssp-rk3 need about' "$dir/m.h5" --dim 3 --n 4000
 refused_once "too many ranks" 2 'wgflow: error: mpirun: 3 ranks: the 4 cells along y' "$dir/s.h5" --dim 2 --n 4
