@@ -302,7 +302,8 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
                     st.negative_states + st.decomposed_rejections);
       solver_work += text;
       if (st.sweep_rounds > 0) {  // the upwind sweeps on several ranks (solver/steppers/upwind_sweep.hpp)
-        std::snprintf(text, sizeof text, "; upwind sweeps in %ld exchange rounds", st.sweep_rounds);
+        std::snprintf(text, sizeof text, "; %s in %ld exchange rounds",
+                      implicit_stepper->is_linear() ? "flux limiting" : "upwind sweeps", st.sweep_rounds);
         solver_work += text;
       }
     }

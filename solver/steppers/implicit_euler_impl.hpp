@@ -176,6 +176,10 @@ struct ImplicitEuler<Dim>::Impl {
   /// SG: scales down the outflows of the cells where out < 0 (and of the cells downstream that this
   /// makes < 0) so that out = qⁿ + Δt·div(limited fluxes of q_star) ≥ 0; returns Σ |change of out|.
   double limit_sg_fluxes(const Field<Dim>& qn, double dt);
+  /// The same on a decomposed grid (implicit_positivity_ranks.cpp): β per cell in `beta`, rounds of the
+  /// halo exchange; Σ|change of out| over all ranks, or −1 if it could not finish (reject).
+  double limit_sg_fluxes_decomposed(const Field<Dim>& qn, double dt);
+  Field<Dim> beta;                          ///< decomposed limiting: β per cell (ghosts: the neighbours')
   std::vector<double> limiter;              ///< per unknown: the factor of its outflows (1: not limited)
   std::vector<unsigned char> limit_visits;  ///< per unknown: times its outflows were limited
 };

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "grids/boundary.hpp"
+#include "grids/chunk_sums.hpp"
 #include "grids/parallel_for.hpp"
 #include "solver/flux/scharfetter_gummel.hpp"
 #include "solver/steppers/implicit_euler_impl.hpp"
@@ -231,10 +232,24 @@ bool ImplicitEuler<Dim>::Impl::attempt_linear(const Field<Dim>& qn_field, double
       return false;
     }
     if (decomposed) {
-      // The flux limiting walks the cells in one global order of potential (a serial chain across
-      // ranks) and the direct re-solve needs the whole matrix: on several ranks the attempt is
-      // rejected and the step retried smaller, where the solve's residual is smaller next to q.
+      // The flux limiting in rounds of the halo exchange (implicit_positivity_ranks.cpp); the direct
+      // re-solve needs the whole matrix, so a repair that moves too much (or cannot finish) rejects
+      // the attempt and the step is retried smaller.
       ++stats.positivity_retries;
+      if (opt.conservative_update) {
+        ChunkSums<1> mass_sum;  // Σ|qⁿ| over all ranks, exact
+        mass_sum.add({qn.lpNorm<1>()});
+        mass_sum.allreduce(grid.ranks);
+        const double mass = mass_sum.values()[0];
+        const double moved = limit_sg_fluxes_decomposed(qn_field, dt);
+        if (moved >= 0.0 && moved <= opt.repair_tolerance * mass) {
+          stats.max_repair_change = std::max(stats.max_repair_change, mass > 0.0 ? moved / mass : 0.0);
+          if (check_sign(out, grid.ranks) == SignCheck::nonnegative) return true;
+          ++stats.negative_states;
+          return false;
+        }
+        if (moved >= 0.0) ++stats.repairs_too_large;
+      }
       ++stats.decomposed_rejections;
       return false;
     }

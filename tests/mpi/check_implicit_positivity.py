@@ -4,10 +4,10 @@ whose conservative update comes out < 0 somewhere (one rank repairs it by flux l
 ranks do not do) must, on P ranks, reject those attempts and retry smaller, and still end with q >= 0 in
 every snapshot, mass at round-off and the energy non-increasing.
 
-With --swept (the upwind flux: Newton's conservative update < 0 is replaced by the frozen-velocity upwind
-sweep, solver/steppers/upwind_sweep.hpp, on any number of ranks): both runs must have needed sweeps and
-rejected none, and the P-rank run must have exchanged q-hat between ranks during them (the summary's "upwind
-sweeps in N exchange rounds", N > 0); the same checks of every snapshot.
+With --swept (repairs on any number of ranks: Newton's frozen-velocity upwind sweep, solver/steppers/upwind_sweep.hpp,
+and the SG flux limiting, implicit_positivity_ranks.cpp): both runs must have needed repairs and rejected none,
+and the P-rank run must have exchanged between ranks during them (the summary's "upwind sweeps / flux limiting
+in N exchange rounds", N > 0); the same checks of every snapshot.
 
 usage: check_implicit_positivity.py MPIEXEC WGFLOW WORKDIR RANKS [--swept] -- RUN OPTIONS...
 """
@@ -80,18 +80,18 @@ def main():
         failures.append("one rank: %d negative updates, %d rejected: the case must need (and get) a repair" % (negative, rejected_one))
     negative_many, rejected = negative_updates(many)
     if swept:
-        rounds = re.search(r"upwind sweeps in (\d+) exchange rounds", many)
+        rounds = re.search(r"(?:upwind sweeps|flux limiting) in (\d+) exchange rounds", many)
         if negative_many == 0 or rejected != 0:
-            failures.append("%s ranks: %d negative updates, %d rejected: each must be swept" % (ranks, negative_many, rejected))
+            failures.append("%s ranks: %d negative updates, %d rejected: each must be repaired" % (ranks, negative_many, rejected))
         if not rounds or int(rounds.group(1)) == 0:
-            failures.append("%s ranks: the sweeps exchanged nothing between ranks" % ranks)
+            failures.append("%s ranks: the repairs exchanged nothing between ranks" % ranks)
     elif rejected == 0:
         failures.append("no negative update was rejected on %s ranks" % ranks)
     check_output(os.path.join(work, "one.h5"), "1 rank", failures)
     check_output(os.path.join(work, "many.h5"), ranks + " ranks", failures)
     if failures:
         sys.exit("\n".join(failures))
-    print("negative updates %s on %s ranks; q >= 0, mass and energy kept" % ("swept" if swept else "rejected", ranks))
+    print("negative updates %s on %s ranks; q >= 0, mass and energy kept" % ("repaired" if swept else "rejected", ranks))
 
 
 if __name__ == "__main__":
