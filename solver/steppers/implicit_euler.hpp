@@ -125,7 +125,8 @@ struct ImplicitStats {
   long negative_states = 0;       ///< ... and were still < 0 after that (the attempt is rejected)
   long limited_cells = 0;         ///< SG: cells whose outflows the flux-limiting repair scaled down
   long repairs_too_large = 0;     ///< SG: flux-limiting repairs beyond repair_tolerance (direct or rejected)
-  long decomposed_rejections = 0; ///< several ranks: conservative updates < 0, rejected (no repair)
+  long decomposed_rejections = 0; ///< several ranks: conservative updates < 0 whose SG repair was too large or
+                                  ///< could not finish: rejected (no direct re-solve)
   long sweep_rounds = 0;          ///< several ranks: halo-exchange rounds of the positivity repairs (sweep, limiting)
   long failed_sweeps = 0;         ///< ... sweeps that stopped short (attempt rejected; never seen)
   double max_repair_change = 0.0; ///< SG: largest accepted flux-limiting change, Σ|Δq| / Σ qⁿ
