@@ -247,32 +247,25 @@ void sg_row(RowInputs<Dim> in, const double* __restrict q0, const double* __rest
   }
 }
 
-#ifdef WGFLOW_SIMD_CLONES
-/// The same row compiled for AVX2.
-template <int Dim, bool Constant, bool Increment>
-[[WGFLOW_TARGET_AVX2]] void sg_row_avx2(RowInputs<Dim> in, const double* __restrict q0, const double* __restrict V,
-                                        std::array<const double*, Dim> sk, double* __restrict o, std::ptrdiff_t begin,
-                                        int count, std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2,
-                                        std::array<double, Dim> inv_dx2, double dt, double b) {
-  sg_row<Dim, Constant, Increment>(in, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, b);
-}
-#endif
-
-/// Row kernel for this build and stage: stage_update's test b == 1 (forward Euler, the first stage)
+/// Row kernel for a build and stage: stage_update's test b == 1 (forward Euler, the first stage)
 /// is taken once per row, not per cell, where it would stop the vectoriser (the increment could
 /// trap, so GCC does not if-convert it, and the loop is too large to unswitch).
 template <int Dim, bool Constant>
-auto sg_row_for(SimdLevel simd, double b) {
-  using Row = void (*)(RowInputs<Dim>, const double*, const double*, std::array<const double*, Dim>, double*,
-                       std::ptrdiff_t, int, std::array<std::ptrdiff_t, Dim>, std::array<double, Dim>,
-                       std::array<double, Dim>, double, double);
-  const bool increment = b != 1.0;
-#ifdef WGFLOW_SIMD_CLONES
-  if (simd == SimdLevel::avx2)
-    return increment ? Row(&sg_row_avx2<Dim, Constant, true>) : Row(&sg_row_avx2<Dim, Constant, false>);
-#endif
-  (void)simd;
-  return increment ? Row(&sg_row<Dim, Constant, true>) : Row(&sg_row<Dim, Constant, false>);
+struct SgRowKernel {
+  SimdLevel simd = SimdLevel::generic;
+  bool increment = false;
+  template <class... Args>
+  void operator()(Args&&... args) const {
+    if (increment)
+      run_simd(simd, [](auto&&... a) { sg_row<Dim, Constant, true>(a...); }, args...);
+    else
+      run_simd(simd, [](auto&&... a) { sg_row<Dim, Constant, false>(a...); }, args...);
+  }
+};
+
+template <int Dim, bool Constant>
+SgRowKernel<Dim, Constant> sg_row_for(SimdLevel simd, double b) {
+  return {simd, b != 1.0};
 }
 
 }  // namespace

@@ -163,27 +163,12 @@ void stage_row(const double* __restrict q, const double* __restrict q0, double* 
   }
 }
 
-#ifdef WGFLOW_SIMD_CLONES
-/// The same row compiled for AVX2.
-template <int Dim, int Order, class Xi>
-[[WGFLOW_TARGET_AVX2]] void stage_row_avx2(const double* __restrict q, const double* __restrict q0,
-                                           double* __restrict o, std::ptrdiff_t begin, int count,
-                                           std::array<std::ptrdiff_t, Dim> stride, std::array<double, Dim> inv_dx2,
-                                           double theta, double dt, double a, double b, Xi xi, RowCarry carry) {
-  stage_row<Dim, Order, Xi>(q, q0, o, begin, count, stride, inv_dx2, theta, dt, a, b, xi, carry);
-}
-#endif
-
 template <int Dim, int Order, class Xi>
 void stage_row_best(SimdLevel simd, const double* q, const double* q0, double* o, std::ptrdiff_t begin, int count,
                     std::array<std::ptrdiff_t, Dim> stride, std::array<double, Dim> inv_dx2, double theta, double dt,
                     double a, double b, Xi xi, RowCarry carry) {
-#ifdef WGFLOW_SIMD_CLONES
-  if (simd == SimdLevel::avx2)
-    return stage_row_avx2<Dim, Order, Xi>(q, q0, o, begin, count, stride, inv_dx2, theta, dt, a, b, xi, carry);
-#endif
-  (void)simd;
-  stage_row<Dim, Order, Xi>(q, q0, o, begin, count, stride, inv_dx2, theta, dt, a, b, xi, carry);
+  run_simd(simd, [](auto&&... x) { stage_row<Dim, Order, Xi>(x...); }, q, q0, o, begin, count, stride, inv_dx2, theta,
+           dt, a, b, xi, carry);
 }
 
 // The v4d helpers are internal and always inlined, so the psABI note on passing 32-byte vectors
@@ -241,25 +226,11 @@ void speed_row(const double* __restrict q, std::ptrdiff_t begin, int count, cons
   }
 }
 
-#ifdef WGFLOW_SIMD_CLONES
-template <int Dim, class Xi>
-[[WGFLOW_TARGET_AVX2]] void speed_row_avx2(const double* __restrict q, std::ptrdiff_t begin, int count,
-                                           const std::array<std::ptrdiff_t, Dim>& stride,
-                                           const std::array<double, Dim>& inv_dx, const Xi& xi,
-                                           std::array<double, Dim + 1>& acc) {
-  speed_row<Dim, Xi>(q, begin, count, stride, inv_dx, xi, acc);
-}
-#endif
-
 template <int Dim, class Xi>
 void speed_row_best(SimdLevel simd, const double* q, std::ptrdiff_t begin, int count,
                     const std::array<std::ptrdiff_t, Dim>& stride, const std::array<double, Dim>& inv_dx, const Xi& xi,
                     std::array<double, Dim + 1>& acc) {
-#ifdef WGFLOW_SIMD_CLONES
-  if (simd == SimdLevel::avx2) return speed_row_avx2<Dim, Xi>(q, begin, count, stride, inv_dx, xi, acc);
-#endif
-  (void)simd;
-  speed_row<Dim, Xi>(q, begin, count, stride, inv_dx, xi, acc);
+  run_simd(simd, [](auto&&... x) { speed_row<Dim, Xi>(x...); }, q, begin, count, stride, inv_dx, xi, acc);
 }
 
 }  // namespace
