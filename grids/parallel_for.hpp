@@ -21,12 +21,12 @@ namespace wgflow {
 inline constexpr int row_block = 1024;
 
 /// Which build of the row kernels runs: each kernel is compiled for baseline x86-64 and, where the
-/// compiler allows, again for AVX2 and for AVX-512 (F, DQ, VL; 512-bit vectors); the best build the CPU
-/// runs is chosen once per process. WGFLOW_SIMD=generic or WGFLOW_SIMD=avx2 in the environment caps it.
+/// compiler allows, again for AVX2 and for AVX-512 (F, DQ, VL; 512-bit vectors), and the build is
+/// chosen here, once per process: the CPU's best, capped by WGFLOW_SIMD=generic or WGFLOW_SIMD=avx2.
 /// Every build performs the same IEEE operations in the same order on each cell (no FMA:
-/// -ffp-contract=off), so results are bitwise the same whichever runs; only speed differs
-/// (docs/benchmarks.md: AVX-512 pays where the step is compute-bound, i.e. temporally blocked, and in
-/// the diagnostics' log).
+/// -ffp-contract=off), so results are bitwise the same whichever runs; only speed differs. A kernel
+/// whose AVX-512 build measured slower than its AVX2 build asks for simd_level_for(SimdLevel::avx2)
+/// (docs/benchmarks.md "AVX-512 row kernels"); WGFLOW_SIMD=avx512 or set_simd_level lifts that cap.
 enum class SimdLevel { generic = 0, avx2 = 1, avx512 = 2 };
 
 /// The best build this CPU can run, whatever WGFLOW_SIMD says.
@@ -48,29 +48,49 @@ inline SimdLevel cpu_simd_level() {
 inline bool cpu_has_avx512() { return cpu_simd_level() == SimdLevel::avx512; }
 
 namespace detail {
-/// The level in force: cpu_simd_level() capped by WGFLOW_SIMD, until set_simd_level changes it.
-inline std::atomic<int>& simd_setting() {
-  static std::atomic<int> level{[] {
+/// cpu_simd_level() capped by WGFLOW_SIMD, plus 4 when WGFLOW_SIMD asks for a level (avx512): then no
+/// kernel caps it.
+inline int simd_default() {
+  static const int level = [] {
     int best = static_cast<int>(cpu_simd_level());
     const char* env = std::getenv("WGFLOW_SIMD");
-    if (env != nullptr && std::string(env) == "generic") best = 0;
-    if (env != nullptr && std::string(env) == "avx2") best = std::min(best, 1);
-    return best;
-  }()};
+    const std::string wanted = env != nullptr ? env : "";
+    if (wanted == "generic") best = 0;
+    if (wanted == "avx2") best = std::min(best, 1);
+    return wanted == "avx512" ? best | 4 : best;
+  }();
+  return level;
+}
+/// The level in force: simd_default() until set_simd_level changes it.
+inline std::atomic<int>& simd_setting() {
+  static std::atomic<int> level{simd_default()};
   return level;
 }
 }  // namespace detail
 
-/// The build every row kernel (stages, speeds, diagnostics) runs; the one place that decides it.
-inline SimdLevel simd_level() { return static_cast<SimdLevel>(detail::simd_setting().load(std::memory_order_relaxed)); }
+/// The build the row kernels run; the one place that decides it.
+inline SimdLevel simd_level() {
+  return static_cast<SimdLevel>(detail::simd_setting().load(std::memory_order_relaxed) & 3);
+}
 
-/// Tests and benchmarks: run `wanted` (capped at what the CPU runs) from now on; returns the level set.
-/// Call it between steps, never while kernels run.
+/// The build for a kernel whose wider builds do not pay: simd_level() capped at `widest`, unless a
+/// level was asked for explicitly (then every kernel runs it, so tests reach every build).
+inline SimdLevel simd_level_for(SimdLevel widest) {
+  const int setting = detail::simd_setting().load(std::memory_order_relaxed);
+  const auto level = static_cast<SimdLevel>(setting & 3);
+  return (setting & 4) != 0 ? level : std::min(level, widest);
+}
+
+/// Tests and benchmarks: run `wanted` (capped at what the CPU runs) in every kernel from now on;
+/// returns the level set. Call it between steps, never while kernels run.
 inline SimdLevel set_simd_level(SimdLevel wanted) {
   const SimdLevel level = std::min(wanted, cpu_simd_level());
-  detail::simd_setting().store(static_cast<int>(level), std::memory_order_relaxed);
+  detail::simd_setting().store(static_cast<int>(level) | 4, std::memory_order_relaxed);
   return level;
 }
+
+/// Back to the process's default (cpu_simd_level() capped by WGFLOW_SIMD, per-kernel caps).
+inline void reset_simd_level() { detail::simd_setting().store(detail::simd_default(), std::memory_order_relaxed); }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define WGFLOW_SIMD_CLONES 1

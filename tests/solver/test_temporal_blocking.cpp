@@ -70,7 +70,6 @@ template <int Dim>
 long check_blocked(const std::array<int, Dim>& shape, Boundary bc, const InternalEnergySpec& internal,
                    const PotentialSpec& potential, int order, ExplicitScheme scheme, double cfl, int steps) {
   const int saved = omp_get_max_threads();
-  const SimdLevel saved_simd = simd_level();
   omp_set_num_threads(3);  // scratch (upwind carries) for up to 3 threads
   UniformGrid<Dim> grid = make_cube_grid<Dim>(8, -2.0, 2.0, bc);
   grid.shape = shape;
@@ -100,7 +99,7 @@ long check_blocked(const std::array<int, Dim>& shape, Boundary bc, const Interna
       CHECK(same_bits(blocked.state, reference.state));
     }
   }
-  set_simd_level(saved_simd);
+  reset_simd_level();
   omp_set_num_threads(saved);
   return reference.rejected;
 }
