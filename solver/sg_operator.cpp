@@ -226,10 +226,30 @@ void sg_row(RowInputs<Dim> in, const double* __restrict q0, const double* __rest
       const double x = q[i] + dt * rate;
       o[c] = Increment ? stage_increment(q0[c], x, b) : x;  // stage_update(q0[c], x, b)
     }
+  } else if constexpr (Dim == 3) {  // each face from both of its cells: the chunked x-faces below
+    // measured 0.75–0.99× this loop's rate in 3D (fewer instructions, but the row's loads, not its
+    // arithmetic, bound the 3D stage; docs/benchmarks.md "AVX-512 row kernels")
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < count; ++i) {
+      const std::ptrdiff_t c = begin + i;
+      double rate = 0.0;
+#pragma GCC unroll 3  // fully: a loop left inside the body stops the vectoriser (control flow)
+      for (int k = 0; k < Dim; ++k) {
+        const std::ptrdiff_t s = st[k];
+        const double d_lo = (V[c] - V[c - s]) * inv_dx2[k];
+        const double d_hi = (V[c + s] - V[c]) * inv_dx2[k];
+        const double s_lo = sk[k][c];
+        const double s_hi = sk[k][c + s];
+        rate += sg_face_rate(sg_c_plus(s_lo, d_lo), sg_c_minus(s_lo, d_lo), lo[k][i], q[i]) -
+                sg_face_rate(sg_c_plus(s_hi, d_hi), sg_c_minus(s_hi, d_hi), q[i], hi[k][i]);
+      }
+      const double x = q[i] + dt * rate;
+      o[c] = Increment ? stage_increment(q0[c], x, b) : x;  // stage_update(q0[c], x, b)
+    }
   } else {
-    // x-faces once per face, not once from each of their cells (a quarter of the face work in 2D, a
-    // sixth in 3D): fx[f] is the low face of cell i0 + f, the same expression on the same operands as
-    // the y- and z-faces below, so each cell's rate is bitwise what two evaluations gave.
+    // 1D, 2D: x-faces once per face, not once from each of their cells (a quarter of the face work in
+    // 2D): fx[f] is the low face of cell i0 + f, the same expression on the same operands as the
+    // y-faces below, so each cell's rate is bitwise what two evaluations gave.
     constexpr int chunk = 256;
     alignas(64) double fx[chunk + 1];
     for (int i0 = 0; i0 < count; i0 += chunk) {
@@ -268,8 +288,8 @@ void sg_row(RowInputs<Dim> in, const double* __restrict q0, const double* __rest
 /// is taken once per row, not per cell, where it would stop the vectoriser (the increment could
 /// trap, so GCC does not if-convert it, and the loop is too large to unswitch).
 /// AVX2, not AVX-512, unless asked for (simd_level_for): the 512-bit build of the SG rows measured
-/// 0.82–0.92× the AVX2 rate stage by stage, 0.92–0.97× for sg-fp and 1.02–1.07× for sg-heat in the
-/// blocked step (2 threads, docs/benchmarks.md "AVX-512 row kernels").
+/// 0.76–0.94× the AVX2 rate stage by stage and 0.85–1.07× in the blocked step (2 threads; 2D sg-heat
+/// 1.01–1.07×, 3D 0.83–1.01×; docs/benchmarks.md "AVX-512 row kernels").
 constexpr SimdLevel sg_widest_build = SimdLevel::avx2;
 
 template <int Dim, bool Constant>
