@@ -9,7 +9,7 @@
 using namespace wgflow;
 
 TEST_SUITE("unit") {
-  TEST_CASE("SIMD level: per-kernel caps apply to the default only; an explicit level reaches every kernel") {
+  TEST_CASE("SIMD level: per-kernel caps apply to the default only and an explicit level reaches every kernel") {
     const SimdLevel cpu = cpu_simd_level();
     CHECK(simd_level() <= cpu);
     CHECK(simd_level_for(SimdLevel::avx2) <= std::min(simd_level(), SimdLevel::avx2));
