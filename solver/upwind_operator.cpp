@@ -171,36 +171,37 @@ void stage_row_best(SimdLevel simd, const double* q, const double* q0, double* o
            dt, a, b, xi, carry);
 }
 
-// The v8d helpers are internal and always inlined, so the psABI note on passing 64-byte vectors
-// without AVX-512 does not concern any interface.
+// The v4d helpers are internal and always inlined, so the psABI note on passing 32-byte vectors
+// without AVX does not concern any interface.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-/// Eight doubles (GCC/Clang vector extension): four SSE2, two AVX2 or one AVX-512 register. Each lane
-/// performs the scalar code's IEEE operations, so lane results are bitwise the scalar ones.
-using v8d = double __attribute__((vector_size(64)));
-using v8i = long long __attribute__((vector_size(64)));
-inline v8d load8(const double* p) {
-  v8d v;
+/// Four doubles (GCC/Clang vector extension): two SSE2 or one AVX2 register (eight lanes, one AVX-512
+/// register, made the AVX2 build 3–4× slower). Each lane performs the scalar code's IEEE operations,
+/// so lane results are bitwise the scalar ones.
+using v4d = double __attribute__((vector_size(32)));
+using v4i = long long __attribute__((vector_size(32)));
+inline v4d load4(const double* p) {
+  v4d v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline v8d max8(v8d acc, v8d v) { return acc < v ? v : acc; }  // std::max(acc, v) in every lane
-inline v8d abs8(v8d v) { return reinterpret_cast<v8d>(reinterpret_cast<v8i>(v) & 0x7fffffffffffffffLL); }
+inline v4d max4(v4d acc, v4d v) { return acc < v ? v : acc; }  // std::max(acc, v) in every lane
+inline v4d abs4(v4d v) { return reinterpret_cast<v4d>(reinterpret_cast<v4i>(v) & 0x7fffffffffffffffLL); }
 
-/// ξ of eight consecutive cells from a ξ source (the same arithmetic as its scalar call).
-inline v8d xi8(const XiStored& x, std::ptrdiff_t c) { return load8(x.xi + c); }
+/// ξ of four consecutive cells from a ξ source (the same arithmetic as its scalar call).
+inline v4d xi4(const XiStored& x, std::ptrdiff_t c) { return load4(x.xi + c); }
 template <bool WithV>
-v8d xi8(const XiLinear<WithV>& x, std::ptrdiff_t c) {
-  if constexpr (WithV) return x.coef * load8(x.q + c) + load8(x.V + c);
-  return x.coef * load8(x.q + c) + 0.0;
+v4d xi4(const XiLinear<WithV>& x, std::ptrdiff_t c) {
+  if constexpr (WithV) return x.coef * load4(x.q + c) + load4(x.V + c);
+  return x.coef * load4(x.q + c) + 0.0;
 }
 template <bool WithV>
-v8d xi8(const XiSquare<WithV>& x, std::ptrdiff_t c) {
-  const v8d q = load8(x.q + c);
-  if constexpr (WithV) return x.coef * (q * q) + load8(x.V + c);
+v4d xi4(const XiSquare<WithV>& x, std::ptrdiff_t c) {
+  const v4d q = load4(x.q + c);
+  if constexpr (WithV) return x.coef * (q * q) + load4(x.V + c);
   return x.coef * (q * q) + 0.0;
 }
-inline v8d xi8(const XiZero& x, std::ptrdiff_t c) { return 0.0 + load8(x.V + c); }
+inline v4d xi4(const XiZero& x, std::ptrdiff_t c) { return 0.0 + load4(x.V + c); }
 
 /// Largest |u| = |ξ_c − ξ_{c−s}|/Δx over the low faces of a row's cells, per axis, and max q.
 /// The low faces of the interior cells are all the faces (walls carry u = 0, periodic face n ≡ 0).
@@ -210,18 +211,19 @@ inline v8d xi8(const XiZero& x, std::ptrdiff_t c) { return 0.0 + load8(x.V + c);
 template <int Dim, class Xi>
 void speed_row(const double* __restrict q, std::ptrdiff_t begin, int count, const std::array<std::ptrdiff_t, Dim>& stride,
                const std::array<double, Dim>& inv_dx, const Xi& xi, std::array<double, Dim + 1>& acc) {
-  std::array<v8d, Dim + 1> m{};  // |Δξ| ≥ 0 per axis (NaN skipped), max q from acc
-  m[Dim] = v8d{} + acc[Dim];
+  std::array<v4d, Dim + 1> m;  // per axis max |Δξ| ≥ 0 (NaN skipped), then max q from acc
+  for (int k = 0; k < Dim; ++k) m[static_cast<std::size_t>(k)] = v4d{};
+  m[Dim] = v4d{} + acc[Dim];
   const std::ptrdiff_t end = begin + count;
   std::ptrdiff_t c = begin;
-  for (; c + 8 <= end; c += 8) {
-    const v8d x_c = xi8(xi, c);
-    m[Dim] = max8(m[Dim], load8(q + c));
-    for (int k = 0; k < Dim; ++k) m[k] = max8(m[k], abs8(x_c - xi8(xi, c - stride[k])));
+  for (; c + 4 <= end; c += 4) {
+    const v4d x_c = xi4(xi, c);
+    m[Dim] = max4(m[Dim], load4(q + c));
+    for (int k = 0; k < Dim; ++k) m[k] = max4(m[k], abs4(x_c - xi4(xi, c - stride[k])));
   }
-  for (int l = 0; l < 8; ++l) acc[Dim] = std::max(acc[Dim], m[Dim][l]);
+  for (int l = 0; l < 4; ++l) acc[Dim] = std::max(acc[Dim], m[Dim][l]);
   for (int k = 0; k < Dim; ++k)
-    for (int l = 0; l < 8; ++l) acc[static_cast<std::size_t>(k)] = std::max(acc[static_cast<std::size_t>(k)], m[k][l] * inv_dx[k]);
+    for (int l = 0; l < 4; ++l) acc[static_cast<std::size_t>(k)] = std::max(acc[static_cast<std::size_t>(k)], m[k][l] * inv_dx[k]);
   for (; c < end; ++c) {
     const double x_c = xi(c);
     acc[Dim] = std::max(acc[Dim], q[c]);
