@@ -288,7 +288,7 @@ void sg_row(RowInputs<Dim> in, const double* __restrict q0, const double* __rest
 /// is taken once per row, not per cell, where it would stop the vectoriser (the increment could
 /// trap, so GCC does not if-convert it, and the loop is too large to unswitch).
 /// AVX2, not AVX-512, unless asked for (simd_level_for): the 512-bit build of the SG rows measured
-/// 0.76–0.94× the AVX2 rate stage by stage and 0.85–1.07× in the blocked step (2 threads; 2D sg-heat
+/// 0.76–1.01× the AVX2 rate stage by stage and 0.83–1.07× in the blocked step (2 threads; 2D sg-heat
 /// 1.01–1.07×, 3D 0.83–1.01×; docs/benchmarks.md "AVX-512 row kernels").
 constexpr SimdLevel sg_widest_build = SimdLevel::avx2;
 

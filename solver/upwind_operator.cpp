@@ -175,9 +175,9 @@ void stage_row_best(SimdLevel simd, const double* q, const double* q0, double* o
 // without AVX does not concern any interface.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-/// Four doubles (GCC/Clang vector extension): two SSE2 or one AVX2 register (eight lanes, one AVX-512
-/// register, made the AVX2 build 3–4× slower). Each lane performs the scalar code's IEEE operations,
-/// so lane results are bitwise the scalar ones.
+/// Four doubles (GCC/Clang vector extension): two SSE2 or one AVX2 register (an eight-lane version, one
+/// AVX-512 register, ran the AVX2 build 3–4× slower). Each lane performs the scalar code's IEEE
+/// operations, so lane results are bitwise the scalar ones.
 using v4d = double __attribute__((vector_size(32)));
 using v4i = long long __attribute__((vector_size(32)));
 inline v4d load4(const double* p) {
