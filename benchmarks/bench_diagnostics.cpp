@@ -104,9 +104,8 @@ int main(int argc, char** argv) {
       reps = std::atoi(argv[i]);
   }
   if (g_cpu_time) std::printf("times: process CPU time (ns per cell, all threads)\n");
-  const SimdLevel d = diagnostics_simd_level();
-  std::printf("row kernels: stage %s build, diagnostics %s build\n", simd_level() == SimdLevel::avx2 ? "AVX2" : "generic",
-              d == SimdLevel::avx512 ? "AVX-512" : d == SimdLevel::avx2 ? "AVX2" : "generic");
+  const SimdLevel d = simd_level();
+  std::printf("row kernels: %s build\n", d == SimdLevel::avx512 ? "AVX-512" : d == SimdLevel::avx2 ? "AVX2" : "generic");
   run<2>(2048, false, reps);
   run<2>(2048, true, reps);
   run<3>(256, false, reps);

@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "grids/field.hpp"
@@ -19,21 +21,21 @@ namespace wgflow {
 inline constexpr int row_block = 1024;
 
 /// Which build of the row kernels runs: each kernel is compiled for baseline x86-64 and, where the
-/// compiler allows, again for AVX2; the AVX2 build runs on CPUs that have it, chosen once per process.
-/// WGFLOW_SIMD=generic in the environment forces the baseline build. Both builds perform the same IEEE
-/// operations in the same order on each cell (no FMA: -ffp-contract=off), so results are bitwise the
-/// same whichever runs; only speed differs. (An AVX-512 build measured no faster: the kernels that
-/// are not memory-bound gained ≤ 8 % in 3D and lost up to 10 % in 2D; docs/benchmarks.md.)
-/// avx512 is a third build of the diagnostics row kernel only (diagnostics_simd_level(): the log is
-/// compute-bound and runs 2× faster on 8 lanes); simd_level() never returns it.
+/// compiler allows, again for AVX2 and for AVX-512 (F, DQ, VL; 512-bit vectors), and the build is
+/// chosen here, once per process: the CPU's best, capped by WGFLOW_SIMD=generic or WGFLOW_SIMD=avx2.
+/// Every build performs the same IEEE operations in the same order on each cell (no FMA:
+/// -ffp-contract=off), so results are bitwise the same whichever runs; only speed differs. A kernel
+/// whose AVX-512 build measured slower than its AVX2 build asks for simd_level_for(SimdLevel::avx2)
+/// (docs/benchmarks.md "AVX-512 row kernels"); WGFLOW_SIMD=avx512 or set_simd_level lifts that cap.
 enum class SimdLevel { generic = 0, avx2 = 1, avx512 = 2 };
 
-inline SimdLevel simd_level() {
+/// The best build this CPU can run, whatever WGFLOW_SIMD says.
+inline SimdLevel cpu_simd_level() {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const SimdLevel level = [] {
     __builtin_cpu_init();
-    const char* env = std::getenv("WGFLOW_SIMD");
-    if (env != nullptr && std::string(env) == "generic") return SimdLevel::generic;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+      return SimdLevel::avx512;
     return __builtin_cpu_supports("avx2") ? SimdLevel::avx2 : SimdLevel::generic;
   }();
   return level;
@@ -42,13 +44,84 @@ inline SimdLevel simd_level() {
 #endif
 }
 
+/// Whether this CPU can run the SimdLevel::avx512 build.
+inline bool cpu_has_avx512() { return cpu_simd_level() == SimdLevel::avx512; }
+
+namespace detail {
+/// cpu_simd_level() capped by WGFLOW_SIMD, plus 4 when WGFLOW_SIMD asks for a level (avx512): then no
+/// kernel caps it.
+inline int simd_default() {
+  static const int level = [] {
+    int best = static_cast<int>(cpu_simd_level());
+    const char* env = std::getenv("WGFLOW_SIMD");
+    const std::string wanted = env != nullptr ? env : "";
+    if (wanted == "generic") best = 0;
+    if (wanted == "avx2") best = std::min(best, 1);
+    return wanted == "avx512" ? best | 4 : best;
+  }();
+  return level;
+}
+/// The level in force: simd_default() until set_simd_level changes it.
+inline std::atomic<int>& simd_setting() {
+  static std::atomic<int> level{simd_default()};
+  return level;
+}
+}  // namespace detail
+
+/// The build the row kernels run; the one place that decides it.
+inline SimdLevel simd_level() {
+  return static_cast<SimdLevel>(detail::simd_setting().load(std::memory_order_relaxed) & 3);
+}
+
+/// The build for a kernel whose wider builds do not pay: simd_level() capped at `widest`, unless a
+/// level was asked for explicitly (then every kernel runs it, so tests reach every build).
+inline SimdLevel simd_level_for(SimdLevel widest) {
+  const int setting = detail::simd_setting().load(std::memory_order_relaxed);
+  const auto level = static_cast<SimdLevel>(setting & 3);
+  return (setting & 4) != 0 ? level : std::min(level, widest);
+}
+
+/// Tests and benchmarks: run `wanted` (capped at what the CPU runs) in every kernel from now on;
+/// returns the level set. Call it between steps, never while kernels run.
+inline SimdLevel set_simd_level(SimdLevel wanted) {
+  const SimdLevel level = std::min(wanted, cpu_simd_level());
+  detail::simd_setting().store(static_cast<int>(level) | 4, std::memory_order_relaxed);
+  return level;
+}
+
+/// Back to the process's default (cpu_simd_level() capped by WGFLOW_SIMD, per-kernel caps).
+inline void reset_simd_level() { detail::simd_setting().store(detail::simd_default(), std::memory_order_relaxed); }
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #define WGFLOW_SIMD_CLONES 1
 /// Attributes of a row kernel's AVX2 clone; flatten inlines every callee into that ISA.
 #define WGFLOW_TARGET_AVX2 gnu::target("avx2"), gnu::flatten
 /// The same for AVX-512 (F, DQ, VL) with 512-bit vectors.
 #define WGFLOW_TARGET_AVX512 gnu::target("avx512f,avx512dq,avx512vl,prefer-vector-width=512"), gnu::flatten
+
+/// kernel(args...) compiled for AVX2 / AVX-512: flatten inlines the kernel's whole body into the clone,
+/// so its loops are vectorised for that ISA. The kernel's own __restrict parameters keep their meaning.
+template <class Kernel, class... Args>
+[[WGFLOW_TARGET_AVX2]] decltype(auto) run_avx2(const Kernel& kernel, Args&&... args) {
+  return kernel(std::forward<Args>(args)...);
+}
+template <class Kernel, class... Args>
+[[WGFLOW_TARGET_AVX512]] decltype(auto) run_avx512(const Kernel& kernel, Args&&... args) {
+  return kernel(std::forward<Args>(args)...);
+}
 #endif
+
+/// kernel(args...) in the build `simd` (normally simd_level()): the one clone-and-dispatch of the row
+/// kernels. Pass the kernel as a lambda or function object that calls the kernel template.
+template <class Kernel, class... Args>
+decltype(auto) run_simd(SimdLevel simd, const Kernel& kernel, Args&&... args) {
+#ifdef WGFLOW_SIMD_CLONES
+  if (simd == SimdLevel::avx512) return run_avx512(kernel, std::forward<Args>(args)...);
+  if (simd == SimdLevel::avx2) return run_avx2(kernel, std::forward<Args>(args)...);
+#endif
+  (void)simd;
+  return kernel(std::forward<Args>(args)...);
+}
 
 /// Grids smaller than this run their loops on one thread: waking a team costs more than the work.
 /// Rows are cut the same way either way, so results do not depend on it.

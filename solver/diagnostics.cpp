@@ -25,7 +25,7 @@ DiagnosticsRow Diagnostics<Dim>::measure(const Field<Dim>& q, double t, double d
   // With an interaction, E_D gains ½ h^d Σ_i q_i Φ_i, Φ = W*q (numerics.md "Interaction W*q").
   const double* phi = m_energy.has_interaction() ? m_energy.interaction()->convolve(q).data() : nullptr;
   const InternalEnergySpec& internal = m_energy.internal();
-  const SimdLevel simd = diagnostics_simd_level();
+  const SimdLevel simd = simd_level();
   // Each fixed chunk's totals by the row kernel, added exactly: the same bits for any thread count
   // and any split of the chunks over ranks (grids/chunk_sums.hpp; collective on a decomposed grid).
   // (FusedDiagnostics::row_written does the same per row while the last stage writes q.)

@@ -122,51 +122,14 @@ DiagnosticsRowTotals row_kernel(const double* __restrict q, const double* __rest
   return t;
 }
 
-#ifdef WGFLOW_SIMD_CLONES
-/// The same row compiled for AVX2.
-template <class Ufn>
-[[WGFLOW_TARGET_AVX2]] DiagnosticsRowTotals row_kernel_avx2(const double* __restrict q, const double* __restrict V,
-                                                            const double* __restrict phi, int count, Ufn U) {
-  return row_kernel(q, V, phi, count, U);
-}
-/// And for AVX-512: the same IEEE operations per cell on 8 lanes (no FMA: -ffp-contract=off); the
-/// lane sums stay in Lanes4, so the order of every sum is that of the other builds.
-template <class Ufn>
-[[WGFLOW_TARGET_AVX512]] DiagnosticsRowTotals row_kernel_avx512(const double* __restrict q, const double* __restrict V,
-                                                                const double* __restrict phi, int count, Ufn U) {
-  return row_kernel(q, V, phi, count, U);
-}
-#endif
-
+/// The row in the build `simd` (every build: the same IEEE operations per cell, no FMA; the lane sums
+/// stay in Lanes4 also on 8-lane AVX-512, so the order of every sum is that of the other builds).
 template <class Ufn>
 DiagnosticsRowTotals row_best(SimdLevel simd, const double* q, const double* V, const double* phi, int count, Ufn U) {
-#ifdef WGFLOW_SIMD_CLONES
-  if (simd == SimdLevel::avx2) return row_kernel_avx2(q, V, phi, count, U);
-  if (simd == SimdLevel::avx512) return row_kernel_avx512(q, V, phi, count, U);
-#endif
-  (void)simd;
-  return row_kernel(q, V, phi, count, U);
+  return run_simd(simd, [](auto&&... a) { return row_kernel(a...); }, q, V, phi, count, U);
 }
 
 }  // namespace
-
-bool cpu_has_avx512() {
-#ifdef WGFLOW_SIMD_CLONES
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-#else
-  return false;
-#endif
-}
-
-SimdLevel diagnostics_simd_level() {
-  static const SimdLevel level = [] {
-    const char* env = std::getenv("WGFLOW_SIMD");
-    const bool capped = env != nullptr && (std::string(env) == "generic" || std::string(env) == "avx2");
-    return simd_level() == SimdLevel::avx2 && !capped && cpu_has_avx512() ? SimdLevel::avx512 : simd_level();
-  }();
-  return level;
-}
 
 DiagnosticsRowTotals diagnostics_row(SimdLevel simd, const InternalEnergySpec& internal, const double* q,
                                      const double* V, const double* phi, int count) {

@@ -13,14 +13,6 @@ struct DiagnosticsRowTotals {
   double mass, energy, min, max;
 };
 
-/// The build of the row kernel to run: simd_level(), raised to SimdLevel::avx512 on a CPU with
-/// AVX-512 F/DQ/VL (the entropy's log is compute-bound: 2× the AVX2 rate there) unless WGFLOW_SIMD
-/// is "generic" or "avx2". Every build gives the same bits.
-SimdLevel diagnostics_simd_level();
-
-/// Whether this CPU can run the SimdLevel::avx512 build.
-bool cpu_has_avx512();
-
 /// Totals of the `count` cells at q, V and phi (phi = nullptr: no interaction term), computed by the
 /// given build. Every build gives bitwise the same numbers; they depend on count, never on threads.
 DiagnosticsRowTotals diagnostics_row(SimdLevel simd, const InternalEnergySpec& internal, const double* q,

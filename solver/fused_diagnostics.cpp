@@ -7,7 +7,7 @@
 namespace wgflow {
 
 FusedDiagnostics::FusedDiagnostics(const InternalEnergySpec& internal, const double* V, std::size_t cells)
-    : m_internal(internal), m_V(V), m_cells(cells), m_simd(diagnostics_simd_level()) {}
+    : m_internal(internal), m_V(V), m_cells(cells), m_simd(simd_level()) {}
 
 void FusedDiagnostics::begin_pass(int threads) {
   const auto n = static_cast<std::size_t>(std::max(1, threads));

@@ -226,7 +226,9 @@ void sg_row(RowInputs<Dim> in, const double* __restrict q0, const double* __rest
       const double x = q[i] + dt * rate;
       o[c] = Increment ? stage_increment(q0[c], x, b) : x;  // stage_update(q0[c], x, b)
     }
-  } else {
+  } else if constexpr (Dim == 3) {  // each face from both of its cells: the chunked x-faces below
+    // measured 0.75–0.99× this loop's rate in 3D (fewer instructions, but the row's loads, not its
+    // arithmetic, bound the 3D stage; docs/benchmarks.md "AVX-512 row kernels")
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < count; ++i) {
       const std::ptrdiff_t c = begin + i;
@@ -244,35 +246,68 @@ void sg_row(RowInputs<Dim> in, const double* __restrict q0, const double* __rest
       const double x = q[i] + dt * rate;
       o[c] = Increment ? stage_increment(q0[c], x, b) : x;  // stage_update(q0[c], x, b)
     }
+  } else {
+    // 1D, 2D: x-faces once per face, not once from each of their cells (a quarter of the face work in
+    // 2D): fx[f] is the low face of cell i0 + f, the same expression on the same operands as the
+    // y-faces below, so each cell's rate is bitwise what two evaluations gave.
+    constexpr int chunk = 256;
+    alignas(64) double fx[chunk + 1];
+    for (int i0 = 0; i0 < count; i0 += chunk) {
+      const int m = std::min(chunk, count - i0);
+#pragma omp simd
+      for (int f = 0; f <= m; ++f) {
+        const std::ptrdiff_t c = begin + i0 + f;
+        const double d = (V[c] - V[c - st[0]]) * inv_dx2[0];
+        const double s = sk[0][c];
+        fx[f] = sg_face_rate(sg_c_plus(s, d), sg_c_minus(s, d), q[i0 + f - 1], q[i0 + f]);  // lo[0] = q − 1
+      }
+#pragma omp simd
+      for (int t = 0; t < m; ++t) {
+        const int i = i0 + t;
+        const std::ptrdiff_t c = begin + i;
+        double rate = 0.0;
+        rate += fx[t] - fx[t + 1];
+#pragma GCC unroll 3  // fully: a loop left inside the body stops the vectoriser (control flow)
+        for (int k = 1; k < Dim; ++k) {
+          const std::ptrdiff_t s = st[k];
+          const double d_lo = (V[c] - V[c - s]) * inv_dx2[k];
+          const double d_hi = (V[c + s] - V[c]) * inv_dx2[k];
+          const double s_lo = sk[k][c];
+          const double s_hi = sk[k][c + s];
+          rate += sg_face_rate(sg_c_plus(s_lo, d_lo), sg_c_minus(s_lo, d_lo), lo[k][i], q[i]) -
+                  sg_face_rate(sg_c_plus(s_hi, d_hi), sg_c_minus(s_hi, d_hi), q[i], hi[k][i]);
+        }
+        const double x = q[i] + dt * rate;
+        o[c] = Increment ? stage_increment(q0[c], x, b) : x;  // stage_update(q0[c], x, b)
+      }
+    }
   }
 }
 
-#ifdef WGFLOW_SIMD_CLONES
-/// The same row compiled for AVX2.
-template <int Dim, bool Constant, bool Increment>
-[[WGFLOW_TARGET_AVX2]] void sg_row_avx2(RowInputs<Dim> in, const double* __restrict q0, const double* __restrict V,
-                                        std::array<const double*, Dim> sk, double* __restrict o, std::ptrdiff_t begin,
-                                        int count, std::array<std::ptrdiff_t, Dim> st, std::array<double, Dim> D_dx2,
-                                        std::array<double, Dim> inv_dx2, double dt, double b) {
-  sg_row<Dim, Constant, Increment>(in, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, b);
-}
-#endif
-
-/// Row kernel for this build and stage: stage_update's test b == 1 (forward Euler, the first stage)
+/// Row kernel for a build and stage: stage_update's test b == 1 (forward Euler, the first stage)
 /// is taken once per row, not per cell, where it would stop the vectoriser (the increment could
 /// trap, so GCC does not if-convert it, and the loop is too large to unswitch).
+/// AVX2, not AVX-512, unless asked for (simd_level_for): the 512-bit build of the SG rows measured
+/// 0.76–1.01× the AVX2 rate stage by stage and 0.83–1.07× in the blocked step (2 threads; 2D sg-heat
+/// 1.01–1.07×, 3D 0.83–1.01×; docs/benchmarks.md "AVX-512 row kernels").
+constexpr SimdLevel sg_widest_build = SimdLevel::avx2;
+
 template <int Dim, bool Constant>
-auto sg_row_for(SimdLevel simd, double b) {
-  using Row = void (*)(RowInputs<Dim>, const double*, const double*, std::array<const double*, Dim>, double*,
-                       std::ptrdiff_t, int, std::array<std::ptrdiff_t, Dim>, std::array<double, Dim>,
-                       std::array<double, Dim>, double, double);
-  const bool increment = b != 1.0;
-#ifdef WGFLOW_SIMD_CLONES
-  if (simd == SimdLevel::avx2)
-    return increment ? Row(&sg_row_avx2<Dim, Constant, true>) : Row(&sg_row_avx2<Dim, Constant, false>);
-#endif
-  (void)simd;
-  return increment ? Row(&sg_row<Dim, Constant, true>) : Row(&sg_row<Dim, Constant, false>);
+struct SgRowKernel {
+  SimdLevel simd = SimdLevel::generic;
+  bool increment = false;
+  template <class... Args>
+  void operator()(Args&&... args) const {
+    if (increment)
+      run_simd(simd, [](auto&&... a) { sg_row<Dim, Constant, true>(a...); }, args...);
+    else
+      run_simd(simd, [](auto&&... a) { sg_row<Dim, Constant, false>(a...); }, args...);
+  }
+};
+
+template <int Dim, bool Constant>
+SgRowKernel<Dim, Constant> sg_row_for(SimdLevel simd, double b) {
+  return {simd, b != 1.0};
 }
 
 }  // namespace
@@ -307,7 +342,7 @@ void SgOperator<Dim>::stage_kernel(Field<Dim>& out, const Field<Dim>& in, double
   const std::array<double, Dim> D_dx2 = m_D_dx2;
   const std::array<double, Dim> inv_dx2 = m_inv_dx2;
   (void)a;  // a = 1 − b (stage_update)
-  const auto kernel = sg_row_for<Dim, Constant>(simd_level(), b);
+  const auto kernel = sg_row_for<Dim, Constant>(simd_level_for(sg_widest_build), b);
   RowObserver* const observer = m_row_observer;
   auto row = [&](const RowInputs<Dim>& rin, std::ptrdiff_t begin, int count) {
     kernel(rin, q0, V, sk, o, begin, count, st, D_dx2, inv_dx2, dt, b);
@@ -379,7 +414,7 @@ void SgOperator<Dim>::blocked_kernel(BlockedStages<Dim>& step) const {
   const double dt = step.dt;
   const int S = step.stages;
   std::array<Row, 3> kernel{};
-  for (int j = 0; j < S; ++j) kernel[static_cast<std::size_t>(j)] = sg_row_for<Dim, Constant>(simd_level(), step.b[static_cast<std::size_t>(j)]);
+  for (int j = 0; j < S; ++j) kernel[static_cast<std::size_t>(j)] = sg_row_for<Dim, Constant>(simd_level_for(sg_widest_build), step.b[static_cast<std::size_t>(j)]);
   double* const out = step.out[static_cast<std::size_t>(S - 1)]->data();
   RowObserver* const observer = step.observer;
   const RowGhostFiller<Dim> fill_row_ghosts(L, m_grid);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "grids/parallel_for.hpp"
 #include "grids/quadrature.hpp"
 #include "solver/diagnostics.hpp"
 #include "solver/energy/free_energy.hpp"
@@ -17,6 +18,14 @@
 #include "solver/steppers/explicit_rk.hpp"
 
 namespace wgflow::test {
+
+/// Every build of the row kernels this CPU runs (generic, AVX2, AVX-512), for tests that compare them.
+inline std::vector<SimdLevel> runnable_simd_levels() {
+  std::vector<SimdLevel> levels;
+  for (SimdLevel s : {SimdLevel::generic, SimdLevel::avx2, SimdLevel::avx512})
+    if (s <= cpu_simd_level()) levels.push_back(s);
+  return levels;
+}
 
 inline InternalEnergySpec entropy(double D) { return {InternalEnergySpec::Kind::entropy, D, 2.0}; }
 inline InternalEnergySpec porous(double m, double D = 1.0) { return {InternalEnergySpec::Kind::porous_medium, D, m}; }

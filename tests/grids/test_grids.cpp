@@ -1,12 +1,31 @@
 /// Index arithmetic, ghost filling and the dataset order of interior values.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "grids/boundary.hpp"
 #include "grids/parallel_for.hpp"
 
 using namespace wgflow;
 
 TEST_SUITE("unit") {
+  TEST_CASE("SIMD level: per-kernel caps apply to the default only and an explicit level reaches every kernel") {
+    const SimdLevel cpu = cpu_simd_level();
+    CHECK(simd_level() <= cpu);
+    CHECK(simd_level_for(SimdLevel::avx2) <= std::min(simd_level(), SimdLevel::avx2));
+    for (SimdLevel wanted : {SimdLevel::generic, SimdLevel::avx2, SimdLevel::avx512}) {
+      const SimdLevel set = set_simd_level(wanted);
+      CHECK(set == std::min(wanted, cpu));  // never a build the CPU cannot run
+      CHECK(simd_level() == set);
+      CHECK(simd_level_for(SimdLevel::avx2) == set);  // asked for: not capped
+      CHECK(simd_level_for(SimdLevel::generic) == set);
+    }
+    reset_simd_level();
+    CHECK(simd_level_for(SimdLevel::generic) == SimdLevel::generic);
+    for (SimdLevel s : {SimdLevel::generic, SimdLevel::avx2, SimdLevel::avx512})
+      if (s <= cpu) CHECK(run_simd(s, [](int x) { return 2 * x; }, 21) == 42);  // each clone runs the call
+  }
+
   TEST_CASE("layout: strides and offset and ghost indices") {
     const FieldLayout<3> L({4, 3, 2});
     CHECK(L.stride[0] == 1);

@@ -107,7 +107,7 @@ TEST_SUITE("unit") {
         V0[i] = u(gen) - 1.0;
         phi0[i] = u(gen);
       }
-      for (SimdLevel simd : {SimdLevel::generic, simd_level(), diagnostics_simd_level()}) {
+      for (SimdLevel simd : runnable_simd_levels()) {
         const DiagnosticsRowTotals ref = diagnostics_row(simd, entropy(0.5), q0.data(), V0.data(), phi0.data(), n);
         for (int shift = 1; shift < 4; ++shift) {  // the same values one to three doubles further on
           std::vector<double> q(q0.size() + 4), V(q.size()), phi(q.size());
