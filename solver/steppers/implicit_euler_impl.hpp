@@ -176,6 +176,9 @@ struct ImplicitEuler<Dim>::Impl {
   /// SG: scales down the outflows of the cells where out < 0 (and of the cells downstream that this
   /// makes < 0) so that out = qⁿ + Δt·div(limited fluxes of q_star) ≥ 0; returns Σ |change of out|.
   double limit_sg_fluxes(const Field<Dim>& qn, double dt);
+  /// The SG face rates of cell c from q_star, as sg_conservative_update computes them: [2k] its low
+  /// face (> 0: into c), [2k + 1] its high face (> 0: out of c). Both limitings read faces through it.
+  std::array<double, 2 * Dim> sg_face_rates(std::ptrdiff_t c) const;
   /// The same on a decomposed grid (implicit_positivity_ranks.cpp): β per cell in `beta`, rounds of the
   /// halo exchange; Σ|change of out| over all ranks, or −1 if it could not finish (reject).
   double limit_sg_fluxes_decomposed(const Field<Dim>& qn, double dt);

@@ -66,6 +66,20 @@ bool ImplicitEuler<Dim>::Impl::solve_linear_direct(const Vec& qn, Vec& qs) {
 using implicit_detail::eps;
 using implicit_detail::flush_subnormal;
 
+template <int Dim>
+std::array<double, 2 * Dim> ImplicitEuler<Dim>::Impl::sg_face_rates(std::ptrdiff_t c) const {
+  const double* q = q_star.data();
+  std::array<double, 2 * Dim> g{};
+  for (int k = 0; k < Dim; ++k) {
+    const std::ptrdiff_t s = L.stride[k];
+    const double* cp = sg->c_plus(k).data();
+    const double* cm = sg->c_minus(k).data();
+    g[static_cast<std::size_t>(2 * k)] = sg_face_rate(cp[c], cm[c], q[c - s], q[c]);
+    g[static_cast<std::size_t>(2 * k + 1)] = sg_face_rate(cp[c + s], cm[c + s], q[c], q[c + s]);
+  }
+  return g;
+}
+
 /// The conservative update out = qⁿ + Δt·div F(q_star) is < 0 somewhere (a far tail whose exact values
 /// are tiny next to the solver's residual). Each cell u gets a factor β_u ∈ [0, 1] that scales all its
 /// outflows (faces whose SG flux leaves u); a face carries β of its donor cell, the same number in both
@@ -88,26 +102,10 @@ double ImplicitEuler<Dim>::Impl::limit_sg_fluxes(const Field<Dim>& qn_field, dou
   double* op = out.data();
   const double* V = sg->drift_potential().data();
   const double inv_D = 1.0 / energy.internal().D;
-  std::array<const double*, Dim> cp, cm;
-  for (int k = 0; k < Dim; ++k) {
-    cp[k] = sg->c_plus(k).data();
-    cm[k] = sg->c_minus(k).data();
-  }
   const auto n = static_cast<std::size_t>(unk.n);
   limiter.assign(n, 1.0);
   limit_visits.assign(n, 0);
-  // Face rates of unknown u as sg_conservative_update computes them: [2k] its low face (> 0: into u),
-  // [2k + 1] its high face (> 0: out of u).
-  auto rates = [&](std::size_t u) {
-    std::array<double, 2 * Dim> g{};
-    const std::ptrdiff_t c = unk.cell[u];
-    for (int k = 0; k < Dim; ++k) {
-      const std::ptrdiff_t s = L.stride[k];
-      g[static_cast<std::size_t>(2 * k)] = sg_face_rate(cp[k][c], cm[k][c], q[c - s], q[c]);
-      g[static_cast<std::size_t>(2 * k + 1)] = sg_face_rate(cp[k][c + s], cm[k][c + s], q[c], q[c + s]);
-    }
-    return g;
-  };
+  auto rates = [&](std::size_t u) { return sg_face_rates(unk.cell[u]); };
   // β of the donor of face j of u (a wall has no donor: its rate is 0 anyway).
   auto donor_factor = [&](std::size_t u, int j, double g) {
     const bool from_low_side = g > 0.0;
@@ -186,6 +184,9 @@ double ImplicitEuler<Dim>::Impl::limit_sg_fluxes(const Field<Dim>& qn_field, dou
 template bool ImplicitEuler<1>::Impl::solve_linear_direct(const Vec&, Vec&);
 template bool ImplicitEuler<2>::Impl::solve_linear_direct(const Vec&, Vec&);
 template bool ImplicitEuler<3>::Impl::solve_linear_direct(const Vec&, Vec&);
+template std::array<double, 2> ImplicitEuler<1>::Impl::sg_face_rates(std::ptrdiff_t) const;
+template std::array<double, 4> ImplicitEuler<2>::Impl::sg_face_rates(std::ptrdiff_t) const;
+template std::array<double, 6> ImplicitEuler<3>::Impl::sg_face_rates(std::ptrdiff_t) const;
 template double ImplicitEuler<1>::Impl::limit_sg_fluxes(const Field<1>&, double);
 template double ImplicitEuler<2>::Impl::limit_sg_fluxes(const Field<2>&, double);
 template double ImplicitEuler<3>::Impl::limit_sg_fluxes(const Field<3>&, double);

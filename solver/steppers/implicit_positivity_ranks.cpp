@@ -30,30 +30,13 @@ template <int Dim>
 double ImplicitEuler<Dim>::Impl::limit_sg_fluxes_decomposed(const Field<Dim>& qn_field, double dt) {
   constexpr double not_final = -std::numeric_limits<double>::infinity();
   constexpr int wall = -1;
-  const double* q = q_star.data();  // ghosts filled by sg_conservative_update
   const double* q0 = qn_field.data();
   double* op = out.data();
-  std::array<const double*, Dim> cp, cm;
-  for (int k = 0; k < Dim; ++k) {
-    cp[k] = sg->c_plus(k).data();
-    cm[k] = sg->c_minus(k).data();
-  }
   if (beta.layout().padded_size != L.padded_size) beta = Field<Dim>(L);
   double* b = beta.data();
   std::fill(b, b + L.padded_size, not_final);
   const auto n = static_cast<std::size_t>(unk.n);
-  // [2k]: the low face's rate (> 0: into u), [2k + 1]: the high face's (> 0: out of u), as
-  // sg_conservative_update computes them.
-  auto rates = [&](std::size_t u) {
-    std::array<double, 2 * Dim> g{};
-    const std::ptrdiff_t c = unk.cell[u];
-    for (int k = 0; k < Dim; ++k) {
-      const std::ptrdiff_t s = L.stride[k];
-      g[static_cast<std::size_t>(2 * k)] = sg_face_rate(cp[k][c], cm[k][c], q[c - s], q[c]);
-      g[static_cast<std::size_t>(2 * k + 1)] = sg_face_rate(cp[k][c + s], cm[k][c + s], q[c], q[c + s]);
-    }
-    return g;
-  };
+  auto rates = [&](std::size_t u) { return sg_face_rates(unk.cell[u]); };  // [2k]: low face, > 0 into u
   auto gives = [](int j, double g) { return (j % 2 == 0) ? g < 0.0 : g > 0.0; };
   auto takes = [](int j, double g) { return (j % 2 == 0) ? g > 0.0 : g < 0.0; };
   auto neighbour_cell = [&](std::size_t u, int j) {
