@@ -96,8 +96,10 @@ std::string not_decomposable(const RunConfig& c) {
   // interaction term through the distributed convolution, with particles handed between ranks
   // mid-flight; the Eigen solvers hold the whole grid in one matrix.
   const bool implicit = c.stepper == "implicit-euler";
-  const std::string what = implicit && c.linear_solver == "eigen" ? "--linear-solver eigen" : "";
-  return what.empty() ? what : what + " is not available on more than one rank yet; run it on one rank";
+  if (implicit && c.linear_solver == "eigen")
+    return "--linear-solver eigen is not available on more than one rank (its matrix holds the whole grid); "
+           "run it on one rank, or use --linear-solver multigrid";
+  return "";
 }
 
 namespace {
