@@ -10,6 +10,7 @@
 #include "grids/boundary.hpp"
 #include "grids/chunk_sums.hpp"
 #include "grids/halo_exchange.hpp"
+#include "solver/steppers/rounds_walk.hpp"
 #include "solver/flux/scharfetter_gummel.hpp"
 #include "solver/steppers/implicit_euler_impl.hpp"
 
@@ -28,7 +29,7 @@ using implicit_detail::flush_subnormal;
 /// no cell (rounding made the flux graph cyclic): the caller then rejects the attempt.
 template <int Dim>
 double ImplicitEuler<Dim>::Impl::limit_sg_fluxes_decomposed(const Field<Dim>& qn_field, double dt) {
-  constexpr double not_final = -std::numeric_limits<double>::infinity();
+  constexpr double not_final = walk_not_final;
   constexpr int wall = -1;
   const double* q0 = qn_field.data();
   double* op = out.data();
@@ -44,13 +45,12 @@ double ImplicitEuler<Dim>::Impl::limit_sg_fluxes_decomposed(const Field<Dim>& qn
     const std::ptrdiff_t s = L.stride[j / 2];
     return w >= 0 ? unk.cell[static_cast<std::size_t>(w)] : unk.cell[u] + (j % 2 == 0 ? -s : s);
   };
-  std::vector<int> pending(n, 0), ready;
+  WalkState walk;
+  std::vector<int>& pending = walk.pending;
+  std::vector<int>& ready = walk.ready;
+  std::vector<BorderInflow>& border = walk.border;
+  pending.assign(n, 0);
   ready.reserve(n);
-  struct BorderInflow {
-    int u;
-    std::ptrdiff_t ghost;
-  };
-  std::vector<BorderInflow> border;
   for (std::size_t u = 0; u < n; ++u) {
     const auto g = rates(u);
     int donors = 0;
@@ -120,25 +120,7 @@ double ImplicitEuler<Dim>::Impl::limit_sg_fluxes_decomposed(const Field<Dim>& qn
     }
     return finished;
   };
-  auto left = static_cast<std::int64_t>(n);
-  for (;;) {
-    const std::int64_t finished = finish_ready();
-    left -= finished;
-    std::int64_t totals[2] = {left, finished};
-    grid.ranks.sum(totals, 2);
-    if (totals[0] == 0) break;
-    if (totals[1] == 0) return -1.0;
-    grid.halo->exchange(beta);
-    ++stats.sweep_rounds;
-    std::size_t kept = 0;
-    for (const BorderInflow& e : border) {
-      if (b[e.ghost] == not_final)
-        border[kept++] = e;
-      else if (--pending[static_cast<std::size_t>(e.u)] == 0)
-        ready.push_back(e.u);
-    }
-    border.resize(kept);
-  }
+  if (!walk_in_rounds(grid, beta, walk, static_cast<std::int64_t>(n), finish_ready, stats.sweep_rounds)) return -1.0;
   grid.ranks.sum(&limited, 1);
   stats.limited_cells += limited;
   ChunkSums<1> total;

@@ -10,6 +10,7 @@
 
 #include "grids/boundary.hpp"
 #include "grids/halo_exchange.hpp"
+#include "solver/steppers/rounds_walk.hpp"
 
 namespace wgflow {
 
@@ -26,7 +27,7 @@ template <int Dim>
 UpwindSweepResult upwind_sweep(const UniformGrid<Dim>& grid, const implicit_detail::Unknowns<Dim>& unk,
                                const Field<Dim>& xi_field, const Field<Dim>& qn, double dt,
                                const double* inv_dx2, Field<Dim>& qh) {
-  constexpr double not_final = -std::numeric_limits<double>::infinity();
+  constexpr double not_final = walk_not_final;
   constexpr int wall = -1;
   const FieldLayout<Dim>& L = qh.layout();
   const double* xi = xi_field.data();
@@ -34,13 +35,12 @@ UpwindSweepResult upwind_sweep(const UniformGrid<Dim>& grid, const implicit_deta
   double* q = qh.data();
   std::fill(q, q + L.padded_size, not_final);
   const auto n = static_cast<std::size_t>(unk.n);
-  std::vector<int> pending(n, 0), ready;
+  WalkState walk;
+  std::vector<int>& pending = walk.pending;
+  std::vector<int>& ready = walk.ready;
+  std::vector<BorderInflow>& border = walk.border;
+  pending.assign(n, 0);
   ready.reserve(n);
-  struct BorderInflow {
-    int u;                  ///< the receiving unknown
-    std::ptrdiff_t ghost;   ///< its donor: a ghost cell holding the neighbouring rank's q̂
-  };
-  std::vector<BorderInflow> border;
   // Inflow on a face: the same comparisons of ξ differences as the formula below.
   for (std::size_t u = 0; u < n; ++u) {
     const std::ptrdiff_t c = unk.cell[u];
@@ -101,26 +101,7 @@ UpwindSweepResult upwind_sweep(const UniformGrid<Dim>& grid, const implicit_deta
     return finished;
   };
   UpwindSweepResult result;
-  auto left = static_cast<std::int64_t>(n);
-  const auto max_rounds = static_cast<long>(grid.num_global_cells());
-  for (;;) {
-    const std::int64_t finished = finish_ready();
-    left -= finished;
-    std::int64_t totals[2] = {left, finished};
-    grid.ranks.sum(totals, 2);  // exact: every rank takes the same decision
-    if (totals[0] == 0) break;
-    if (totals[1] == 0 || result.rounds >= max_rounds || !grid.halo) return result;  // ok = false
-    grid.halo->exchange(qh);
-    ++result.rounds;
-    std::size_t kept = 0;
-    for (const BorderInflow& b : border) {
-      if (q[b.ghost] == not_final)
-        border[kept++] = b;
-      else
-        release(b.u);
-    }
-    border.resize(kept);
-  }
+  if (!walk_in_rounds(grid, qh, walk, static_cast<std::int64_t>(n), finish_ready, result.rounds)) return result;  // ok = false
   fill_ghosts(qh, grid);
   result.ok = true;
   return result;
