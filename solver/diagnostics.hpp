@@ -47,6 +47,7 @@ class Diagnostics {
  private:
   const FreeEnergy<Dim>& m_energy;
   std::unique_ptr<TargetDiagnostics<Dim>> m_target;  ///< f-divergence runs: divergence, L1, W2
+  const double* m_V_rows = nullptr;                  ///< V for the row kernel, nullptr where V ≡ +0.0
   std::unique_ptr<FusedDiagnostics> m_fused;         ///< set by fuse_into
   long m_fused_measures = 0;
 };

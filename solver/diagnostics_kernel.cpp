@@ -57,76 +57,115 @@ struct GenericU {
 
 constexpr int chunk = 256;  ///< cells whose energy terms are buffered on the stack at a time
 
-/// Four partial-sum lanes held as two GCC 2-lane vectors: lane-wise IEEE operations, so the
-/// summation order depends on count only and both builds give the same bits. (GCC does not vectorise
-/// four scalar accumulators itself; a 4-lane vector type is lowered badly in the SSE2 build.)
+/// Four partial-sum lanes (lane j adds the cells i ≡ j mod 4 of a chunk in order) as two GCC 2-lane
+/// vectors: lane-wise IEEE operations, so the summation order depends on count only and every build
+/// gives the same bits. (GCC does not vectorise four scalar accumulators itself; a 4-lane vector type
+/// is lowered badly in the SSE2 build, hence two halves there and one register in Lanes4Wide.)
 typedef double lanes2 __attribute__((vector_size(16)));
+typedef double lanes4 __attribute__((vector_size(32)));
 
-/// Lanes 0, 1 in a, lanes 2, 3 in b.
-struct Lanes4 {
+/// Lanes 0, 1 in a, lanes 2, 3 in b: the SSE2 build.
+struct Lanes4Pair {
   lanes2 a, b;
-  void add(const double* p) {
-    lanes2 x, y;  // unaligned loads
-    std::memcpy(&x, p, sizeof x);
-    std::memcpy(&y, p + 2, sizeof y);
-    a += x;
-    b += y;
+  static Lanes4Pair all(double v) { return {lanes2{v, v}, lanes2{v, v}}; }
+  static Lanes4Pair load(const double* p) {
+    Lanes4Pair x;  // unaligned loads
+    std::memcpy(&x.a, p, sizeof x.a);
+    std::memcpy(&x.b, p + 2, sizeof x.b);
+    return x;
   }
-  double sum() const { return (a[0] + a[1]) + (b[0] + b[1]); }
+  void add(const Lanes4Pair& x) {
+    a += x.a;
+    b += x.b;
+  }
+  void keep_min(const Lanes4Pair& x) {  // std::min(lo, x) lane-wise: a NaN x leaves lo (the mass reports NaN)
+    a = x.a < a ? x.a : a;
+    b = x.b < b ? x.b : b;
+  }
+  void keep_max(const Lanes4Pair& x) {  // std::max(hi, x)
+    a = a < x.a ? x.a : a;
+    b = b < x.b ? x.b : b;
+  }
+  double& lane0() { return a[0]; }
+  double lane(int j) const { return j < 2 ? a[j] : b[j - 2]; }
 };
 
+/// The same four lanes in one 256-bit register: the AVX2 and AVX-512 builds (half the instructions).
+struct Lanes4Wide {
+  lanes4 v;
+  static Lanes4Wide all(double x) { return {lanes4{x, x, x, x}}; }
+  static Lanes4Wide load(const double* p) {
+    Lanes4Wide x;
+    std::memcpy(&x.v, p, sizeof x.v);
+    return x;
+  }
+  void add(const Lanes4Wide& x) { v += x.v; }
+  void keep_min(const Lanes4Wide& x) { v = x.v < v ? x.v : v; }
+  void keep_max(const Lanes4Wide& x) { v = v < x.v ? x.v : v; }
+  double& lane0() { return v[0]; }
+  double lane(int j) const { return v[j]; }
+};
+
+template <class Lanes>
+double lane_sum(const Lanes& x) {
+  return (x.lane(0) + x.lane(1)) + (x.lane(2) + x.lane(3));
+}
+
 /// The row: energy terms of a chunk in one vectorised loop into a stack buffer, then lane sums.
-template <class Ufn>
+template <class Lanes, class Ufn>
 DiagnosticsRowTotals row_kernel(const double* __restrict q, const double* __restrict V,
                                 const double* __restrict phi, int count, Ufn U) {
-  const lanes2 zero = {0.0, 0.0}, first = {q[0], q[0]};
-  Lanes4 mass{zero, zero}, energy{zero, zero};
-  lanes2 lo_a = first, lo_b = first, hi_a = first, hi_b = first;
+  Lanes mass = Lanes::all(0.0), energy = Lanes::all(0.0), lo = Lanes::all(q[0]), hi = Lanes::all(q[0]);
   double e[chunk];
   for (int c0 = 0; c0 < count; c0 += chunk) {
     const int n = std::min(chunk, count - c0);
     const double* qc = q + c0;
-    const double* Vc = V + c0;
-    if (phi != nullptr) {
+    const double* Vc = V != nullptr ? V + c0 : nullptr;
+    if (phi != nullptr && V != nullptr) {
       const double* pc = phi + c0;
 #pragma omp simd
       for (int i = 0; i < n; ++i) e[i] = (U(qc[i]) + Vc[i] * qc[i]) + 0.5 * pc[i] * qc[i];  // E_D density, CCH 2015 eq. (2.11)
-    } else {
+    } else if (phi != nullptr) {
+      const double* pc = phi + c0;
+#pragma omp simd
+      for (int i = 0; i < n; ++i) e[i] = (U(qc[i]) + 0.0 * qc[i]) + 0.5 * pc[i] * qc[i];
+    } else if (V != nullptr) {
 #pragma omp simd
       for (int i = 0; i < n; ++i) e[i] = U(qc[i]) + Vc[i] * qc[i];
+    } else {  // V ≡ +0.0: 0.0·q is what the zero array gave, bit for bit (−0 for q < 0, NaN for ±∞)
+#pragma omp simd
+      for (int i = 0; i < n; ++i) e[i] = U(qc[i]) + 0.0 * qc[i];
     }
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-      mass.add(qc + i);
-      energy.add(e + i);
-      lanes2 x, y;
-      std::memcpy(&x, qc + i, sizeof x);
-      std::memcpy(&y, qc + i + 2, sizeof y);
-      lo_a = x < lo_a ? x : lo_a;  // std::min(lo, x) lane-wise: a NaN x leaves lo (the mass reports NaN)
-      lo_b = y < lo_b ? y : lo_b;
-      hi_a = hi_a < x ? x : hi_a;  // std::max(hi, x)
-      hi_b = hi_b < y ? y : hi_b;
+      const Lanes x = Lanes::load(qc + i);
+      mass.add(x);
+      energy.add(Lanes::load(e + i));
+      lo.keep_min(x);
+      hi.keep_max(x);
     }
     for (; i < n; ++i) {  // a chunk's tail goes to lane 0
-      mass.a[0] += qc[i];
-      energy.a[0] += e[i];
-      lo_a[0] = std::min(lo_a[0], qc[i]);
-      hi_a[0] = std::max(hi_a[0], qc[i]);
+      mass.lane0() += qc[i];
+      energy.lane0() += e[i];
+      lo.lane0() = std::min(lo.lane0(), qc[i]);
+      hi.lane0() = std::max(hi.lane0(), qc[i]);
     }
   }
   DiagnosticsRowTotals t;
-  t.mass = mass.sum();
-  t.energy = energy.sum();
-  t.min = std::min(std::min(lo_a[0], lo_a[1]), std::min(lo_b[0], lo_b[1]));
-  t.max = std::max(std::max(hi_a[0], hi_a[1]), std::max(hi_b[0], hi_b[1]));
+  t.mass = lane_sum(mass);
+  t.energy = lane_sum(energy);
+  t.min = std::min(std::min(lo.lane(0), lo.lane(1)), std::min(lo.lane(2), lo.lane(3)));
+  t.max = std::max(std::max(hi.lane(0), hi.lane(1)), std::max(hi.lane(2), hi.lane(3)));
   return t;
 }
 
 /// The row in the build `simd` (every build: the same IEEE operations per cell, no FMA; the lane sums
-/// stay in Lanes4 also on 8-lane AVX-512, so the order of every sum is that of the other builds).
+/// stay four lanes also on 8-lane AVX-512, so the order of every sum is that of the other builds).
 template <class Ufn>
 DiagnosticsRowTotals row_best(SimdLevel simd, const double* q, const double* V, const double* phi, int count, Ufn U) {
-  return run_simd(simd, [](auto&&... a) { return row_kernel(a...); }, q, V, phi, count, U);
+  if (simd == SimdLevel::generic)
+    return run_simd(simd, [](auto&&... a) { return row_kernel<Lanes4Pair>(a...); }, q, V, phi, count, U);
+  return run_simd(simd, [](auto&&... a) { return row_kernel<Lanes4Wide>(a...); }, q, V, phi, count, U);
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ struct DiagnosticsRowTotals {
 
 /// Totals of the `count` cells at q, V and phi (phi = nullptr: no interaction term), computed by the
 /// given build. Every build gives bitwise the same numbers; they depend on count, never on threads.
+/// V = nullptr stands for V ≡ +0.0 (no potential): the same bits as an array of +0.0 (the term is
+/// still added as 0.0·q), without streaming that array from memory.
 DiagnosticsRowTotals diagnostics_row(SimdLevel simd, const InternalEnergySpec& internal, const double* q,
                                      const double* V, const double* phi, int count);
 

@@ -23,7 +23,7 @@ void FusedDiagnostics::row_written(const double* out, std::ptrdiff_t begin, int 
   // The row kernel and the accumulation of Diagnostics::measure's chunk lambda, operation for operation.
   const auto thread = static_cast<std::size_t>(omp_get_thread_num());
   if (thread >= m_threads.size()) return;  // a team larger than announced: the cell count tells end_pass
-  const DiagnosticsRowTotals t = diagnostics_row(m_simd, m_internal, out + begin, m_V + begin, nullptr, count);
+  const DiagnosticsRowTotals t = diagnostics_row(m_simd, m_internal, out + begin, m_V != nullptr ? m_V + begin : nullptr, nullptr, count);
   PerThread& mine = m_threads[thread];
   mine.acc.sums.add({t.mass, t.energy});
   mine.acc.min = std::min(mine.acc.min, t.min);

@@ -16,7 +16,8 @@ namespace wgflow {
 
 class FusedDiagnostics final : public RowObserver {
  public:
-  /// Rows of a field with `cells` interior cells; V is the potential sampled on the same layout.
+  /// Rows of a field with `cells` interior cells; V is the potential sampled on the same layout
+  /// (nullptr: V ≡ +0.0, as diagnostics_row).
   FusedDiagnostics(const InternalEnergySpec& internal, const double* V, std::size_t cells);
 
   void begin_pass(int threads) override;
