@@ -11,6 +11,15 @@
 
 namespace wgflow {
 
+/// fdlibm e_log.c's constants (shared with the AVX-512 entropy, solver/energy/entropy_avx512.hpp).
+namespace det_log_constants {
+constexpr double ln2_hi = 0x1.62e42feep-1;  // fdlibm 3fe62e42 fee00000: k·ln2_hi is exact
+constexpr double ln2_lo = 0x1.a39ef35793c76p-33;
+constexpr double Lg1 = 0x1.5555555555593p-1, Lg2 = 0x1.999999997fa04p-2, Lg3 = 0x1.2492494229359p-2,
+                 Lg4 = 0x1.c71c51d8e78afp-3, Lg5 = 0x1.7466496cb03dep-3, Lg6 = 0x1.39a09d078c69fp-3,
+                 Lg7 = 0x1.2f112df3e5244p-3;
+}  // namespace det_log_constants
+
 /// log x for finite x > 0, subnormals included. Other inputs give an unspecified finite or
 /// non-finite value (callers select them away) but never trap.
 inline double det_log(double x) {
@@ -44,11 +53,7 @@ inline double det_log(double x) {
   std::memcpy(&k_plus, &k_bits, sizeof k_plus);
   const double k = k_plus - (0x1p52 + 2047.0);
 
-  constexpr double ln2_hi = 0x1.62e42feep-1;  // fdlibm 3fe62e42 fee00000: k·ln2_hi is exact
-  constexpr double ln2_lo = 0x1.a39ef35793c76p-33;
-  constexpr double Lg1 = 0x1.5555555555593p-1, Lg2 = 0x1.999999997fa04p-2, Lg3 = 0x1.2492494229359p-2,
-                   Lg4 = 0x1.c71c51d8e78afp-3, Lg5 = 0x1.7466496cb03dep-3, Lg6 = 0x1.39a09d078c69fp-3,
-                   Lg7 = 0x1.2f112df3e5244p-3;
+  using namespace det_log_constants;
   const double f = m - 1.0;  // exact (Sterbenz)
   const double s = f / (2.0 + f);
   const double z = s * s;
