@@ -309,9 +309,17 @@ int run_problem(const RunConfig& config, const std::string& restart_path) {
     }
   }
   std::string particle_text;
-  if (particles != nullptr)
+  if (particles != nullptr) {
     particle_text = "; " + std::to_string(particles->total()) + " particles (" + std::to_string(particles->all_clamps()) +
-                    " wall clamps)";
+                    " wall clamps";
+    if (grid.decomposed()) {  // that they crossed between ranks (tests/mpi require it), even when 0
+      if (implicit_stepper != nullptr)  // mid-step hand-overs of the frozen flow (solver/particle_flow.cpp)
+        particle_text += "; " + std::to_string(particles->handovers()) + " hand-overs in " +
+                         std::to_string(particles->handover_rounds()) + " exchange rounds";
+      particle_text += "; " + std::to_string(particles->all_migrations()) + " migrations between ranks";
+    }
+    particle_text += ")";
+  }
   if (!c.quiet && grid.ranks.rank() == 0)  // one line for the whole (decomposed) run
     std::printf(
         "wgflow: %dD %s on %ld^%d cells, %s + %s: %ld steps (%ld rejected) to t = %g in %.3g s on %s%s; "

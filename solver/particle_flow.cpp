@@ -165,6 +165,8 @@ void ParticleCloud<Dim>::frozen_flow(const SpatialOperator<Dim>& op, const Field
     std::int64_t in_flight = static_cast<std::int64_t>(size() - first);
     m_grid.ranks.sum(&in_flight, 1);
     if (in_flight == 0) break;
+    m_handovers += static_cast<long>(in_flight);  // every particle received this round: each was sent once
+    ++m_handover_rounds;
     if (round >= max_handovers) throw std::logic_error("ParticleCloud::frozen_flow: particles still in flight");
   }
   parallel_for_items(size(), [&](std::size_t p) {

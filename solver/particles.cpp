@@ -77,6 +77,7 @@ ParticleCloud<Dim>::ParticleCloud(const UniformGrid<Dim>& grid, OwnedParticles o
     if (m_neighbours.periodic(k)) m_x[i] = wrap_periodic(m_x[i], grid.lower[k], grid.upper[k]);
   }
   if (grid.decomposed()) migrate(false);  // a point sampled at a cell's edge may round into the next box
+  m_migrations = 0;                        // ... which is placement, not motion
 }
 
 template <int Dim>
@@ -84,6 +85,13 @@ long ParticleCloud<Dim>::all_clamps() const {
   std::int64_t clamps = m_clamps;
   m_grid.ranks.sum(&clamps, 1);
   return static_cast<long>(clamps);
+}
+
+template <int Dim>
+long ParticleCloud<Dim>::all_migrations() const {
+  std::int64_t migrations = m_migrations;
+  m_grid.ranks.sum(&migrations, 1);
+  return static_cast<long>(migrations);
 }
 
 template <int Dim>
@@ -114,6 +122,7 @@ void ParticleCloud<Dim>::migrate(bool by_stage) {
         out.insert(out.end(), m_x.data() + p * Dim, m_x.data() + (p + 1) * Dim);
         out.insert(out.end(), m_stage.data() + p * Dim, m_stage.data() + (p + 1) * Dim);
       }
+      m_migrations += static_cast<long>(size() - kept);
       m_x.resize(kept * Dim);
       m_stage.resize(kept * Dim);
       m_ids.resize(kept);

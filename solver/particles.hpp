@@ -52,6 +52,15 @@ class ParticleCloud final : public SnapshotArraySource<Dim> {
   long clamps() const { return m_clamps; }
   long all_clamps() const;
   void set_clamps(long clamps) { m_clamps = clamps; }
+  /// Decomposed grid, over this run (not stored: a restart counts afresh; one rank: all 0), so that a
+  /// user and the tests see that particles did cross between ranks (run summary, tests/mpi):
+  /// handovers(): particles sent to another rank mid-step by frozen_flow, summed over ranks and steps;
+  /// handover_rounds(): exchange rounds that carried any (both already the same on every rank: they
+  /// come from the in-flight sum each round takes anyway); all_migrations(): particles migrate() sent
+  /// to a neighbour rank after a stage or a frozen flow, summed over ranks (collective: one sum).
+  long handovers() const { return m_handovers; }
+  long handover_rounds() const { return m_handover_rounds; }
+  long all_migrations() const;
 
   /// Explicit steps: begin_step() before the first stage (again after a rejected attempt), stage()
   /// once per stage with the prepared stage state, before the stage overwrites it, and accept_step()
@@ -88,6 +97,8 @@ class ParticleCloud final : public SnapshotArraySource<Dim> {
   std::array<Field<Dim>, Dim> m_u;  ///< face velocities of the current stage state (many particles)
   std::vector<double> m_at, m_v;    ///< stage positions wrapped for the lookup; their velocities
   long m_clamps = 0;
+  long m_handovers = 0, m_handover_rounds = 0;  ///< sums over ranks (see handovers())
+  long m_migrations = 0;                        ///< this rank's sends in migrate()
 };
 
 /// Throws std::invalid_argument (text without the option name) unless `positions` holds whole rows of
