@@ -16,9 +16,13 @@ table), numbers in the XDMF likewise, iteration counts (datasets named *iteratio
 every run is checked on its own: mass drift <= 1e-12 relative, min >= 0 and energy non-increasing.
 --iteration-slack N replaces ITERATION_SLACK (implicit runs with an interaction term: the outer fixed point stops
 at 1e-12 relative, so the FFT's rounding may cost one more outer iteration, i.e. one more inner solve).
+With --crossed WHAT (particles; WHAT: hand-overs or migrations): equal outputs prove nothing about the path
+between ranks if no particle ever crossed a border, so every run on P > 1 ranks (restarts included) must
+report in its summary line that particles crossed: "N hand-overs in R exchange rounds" (implicit Euler's
+frozen flow, solver/particle_flow.cpp) or "N migrations between ranks" (after the explicit stages), N > 0.
 
 usage: check_decomposed_run.py MPIEXEC WGFLOW WORKDIR [--restart-across] [--kill-across K] [--ranks P,Q,...]
-       [--tolerance R] [--iteration-slack N]
+       [--tolerance R] [--iteration-slack N] [--crossed hand-overs|migrations]
        -- RUN OPTIONS...
 """
 import re
@@ -46,7 +50,26 @@ def run(command, cwd, what):
     done = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
     if done.returncode != 0:
         sys.exit("%s: exit code %d\n%s\n%s" % (what, done.returncode, " ".join(command), done.stdout))
-    return time.time() - started
+    return time.time() - started, done.stdout
+
+
+# --crossed: what the summary line of a run on P > 1 ranks must count above 0 ("" : nothing required).
+CROSSED = ""
+CROSSING_TEXT = {"hand-overs": r"(\d+) hand-overs in \d+ exchange rounds", "migrations": r"(\d+) migrations between ranks"}
+
+
+def crossing_problems(output, what):
+    """With --crossed: the run's summary line must count particles that crossed between ranks (N > 0)."""
+    if not CROSSED:
+        return []
+    summary = [line for line in output.splitlines() if line.startswith("wgflow: ") and " particles (" in line]
+    found = re.search(CROSSING_TEXT[CROSSED], summary[0]) if len(summary) == 1 else None
+    if not found:
+        return ["%s: no count of %s in the summary line:\n%s" % (what, CROSSED, output)]
+    print("%s: %s" % (what, found.group(0)))
+    if int(found.group(1)) == 0:
+        return ["%s: no particle crossed between ranks (0 %s): the run does not test the path between ranks" % (what, CROSSED)]
+    return []
 
 
 # 0: bit for bit; > 0: floating-point values to this relative tolerance (--tolerance).
@@ -280,6 +303,13 @@ def main():
         at = head.index("--iteration-slack")
         ITERATION_SLACK = int(head[at + 1])
         del head[at:at + 2]
+    if "--crossed" in head:
+        global CROSSED
+        at = head.index("--crossed")
+        CROSSED = head[at + 1]
+        if CROSSED not in CROSSING_TEXT:
+            sys.exit("--crossed: hand-overs or migrations (got %s)" % CROSSED)
+        del head[at:at + 2]
     kills = 0
     if "--kill-across" in head:
         at = head.index("--kill-across")
@@ -294,11 +324,14 @@ def main():
     os.environ["OMP_WAIT_POLICY"] = "passive"
     run([wgflow, "run", *options, "--threads", "2", "--quiet", "--out", "run.h5"], reference, "serial run")
     failures = []
+    quiet = [] if CROSSED else ["--quiet"]  # --crossed reads the summary line
     for ranks in rank_counts:
         here = os.path.join(work, "np%d" % ranks)
         os.makedirs(here)
-        seconds = run(mpirun(mpiexec, ranks, 1) + [wgflow, "run", *options, "--threads", "1", "--quiet", "--out", "run.h5"],
-                      here, "run on %d ranks" % ranks)
+        seconds, output = run(mpirun(mpiexec, ranks, 1) + [wgflow, "run", *options, "--threads", "1", *quiet, "--out", "run.h5"],
+                              here, "run on %d ranks" % ranks)
+        if ranks > 1:
+            failures += crossing_problems(output, "np %d" % ranks)
         problems, datasets = compare_outputs(reference, here, "run")
         print("np %d: %d datasets compared, %d differences (%.1f s)" % (ranks, datasets, len(problems), seconds))
         if datasets < 3:
@@ -320,8 +353,10 @@ def main():
             for ranks in (1, 2, 3):
                 here = os.path.join(work, "restart_np%d" % ranks)
                 shutil.copytree(stopped, here)
-                run(mpirun(mpiexec, ranks, 1) + [wgflow, "run", "--restart", "run.h5", "--threads", "1", "--quiet"], here,
-                    "restart on %d ranks" % ranks)
+                _, output = run(mpirun(mpiexec, ranks, 1) + [wgflow, "run", "--restart", "run.h5", "--threads", "1", *quiet],
+                                here, "restart on %d ranks" % ranks)
+                if ranks > 1:
+                    failures += crossing_problems(output, "restart on %d ranks" % ranks)
                 problems, datasets = compare_outputs(reference, here, "run")
                 print("restart of a 4-rank run on %d ranks: %d datasets compared, %d differences" %
                       (ranks, datasets, len(problems)))
