@@ -93,7 +93,7 @@ TEST_SUITE("unit") {
     }
   }
 
-  TEST_CASE("diagnostics row: V = nullptr gives the bits of an array of +0.0 in every build, non-finite q included") {
+  TEST_CASE("diagnostics row: V = nullptr gives the bits of an array of +0.0 in every build (non-finite q included)") {
     const std::vector<InternalEnergySpec> specs = {entropy(1.0), entropy(0.37), porous(2.0, 0.5), porous(3.0, 2.0),
                                                    porous(2.5), no_internal};
     for (int n : {1, 5, 255, 256, 1030}) {
