@@ -40,21 +40,17 @@ struct EntropyU {
   }
 };
 
+#ifdef WGFLOW_SIMD_CLONES
 /// EntropyU's values eight cells at a time in AVX-512 registers (solver/energy/entropy_avx512.hpp:
 /// bitwise EntropyU, ~25 % fewer operations): a chunk at once into a buffer, for the AVX-512 row only.
 struct EntropyChunksAvx512 {
   double D;
   static constexpr bool fills_chunks = true;
-#ifdef WGFLOW_SIMD_CLONES
   [[gnu::target("avx512f,avx512dq,avx512vl")]] void fill(const double* q, int n, double* u) const {
     entropy_densities_avx512(q, D, n, u);
   }
-#else
-  void fill(const double* q, int n, double* u) const {
-    for (int i = 0; i < n; ++i) u[i] = EntropyU{D}(q[i]);
-  }
-#endif
 };
+#endif
 
 template <class Ufn, class = void>
 struct FillsChunks : std::false_type {};
@@ -193,15 +189,16 @@ DiagnosticsRowTotals row_kernel(const double* __restrict q, const double* __rest
   return t;
 }
 
-/// The row in the build `simd` (every build: the same IEEE operations per cell, no FMA; the lane sums
-/// stay four lanes also on 8-lane AVX-512, so the order of every sum is that of the other builds).
 #ifdef WGFLOW_SIMD_CLONES
+/// The entropy row of the AVX-512 build, its q log q eight cells at a time (EntropyChunksAvx512).
 [[WGFLOW_TARGET_AVX512]] DiagnosticsRowTotals entropy_row_avx512(const double* q, const double* V, const double* phi,
                                                                  int count, double D) {
   return row_kernel<Lanes4Wide>(q, V, phi, count, EntropyChunksAvx512{D});
 }
 #endif
 
+/// The row in the build `simd` (every build: the same IEEE operations per cell, no FMA; the lane sums
+/// stay four lanes also on 8-lane AVX-512, so the order of every sum is that of the other builds).
 template <class Ufn>
 DiagnosticsRowTotals row_best(SimdLevel simd, const double* q, const double* V, const double* phi, int count, Ufn U) {
 #ifdef WGFLOW_SIMD_CLONES
