@@ -6,7 +6,7 @@
 /// x = 2^k m, m ∈ [√½, √2) takes getexp/getmant (subnormals included) and one compare instead of
 /// det_log's integer bit arithmetic and subnormal scaling, and the q ≤ 0 selection is a mask:
 /// ~38 instead of ~50 vector operations per 8 cells, 0.83 against 1.08 ns/value (docs/benchmarks.md
-/// "The diagnostics pass"). Only for the AVX-512 build; callers dispatch with simd_level().
+/// "Whole runs against the kernel step"). Only for the AVX-512 build; callers dispatch with simd_level().
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
