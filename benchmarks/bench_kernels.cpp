@@ -316,25 +316,11 @@ void run_case(const Options& opt, Kernel kernel, int n, const std::vector<Stream
               std::vector<Row>& rows) {
   const std::size_t base_live = heap::live.load();
   heap::reset_peak();
-  const bool sg = kernel != Kernel::porous;
-  const UniformGrid<Dim> grid = make_cube_grid<Dim>(n, sg ? -4.0 : -1.0, sg ? 4.0 : 1.0, Boundary::no_flux);
-  InternalEnergySpec internal;
-  internal.kind = sg ? InternalEnergySpec::Kind::entropy : InternalEnergySpec::Kind::porous_medium;
-  internal.D = 1.0;
-  internal.m = 2.0;
-  PotentialSpec potential;
-  if (kernel == Kernel::sg_fp) {
-    potential.kind = PotentialSpec::Kind::quadratic;
-    potential.gamma = 1.0;
-  }
-  FluxSpec flux;
-  flux.kind = sg ? FluxKind::scharfetter_gummel : FluxKind::upwind;
-  flux.order = 2;
-  flux.theta = 2.0;
-
+  const BenchProblem problem = bench_problem(kernel == Kernel::porous, kernel == Kernel::sg_fp);
+  const UniformGrid<Dim> grid = make_cube_grid<Dim>(n, problem.lower, problem.upper, Boundary::no_flux);
   Field<Dim> q = bench_initial_state(grid, kernel == Kernel::porous);
-  FreeEnergy<Dim> energy(grid, internal, potential);
-  std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, flux);
+  FreeEnergy<Dim> energy(grid, problem.internal, problem.potential);
+  std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, problem.flux);
   TimedOperator<Dim> timed(*op);
   ExplicitRk<Dim> stepper(timed, ExplicitScheme::ssp_rk3, 0.5, q.layout());
   const double array_bytes = static_cast<double>(q.layout().padded_size) * sizeof(double);

@@ -104,21 +104,14 @@ Options parse(int argc, char** argv) {
 template <int Dim>
 void bench_steps(const Communicator& world, const Options& opt, const std::string& kernel, int n) {
   const bool porous = kernel == "porous";
-  const UniformGrid<Dim> global = make_cube_grid<Dim>(n, porous ? -1.0 : -4.0, porous ? 1.0 : 4.0, Boundary::no_flux);
+  const BenchProblem problem = bench_problem(porous, false);
+  const UniformGrid<Dim> global = make_cube_grid<Dim>(n, problem.lower, problem.upper, Boundary::no_flux);
   const UniformGrid<Dim> box = decompose(global, world);
-  InternalEnergySpec internal;
-  internal.kind = porous ? InternalEnergySpec::Kind::porous_medium : InternalEnergySpec::Kind::entropy;
-  internal.D = 1.0;
-  internal.m = 2.0;
-  FluxSpec flux;
-  flux.kind = porous ? FluxKind::upwind : FluxKind::scharfetter_gummel;
-  flux.order = 2;
-  flux.theta = 2.0;
   Field<Dim> q = bench_initial_state(box, porous);
   const bool interaction = kernel == "sg-newtonian";
-  FreeEnergy<Dim> energy(box, internal, PotentialSpec{},
+  FreeEnergy<Dim> energy(box, problem.internal, problem.potential,
                          interaction ? parse_kernel("newtonian", Dim) : InteractionSpec{});
-  const std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, flux);
+  const std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, problem.flux);
   ExplicitRk<Dim> stepper(*op, ExplicitScheme::ssp_rk3, 0.5, q.layout());
   double t = 0.0;
   const double w0 = now();

@@ -38,24 +38,12 @@ const char* level_name(SimdLevel s) {
 
 template <int Dim>
 void run(const std::string& kernel, int n, int repeats, bool blocked) {
-  const bool sg = kernel != "porous";
-  const UniformGrid<Dim> grid = make_cube_grid<Dim>(n, sg ? -4.0 : -1.0, sg ? 4.0 : 1.0, Boundary::no_flux);
-  InternalEnergySpec internal;  // as wgflow_bench
-  internal.kind = sg ? InternalEnergySpec::Kind::entropy : InternalEnergySpec::Kind::porous_medium;
-  internal.D = 1.0;
-  internal.m = 2.0;
-  PotentialSpec potential;
-  if (kernel == "sg-fp") {
-    potential.kind = PotentialSpec::Kind::quadratic;
-    potential.gamma = 1.0;
-  }
-  FluxSpec flux;
-  flux.kind = sg ? FluxKind::scharfetter_gummel : FluxKind::upwind;
-  flux.order = 2;
-  flux.theta = 2.0;
-  Field<Dim> q = bench_initial_state(grid, !sg);
-  FreeEnergy<Dim> energy(grid, internal, potential);
-  std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, flux);
+  const bool porous = kernel == "porous";
+  const BenchProblem problem = bench_problem(porous, kernel == "sg-fp");  // as wgflow_bench
+  const UniformGrid<Dim> grid = make_cube_grid<Dim>(n, problem.lower, problem.upper, Boundary::no_flux);
+  Field<Dim> q = bench_initial_state(grid, porous);
+  FreeEnergy<Dim> energy(grid, problem.internal, problem.potential);
+  std::unique_ptr<SpatialOperator<Dim>> op = make_spatial_operator(energy, problem.flux);
   ExplicitRk<Dim> stepper(*op, ExplicitScheme::ssp_rk3, 0.5, q.layout());
   const bool on = stepper.set_temporal_blocking(blocked);
   std::vector<SimdLevel> levels;
