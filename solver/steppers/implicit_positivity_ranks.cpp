@@ -45,12 +45,10 @@ double ImplicitEuler<Dim>::Impl::limit_sg_fluxes_decomposed(const Field<Dim>& qn
     const std::ptrdiff_t s = L.stride[j / 2];
     return w >= 0 ? unk.cell[static_cast<std::size_t>(w)] : unk.cell[u] + (j % 2 == 0 ? -s : s);
   };
-  WalkState walk;
+  WalkState walk(n);
   std::vector<int>& pending = walk.pending;
   std::vector<int>& ready = walk.ready;
   std::vector<BorderInflow>& border = walk.border;
-  pending.assign(n, 0);
-  ready.reserve(n);
   for (std::size_t u = 0; u < n; ++u) {
     const auto g = rates(u);
     int donors = 0;

@@ -26,6 +26,8 @@ struct BorderInflow {
 /// The state of a walk in the flux graph's order on one rank: per unknown, the donors not yet final;
 /// the unknowns whose donors all are; the border inflows still waiting.
 struct WalkState {
+  /// A walk over `cells` unknowns: no donors counted yet, room for every cell in `ready`.
+  explicit WalkState(std::size_t cells) : pending(cells, 0) { ready.reserve(cells); }
   std::vector<int> pending, ready;
   std::vector<BorderInflow> border;
 };

@@ -35,12 +35,10 @@ UpwindSweepResult upwind_sweep(const UniformGrid<Dim>& grid, const implicit_deta
   double* q = qh.data();
   std::fill(q, q + L.padded_size, not_final);
   const auto n = static_cast<std::size_t>(unk.n);
-  WalkState walk;
+  WalkState walk(n);
   std::vector<int>& pending = walk.pending;
   std::vector<int>& ready = walk.ready;
   std::vector<BorderInflow>& border = walk.border;
-  pending.assign(n, 0);
-  ready.reserve(n);
   // Inflow on a face: the same comparisons of ξ differences as the formula below.
   for (std::size_t u = 0; u < n; ++u) {
     const std::ptrdiff_t c = unk.cell[u];
